@@ -1,0 +1,13 @@
+.PHONY: run test build bench docs
+
+run:
+	go run ./cmd/pingapi serve
+
+test:
+	scripts/test
+
+build:
+	CGO_ENABLED=0 go build -trimpath -o pingapi ./cmd/pingapi
+
+docs:
+	go run github.com/swaggo/swag/cmd/swag@v1.16.6 init -g server.go -d api,pkg/stats -o api/docs --outputTypes go,json --parseInternal
