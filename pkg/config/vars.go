@@ -1,0 +1,40 @@
+package config
+
+// Var documents one variable of the service's configuration.
+type Var struct {
+	Name    string // environment variable
+	Flag    string // `pingapi serve` flag that overrides it, without dashes; "" if none
+	Default string // as documented; "" means empty
+	Meaning string // one sentence for the README table and .env.example
+}
+
+// Vars returns every variable Load reads, in documentation order. The
+// slice is new on each call.
+func Vars() []Var {
+	return []Var{
+		{"LISTEN_ADDR", "listen", "127.0.0.1:8080 (dev), :8080 (production)", "host:port the HTTP server listens on. Dev mode accepts only a loopback address."},
+		{"DATA_DIR", "data-dir", "data", "Directory for state: the dev signing key and the monitor's mutable host list."},
+		{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error."},
+		{"LOG_FORMAT", "log-format", "text", "text (logfmt-style) or json, written to stderr."},
+		{"AUTH0_DOMAIN", "", "", "Auth0 tenant host, e.g. example.us.auth0.com. Setting it (or AUTH_JWKS_URL) turns production mode on."},
+		{"AUTH0_ISSUER", "", "https://AUTH0_DOMAIN/", "Expected iss claim. Required when only AUTH_JWKS_URL is set."},
+		{"AUTH0_AUDIENCE", "", "", "Expected aud claim (the Auth0 API identifier). Required in production."},
+		{"AUTH_JWKS_URL", "", "https://AUTH0_DOMAIN/.well-known/jwks.json", "Where the signing keys are fetched; set it for another OIDC issuer (Keycloak, Dex) or tests."},
+		{"AUTH_ALGORITHMS", "", "RS256", "Comma-separated accepted JWS algorithms (RS*, PS*, ES*, EdDSA); none and HS* are refused."},
+		{"AUTH_REQUIRED_SCOPE", "", "", "Scope a token needs for /pingapi, e.g. ping:run. Empty: any valid token."},
+		{"AUTH_JWKS_REFRESH", "", "1h", "Background refresh interval of the cached signing keys; an unknown kid refreshes at most once per interval."},
+		{"MONITOR_READ_SCOPE", "", "", "Scope required on the monitor's read routes. Empty: any valid token."},
+		{"MONITOR_WRITE_SCOPE", "", "", "Scope required on the monitor's write routes. Empty: any valid token."},
+		{"MONITOR_CONFIG", "config", "", "Ping903-style monitor configuration file. Empty: the monitor uses only its mutable list."},
+		{"TARGET_ALLOW", "", "", "Comma-separated CIDRs or addresses that may be measured although private or loopback (e.g. 10.0.0.0/8). Dev mode adds 127.0.0.0/8 and ::1. Multicast, broadcast, unspecified and link-local stay denied."},
+		{"TARGET_DENY", "", "", "Comma-separated CIDRs or addresses never measured; wins over TARGET_ALLOW. Private and loopback ranges are denied unless allowed."},
+		{"TARGET_ALLOW_ONLY", "", "false", "true: only addresses in TARGET_ALLOW may be measured."},
+		{"RESOLVE_TIMEOUT", "", "2s", "Time limit for resolving a host name."},
+		{"MAX_CONCURRENT", "", "1000", "Measurements in flight across the server; beyond it requests get 429."},
+		{"MAX_CONCURRENT_PER_SUBJECT", "", "5", "Measurements in flight per token subject (sub); beyond it requests get 429."},
+		{"TRUSTED_PROXIES", "", "", "Comma-separated CIDRs or addresses of proxies whose X-Forwarded-For is believed (e.g. the NGINX container's network). Empty: none."},
+		{"SHUTDOWN_TIMEOUT", "", "65s", "After SIGTERM/SIGINT, how long in-flight requests may finish before their measurements are cancelled."},
+		{"PING_MODE", "", "auto", "ICMP sockets: auto (unprivileged datagram if allowed, else raw), dgram or raw."},
+		{"PING_RATE", "", "0", "Echo requests per second across the whole engine; 0 means the engine's default (50000)."},
+	}
+}
