@@ -4,5 +4,268 @@
 // mutable ip-list.
 package monitor
 
-// Monitor is the running monitor. Safe for concurrent use.
-type Monitor struct{}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/target"
+)
+
+// Pinger runs one measurement; *probe.Engine implements it. It must be safe
+// for concurrent use.
+type Pinger interface {
+	Ping(ctx context.Context, req probe.Request, onPacket func(probe.Packet)) (probe.Result, error)
+}
+
+var _ Pinger = (*probe.Engine)(nil)
+
+// Options configure a Monitor. Zero fields take the documented defaults.
+type Options struct {
+	Settings  Settings // zero: DefaultSettings()
+	Immutable []string // the immutable ip-list (from the configuration)
+	Pinger    Pinger   // required
+	// Store persists the mutable ip-list; nil keeps it in memory only.
+	Store *Store
+	// Resolve returns the address to probe for a hostname (first IPv4
+	// address). Default: pkg/target's resolver, IPv4, 5 s timeout.
+	Resolve func(ctx context.Context, name string) (netip.Addr, error)
+	// LookupAll returns every IPv4 address of a hostname, for Match.
+	// Default: net.DefaultResolver.
+	LookupAll func(ctx context.Context, name string) ([]netip.Addr, error)
+	// MaxInFlight bounds the probes running at once (each is one goroutine
+	// blocked in Pinger.Ping). Default 200,000. A host due while the bound
+	// is reached skips that round (counted in Stats).
+	MaxInFlight int
+	Now         func() time.Time // default time.Now
+	Logger      *slog.Logger     // default: discard
+	Version     string           // reported by /id
+}
+
+// Monitor is the running monitor: the host table, the list of monitored
+// names and the scheduler. All its methods are safe for concurrent use.
+type Monitor struct {
+	set       Settings
+	pinger    Pinger
+	store     *Store
+	resolve   func(ctx context.Context, name string) (netip.Addr, error)
+	lookupAll func(ctx context.Context, name string) ([]netip.Addr, error)
+	now       func() time.Time
+	log       *slog.Logger
+	version   string
+	sem       chan struct{}
+	started   time.Time
+
+	// mu guards the probed table: order, sched, byName and every host.
+	mu     sync.RWMutex
+	order  []*host // list order: immutable, then mutable
+	sched  []*host // by offset; owned by the scheduler loop, replaced under mu
+	byName map[string]*host
+	stats  Stats
+
+	// lmu serialises changes of the configured list and their saving.
+	lmu     sync.Mutex
+	list    lists
+	pending bool // the configured list differs from the probed table
+}
+
+// Stats count scheduler events since start.
+type Stats struct {
+	Probes      uint64 // probes finished
+	Overruns    uint64 // host due while its previous probe still ran: skipped
+	Saturated   uint64 // host due while MaxInFlight probes ran: skipped
+	LateRounds  uint64 // whole rounds skipped because the loop fell behind
+	Unreachable uint64 // probes that could not run
+}
+
+// ID identifies the running instance (Ping903's /id).
+type ID struct {
+	Package string `json:"package" example:"pingapi"`
+	Version string `json:"version" example:"0.1.0"`
+	PID     int    `json:"pid" example:"4242"`
+}
+
+// New validates opts, loads the mutable list from opts.Store (after the
+// immutable list: a name in both stays immutable) and returns a Monitor
+// whose scheduler is not yet running (see Run).
+func New(opts Options) (*Monitor, error) {
+	if opts.Pinger == nil {
+		return nil, errors.New("monitor: no pinger")
+	}
+	if opts.Settings == (Settings{}) {
+		opts.Settings = DefaultSettings()
+	}
+	if err := opts.Settings.Validate(); err != nil {
+		return nil, fmt.Errorf("monitor: %w", err)
+	}
+	m := &Monitor{
+		set: opts.Settings, pinger: opts.Pinger, store: opts.Store,
+		resolve: opts.Resolve, lookupAll: opts.LookupAll,
+		now: opts.Now, log: opts.Logger, version: opts.Version,
+		byName: map[string]*host{},
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.resolve == nil {
+		m.resolve = defaultResolve
+	}
+	if m.lookupAll == nil {
+		m.lookupAll = defaultLookupAll
+	}
+	n := opts.MaxInFlight
+	if n <= 0 {
+		n = 200_000
+	}
+	m.sem = make(chan struct{}, n)
+	m.list = newLists()
+	for _, name := range opts.Immutable {
+		if err := ValidateName(name); err != nil {
+			return nil, fmt.Errorf("monitor: immutable ip-list: %w", err)
+		}
+		m.list.addImmutable(name)
+	}
+	if m.store != nil {
+		names, err := m.store.Load()
+		if err != nil {
+			return nil, fmt.Errorf("monitor: %w", err)
+		}
+		for _, name := range names {
+			if !m.list.addMutable(name) {
+				m.log.Warn("mutable ip-list entry already monitored, ignored", "name", name)
+			}
+		}
+	}
+	m.apply()
+	return m, nil
+}
+
+// Settings returns the probing settings.
+func (m *Monitor) Settings() Settings { return m.set }
+
+// ID returns the identity of the running instance.
+func (m *Monitor) ID() ID { return ID{Package: "pingapi", Version: m.version, PID: os.Getpid()} }
+
+// Stats returns the scheduler counters.
+func (m *Monitor) Stats() Stats {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.stats
+}
+
+// Len returns the number of hosts in the probed table.
+func (m *Monitor) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.order)
+}
+
+// Lookup returns the record of the host monitored under exactly name.
+func (m *Monitor) Lookup(name string) (Record, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	h, ok := m.byName[name]
+	if !ok {
+		return Record{}, false
+	}
+	return h.record(), true
+}
+
+// Records calls fn with the records of the probed table in list order,
+// starting at offset, at most limit of them (limit <= 0: all), in chunks
+// copied under the lock so that a slow consumer never blocks probing. It
+// stops at the first error of fn.
+func (m *Monitor) Records(offset, limit int, fn func([]Record) error) error {
+	const chunk = 512
+	if offset < 0 {
+		offset = 0
+	}
+	buf := make([]Record, 0, chunk)
+	for sent := 0; limit <= 0 || sent < limit; {
+		n := chunk
+		if limit > 0 {
+			n = min(n, limit-sent)
+		}
+		buf = buf[:0]
+		m.mu.RLock()
+		for i := offset; i < len(m.order) && len(buf) < n; i++ {
+			buf = append(buf, m.order[i].record())
+		}
+		m.mu.RUnlock()
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := fn(buf); err != nil {
+			return err
+		}
+		offset += len(buf)
+		sent += len(buf)
+	}
+	return nil
+}
+
+// Match returns the monitored names whose address is one of the IPv4
+// addresses of name (an address literal or a hostname, resolved now), plus
+// a host monitored under exactly name. Hostnames in the table that have not
+// been resolved yet are matched by name only.
+func (m *Monitor) Match(ctx context.Context, name string) ([]string, error) {
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(name); err == nil {
+		addrs = []netip.Addr{a.Unmap()}
+	} else if err := ValidateName(name); err != nil {
+		return nil, err
+	} else {
+		addrs, err = m.lookupAll(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, target.ErrNotFound)
+		}
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := []string{}
+	for _, h := range m.order {
+		if h.name == name {
+			out = append(out, h.name)
+			continue
+		}
+		for _, a := range addrs {
+			if h.addr.IsValid() && h.addr == a {
+				out = append(out, h.name)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func defaultResolve(ctx context.Context, name string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(name); err == nil {
+		return a.Unmap(), nil
+	}
+	t, err := target.Parse(name)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	r := &target.Resolver{Timeout: 5 * time.Second}
+	return r.Resolve(ctx, t, 4)
+}
+
+func defaultLookupAll(ctx context.Context, name string) ([]netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", name)
+	for i := range addrs {
+		addrs[i] = addrs[i].Unmap()
+	}
+	return addrs, err
+}

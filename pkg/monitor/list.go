@@ -1,0 +1,226 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+)
+
+// Errors of the list mutations; match them with errors.Is.
+var (
+	ErrExists       = errors.New("host is already monitored")
+	ErrUnresolvable = errors.New("host name does not resolve to an IPv4 address")
+	ErrNotFound     = errors.New("host is not in the mutable ip-list")
+	ErrImmutable    = errors.New("host is in the immutable ip-list")
+	ErrInvalid      = errors.New("invalid host name")
+	ErrBadMode      = errors.New(`mode must be "replace" or "append"`)
+)
+
+// IndexError is the failure of one element of a batch, with its 1-based
+// position in the request.
+type IndexError struct {
+	Index int // 1-based
+	Name  string
+	Err   error
+}
+
+func (e *IndexError) Error() string {
+	return fmt.Sprintf("element %d (%q): %v", e.Index, e.Name, e.Err)
+}
+func (e *IndexError) Unwrap() error { return e.Err }
+
+// lists is the configured ip-list: what the next round will probe.
+type lists struct {
+	immutable []string
+	mutable   []string
+	imm, mut  map[string]bool
+}
+
+func newLists() lists { return lists{imm: map[string]bool{}, mut: map[string]bool{}} }
+
+func (l *lists) has(name string) bool { return l.imm[name] || l.mut[name] }
+
+func (l *lists) addImmutable(name string) {
+	if l.imm[name] {
+		return
+	}
+	l.imm[name] = true
+	l.immutable = append(l.immutable, name)
+}
+
+func (l *lists) addMutable(name string) bool {
+	if l.has(name) {
+		return false
+	}
+	l.mut[name] = true
+	l.mutable = append(l.mutable, name)
+	return true
+}
+
+// IPList returns the configured lists, including changes queued for the
+// next round.
+func (m *Monitor) IPList() (immutable, mutable []string) {
+	m.lmu.Lock()
+	defer m.lmu.Unlock()
+	return slices.Clone(m.list.immutable), slices.Clone(m.list.mutable)
+}
+
+// checkResolvable validates name and, for a hostname, resolves it.
+func (m *Monitor) checkResolvable(ctx context.Context, name string) error {
+	if err := ValidateName(name); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return nil
+	}
+	if a, err := m.resolve(ctx, name); err != nil || !a.Is4() {
+		return ErrUnresolvable
+	}
+	return nil
+}
+
+// Add queues name for the mutable list (Ping903's PUT /config/ip-list/IP):
+// ErrExists when it is already listed, ErrUnresolvable when a hostname has
+// no IPv4 address, ErrInvalid when it is neither. The list is saved before
+// Add returns; probing starts at the next round.
+func (m *Monitor) Add(ctx context.Context, name string) error {
+	if err := m.checkResolvable(ctx, name); err != nil {
+		return err
+	}
+	m.lmu.Lock()
+	defer m.lmu.Unlock()
+	if m.list.has(name) {
+		return ErrExists
+	}
+	next := append(slices.Clone(m.list.mutable), name)
+	if err := m.save(next); err != nil {
+		return err
+	}
+	m.list.addMutable(name)
+	m.pending = true
+	return nil
+}
+
+// Delete removes name from the mutable list: ErrImmutable or ErrNotFound
+// when it is not there. Saved before Delete returns; effective at the next
+// round.
+func (m *Monitor) Delete(name string) error {
+	m.lmu.Lock()
+	defer m.lmu.Unlock()
+	if !m.list.mut[name] {
+		if m.list.imm[name] {
+			return ErrImmutable
+		}
+		return ErrNotFound
+	}
+	next := slices.DeleteFunc(slices.Clone(m.list.mutable), func(s string) bool { return s == name })
+	if err := m.save(next); err != nil {
+		return err
+	}
+	delete(m.list.mut, name)
+	m.list.mutable = next
+	m.pending = true
+	return nil
+}
+
+// Update is Ping903's POST /config/ip-list: mode "replace" makes names the
+// whole mutable list, "append" (or "") adds them. Names already listed (or
+// given twice) are skipped. Every element is checked first; the first bad
+// one fails the whole request with an *IndexError and nothing changes.
+func (m *Monitor) Update(ctx context.Context, names []string, mode string) error {
+	if mode != "replace" && mode != "append" && mode != "" {
+		return ErrBadMode
+	}
+	for i, name := range names {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := m.checkResolvable(ctx, name); err != nil {
+			return &IndexError{Index: i + 1, Name: name, Err: err}
+		}
+	}
+	m.lmu.Lock()
+	defer m.lmu.Unlock()
+	next := newLists()
+	for _, n := range m.list.immutable {
+		next.addImmutable(n)
+	}
+	if mode != "replace" {
+		for _, n := range m.list.mutable {
+			next.addMutable(n)
+		}
+	}
+	for _, n := range names {
+		next.addMutable(n)
+	}
+	if err := m.save(next.mutable); err != nil {
+		return err
+	}
+	m.list = next
+	m.pending = true
+	return nil
+}
+
+func (m *Monitor) save(names []string) error {
+	if m.store == nil {
+		return nil
+	}
+	if err := m.store.Save(names); err != nil {
+		return fmt.Errorf("saving the mutable ip-list: %w", err)
+	}
+	return nil
+}
+
+// apply makes the probed table match the configured list: kept hosts keep
+// their statistics, new ones start in StatusInit, removed ones are marked so
+// that an in-flight probe discards its result. Called at start and by the
+// scheduler at the start of a round.
+func (m *Monitor) apply() {
+	m.lmu.Lock()
+	names := make([]string, 0, len(m.list.immutable)+len(m.list.mutable))
+	names = append(append(names, m.list.immutable...), m.list.mutable...)
+	imm := m.list.imm
+	m.pending = false
+	m.lmu.Unlock()
+
+	m.mu.RLock()
+	old := m.byName
+	m.mu.RUnlock()
+	byName := make(map[string]*host, len(names))
+	order := make([]*host, 0, len(names))
+	for _, n := range names {
+		h := old[n]
+		if h == nil {
+			h = &host{name: n, offset: spread(n, m.set.ProbeInterval)}
+			if a, err := netip.ParseAddr(n); err == nil {
+				h.addr = a.Unmap()
+			}
+		}
+		byName[n] = h
+		order = append(order, h)
+	}
+	sched := slices.Clone(order)
+	sort.SliceStable(sched, func(i, j int) bool { return sched[i].offset < sched[j].offset })
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for n, h := range old {
+		if byName[n] == nil {
+			h.removed = true
+		}
+	}
+	for _, h := range order {
+		h.immutable = imm[h.name]
+	}
+	m.byName, m.order, m.sched = byName, order, sched
+}
+
+// hasPending reports whether list changes wait for the next round.
+func (m *Monitor) hasPending() bool {
+	m.lmu.Lock()
+	defer m.lmu.Unlock()
+	return m.pending
+}

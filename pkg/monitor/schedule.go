@@ -1,0 +1,184 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"net/netip"
+
+	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/stats"
+)
+
+// Run is the scheduler: one loop and one timer for all hosts. Time is cut
+// into rounds of probe-interval; each host starts its probe at its offset
+// (FNV-1a of its name modulo the interval) within every round, so starts
+// are spread evenly and stay put across restarts. A due host is handed to a
+// goroutine that lives only while the probe runs; the loop never waits for a
+// probe, so a slow, failing or unresolvable host delays no other. List
+// changes queued by Add, Delete and Update are applied at the start of the
+// next round. Run returns when ctx is done, after the probes in flight have
+// ended; it must be called at most once.
+func (m *Monitor) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	p := m.set.ProbeInterval
+	round := m.now()
+	m.mu.Lock()
+	m.started = round
+	m.mu.Unlock()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	next := 0 // index in sched of the next host to start in this round
+	for {
+		now := m.now()
+		m.mu.RLock()
+		sched := m.sched
+		m.mu.RUnlock()
+		for next < len(sched) && !round.Add(sched[next].offset).After(now) {
+			m.dispatch(ctx, &wg, sched[next])
+			next++
+		}
+		var wake time.Time
+		if next < len(sched) {
+			wake = round.Add(sched[next].offset)
+		} else if end := round.Add(p); now.Before(end) {
+			wake = end
+		} else {
+			round = end
+			if late := now.Sub(round) / p; late > 0 {
+				round = round.Add(late * p)
+				m.mu.Lock()
+				m.stats.LateRounds += uint64(late)
+				m.mu.Unlock()
+				m.log.Warn("monitor fell behind; rounds skipped", "rounds", int64(late))
+			}
+			if m.hasPending() {
+				m.apply()
+			}
+			next = 0
+			continue
+		}
+		timer.Reset(wake.Sub(now))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		}
+	}
+}
+
+// dispatch starts the probe of h unless its previous probe still runs or
+// MaxInFlight probes run; either way it never blocks.
+func (m *Monitor) dispatch(ctx context.Context, wg *sync.WaitGroup, h *host) {
+	m.mu.Lock()
+	if h.probing || h.removed {
+		m.stats.Overruns++
+		m.mu.Unlock()
+		return
+	}
+	select {
+	case m.sem <- struct{}{}:
+	default:
+		m.stats.Saturated++
+		m.mu.Unlock()
+		return
+	}
+	h.probing = true
+	addr := h.addr
+	m.mu.Unlock()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() { <-m.sem }()
+		m.probe(ctx, h, addr)
+	}()
+}
+
+// probe measures h once and stores the outcome.
+func (m *Monitor) probe(ctx context.Context, h *host, addr netip.Addr) {
+	if !addr.IsValid() {
+		rctx, cancel := context.WithTimeout(ctx, m.set.ProbeInterval/2)
+		a, err := m.resolve(rctx, h.name)
+		cancel()
+		if err != nil || !a.Is4() {
+			m.fail(ctx, h, "resolve", err)
+			return
+		}
+		addr = a
+		m.mu.Lock()
+		h.addr = a
+		m.mu.Unlock()
+	}
+	req := probe.Request{
+		Target: addr, Count: m.set.PingCount, Interval: m.set.PingInterval,
+		Timeout: m.set.Timeout(), Size: m.set.DataLength,
+	}
+	start := m.now()
+	res, err := m.pinger.Ping(ctx, req, nil)
+	stop := m.now()
+	if ctx.Err() != nil {
+		m.mu.Lock()
+		h.probing = false
+		m.mu.Unlock()
+		return
+	}
+	if err != nil {
+		m.fail(ctx, h, "ping", err)
+		return
+	}
+	rtts := make([]time.Duration, 0, len(res.Packets))
+	var lastSent time.Time
+	for _, pk := range res.Packets {
+		if pk.Received {
+			rtts = append(rtts, pk.RTT)
+		}
+		if pk.SentAt.After(lastSent) {
+			lastSent = pk.SentAt
+		}
+	}
+	sum := stats.Summarize(res.Sent, rtts, res.Duplicates)
+	if lastSent.IsZero() {
+		lastSent = stop
+	}
+	if !res.Started.IsZero() {
+		start = res.Started
+	}
+	if !res.Finished.IsZero() {
+		stop = res.Finished
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stats.Probes++
+	h.probing = false
+	if h.removed {
+		return
+	}
+	h.hasData, h.unreachable = true, false
+	h.xmitTS, h.startTS, h.stopTS = lastSent.UnixNano(), start.UnixNano(), stop.UnixNano()
+	h.xmit, h.recv = int32(res.Sent), int32(res.Received)
+	h.tmin, h.tmax, h.avg = sum.Min, sum.Max, sum.Mean
+	h.stddev, h.jitter = sum.StdDev, sum.Jitter
+	h.alive = m.set.Alive(res.Sent, res.Received)
+}
+
+// fail records a probe that could not run.
+func (m *Monitor) fail(ctx context.Context, h *host, stage string, err error) {
+	if err == nil {
+		err = errors.New("no IPv4 address")
+	}
+	m.log.Debug("probe failed", "host", h.name, "stage", stage, "err", err)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h.probing = false
+	if ctx.Err() != nil || h.removed {
+		return
+	}
+	m.stats.Probes++
+	m.stats.Unreachable++
+	h.unreachable, h.hasData, h.alive = true, false, false
+	h.xmitTS = m.now().UnixNano()
+}
