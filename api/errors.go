@@ -4,8 +4,35 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
+)
+
+// Stable error codes of the envelope, documented in docs/API.md. A code
+// never changes meaning; new ones may be added.
+const (
+	CodeInvalidTarget     = "invalid_target"         // 400
+	CodeInvalidParameter  = "invalid_parameter"      // 400
+	CodeInvalidJSON       = "invalid_json"           // 400
+	CodeMissingToken      = "missing_token"          // 401
+	CodeInvalidToken      = "invalid_token"          // 401
+	CodeTokenInQuery      = "token_in_query"         // 401
+	CodeInsufficientScope = "insufficient_scope"     // 403
+	CodeTargetDenied      = "target_denied"          // 403
+	CodeNotFound          = "not_found"              // 404
+	CodeMethodNotAllowed  = "method_not_allowed"     // 405
+	CodeBodyTooLarge      = "body_too_large"         // 413
+	CodeUnsupportedMedia  = "unsupported_media_type" // 415
+	CodeOutOfRange        = "out_of_range"           // 422
+	CodeUnresolvable      = "unresolvable_target"    // 422
+	CodeTooManyRequests   = "too_many_requests"      // 429
+	CodeInternal          = "internal"               // 500
+	CodeResolveFailed     = "resolve_failed"         // 502
+	CodeKeysUnavailable   = "keys_unavailable"       // 503
+	CodeProbeUnavailable  = "probe_unavailable"      // 503
+	CodeNotReady          = "not_ready"              // 503
+	CodeResolveTimeout    = "resolve_timeout"        // 504
 )
 
 // Error is the one error type of the HTTP layer: a status, a stable
@@ -13,9 +40,11 @@ import (
 // but never sent to the client.
 type Error struct {
 	Status  int
-	Code    string // stable, snake_case, documented in the README
+	Code    string // stable, snake_case, documented in docs/API.md
 	Message string // safe to show to the client
 	Cause   error  // private; logged only
+	// RetryAfter, when positive, is sent as the Retry-After header (seconds).
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -42,16 +71,61 @@ func newError(status int, code, msg string, cause error) *Error {
 	return &Error{Status: status, Code: code, Message: msg, Cause: cause}
 }
 
-// abortWithError writes err as the JSON envelope and aborts the chain. An
-// error that is not an *Error is an internal failure: it is logged with its
-// cause and the client sees only a generic 500 message.
-func abortWithError(c *gin.Context, log *slog.Logger, err error) {
+// publicError returns err as an *Error; anything else is an internal
+// failure whose text the client never sees.
+func publicError(err error) *Error {
 	var e *Error
 	if !errors.As(err, &e) {
-		e = newError(http.StatusInternalServerError, "internal", "internal error", err)
+		e = newError(http.StatusInternalServerError, CodeInternal, "internal error", err)
 	}
-	if e.Status >= 500 && log != nil {
-		log.Error("request failed", "path", c.FullPath(), "code", e.Code, "err", err)
+	return e
+}
+
+// envelope returns the JSON body of e.
+func envelope(e *Error) errorBody {
+	return errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}}
+}
+
+// abortWithError writes err as the JSON envelope and aborts the chain. An
+// error that is not an *Error is an internal failure: it is logged with its
+// cause and the client sees only a generic 500 message. 5xx are logged at
+// error level, 4xx with a cause at debug level.
+func abortWithError(c *gin.Context, log *slog.Logger, err error) {
+	e := publicError(err)
+	if log != nil {
+		switch {
+		case e.Status >= 500:
+			log.Error("request failed", "path", c.FullPath(), "code", e.Code, "err", err)
+		case e.Cause != nil:
+			log.Debug("request rejected", "path", c.FullPath(), "code", e.Code, "err", err)
+		}
 	}
-	c.AbortWithStatusJSON(e.Status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	c.AbortWithStatusJSON(e.Status, envelope(e))
+}
+
+// fail is abortWithError with the server's logger.
+func (s *Server) fail(c *gin.Context, err error) { abortWithError(c, s.log, err) }
+
+// noRoute answers unknown paths with the 404 envelope.
+func (s *Server) noRoute(c *gin.Context) {
+	s.fail(c, newError(http.StatusNotFound, CodeNotFound, "no such route: "+clip(c.Request.URL.Path, 100), nil))
+}
+
+// noMethod answers a known path with the wrong method; gin has already set
+// the Allow header.
+func (s *Server) noMethod(c *gin.Context) {
+	s.fail(c, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+		"method "+clip(c.Request.Method, 20)+" not allowed; allowed: "+c.Writer.Header().Get("Allow"), nil))
+}
+
+// clip bounds how much client input is echoed back in a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return strconv.Quote(s)[1 : len(strconv.Quote(s))-1]
+	}
+	q := strconv.Quote(s[:n])
+	return q[1:len(q)-1] + "…"
 }

@@ -2,47 +2,250 @@
 // resource, the auth middleware, the error envelope, the generated OpenAPI
 // document (api/docs) and the embedded documentation UIs. It is the only
 // package that imports Gin.
+//
+//	@title						pingapi
+//	@version					1.0
+//	@description				Round-trip time, jitter and packet loss to an IP address or hostname, measured with ICMP echo at one request per second. Every error is the JSON envelope {"error":{"code":"...","message":"..."}}; the codes are listed in docs/API.md.
+//	@license.name				MIT
+//	@BasePath					/
+//	@securityDefinitions.apikey	BearerAuth
+//	@in							header
+//	@name						Authorization
+//	@description				An access token in the OAuth 2.0 Bearer scheme (RFC 6750): "Bearer <JWT>". Tokens in the query string are rejected.
 package api
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/pingapi/pingapi/pkg/auth"
 	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/target"
 )
 
-// Deps are what the HTTP layer needs, built by `pingapi serve`.
+// Pinger runs measurements; *probe.Engine implements it. Implementations
+// must be safe for concurrent use and must return promptly once ctx is done.
+type Pinger interface {
+	Ping(ctx context.Context, req probe.Request, onPacket func(probe.Packet)) (probe.Result, error)
+	// Ready reports whether the engine can send (a socket is open).
+	Ready() bool
+}
+
+// Verifier verifies bearer tokens; the pkg/auth verifier implements it.
+// Verify returns errors wrapping auth.ErrInvalidToken (401) or
+// auth.ErrNoKeys (503). It must be safe for concurrent use.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (*auth.Claims, error)
+	// Ready reports whether signing keys are loaded.
+	Ready() bool
+}
+
+// Resolver turns a parsed target into the one address to measure;
+// *target.Resolver implements it. Errors wrap target.ErrNotFound,
+// target.ErrTimeout or target.ErrInvalid (family mismatch of a literal).
+type Resolver interface {
+	Resolve(ctx context.Context, t target.Target, fam target.Family) (netip.Addr, error)
+}
+
+// Policy decides which addresses may be measured; target.Policy implements
+// it. Check returns nil or an error wrapping target.ErrDenied whose message,
+// which is shown to the client, says why.
+type Policy interface {
+	Check(a netip.Addr) error
+}
+
+// Defaults of the zero Deps fields.
+const (
+	DefaultMaxConcurrent           = 1000            // measurements in flight, all subjects
+	DefaultMaxConcurrentPerSubject = 5               // measurements in flight per JWT sub
+	DefaultEchoTimeout             = time.Second     // per-echo deadline after its send
+	DefaultResolveTimeout          = 2 * time.Second // name resolution budget
+	DefaultMaxBodyBytes            = 4 << 10         // POST body limit, bytes
+	MaxCount                       = 59              // largest c (seconds, one echo per second)
+	DefaultCount                   = 5               // c when the request omits it
+)
+
+// Deps are what the HTTP layer needs, built by `pingapi serve`. Zero fields
+// take the documented defaults; Pinger and Verifier are required for the
+// measurement routes (nil: /readyz is 503, /pingapi answers 503).
 type Deps struct {
-	Logger  *slog.Logger
+	Logger *slog.Logger // nil: discard
+
+	Pinger   Pinger   // the shared ICMP engine
+	Verifier Verifier // JWT verification (production or dev issuer)
+	Resolver Resolver // nil: &target.Resolver{} (system resolver)
+	Policy   Policy   // nil: target.Policy{} (the package's safe defaults)
+
+	// RequiredScope, when set, is required on /pingapi.
+	RequiredScope string
+
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
 	// MonitorReadScope and MonitorWriteScope, when set, are required on the
 	// monitor's read and write routes.
 	MonitorReadScope  string
 	MonitorWriteScope string
+
+	// TrustedProxies are the CIDRs (or addresses) whose X-Forwarded-For and
+	// X-Real-IP headers are believed when computing the client address
+	// (TRUSTED_PROXIES). nil or empty: trust no one, use the peer address.
+	// Invalid entries make New log an error and trust no one; call
+	// Deps.Validate first to reject them.
+	TrustedProxies []string
+
+	// MaxConcurrent caps measurements in flight across all subjects;
+	// MaxConcurrentPerSubject caps them per JWT sub. 0: the defaults.
+	MaxConcurrent           int
+	MaxConcurrentPerSubject int
+
+	EchoTimeout    time.Duration // per-echo deadline; 0: DefaultEchoTimeout
+	ResolveTimeout time.Duration // name resolution budget; 0: DefaultResolveTimeout
+	MaxBodyBytes   int64         // POST body limit; 0: DefaultMaxBodyBytes
+
+	// Metrics is the registry /metrics exposes; nil: New creates one. Pass
+	// one in to share it with other components.
+	Metrics *Metrics
+
+	Now func() time.Time // clock for Retry-After estimates; nil: time.Now
 }
 
-// Server holds the router and its dependencies.
+// Validate reports configuration errors New would otherwise only log.
+func (d Deps) Validate() error {
+	for _, p := range d.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			return errors.New("api: invalid trusted proxy " + p + ": want an IP address or CIDR")
+		}
+	}
+	if d.MaxConcurrent < 0 || d.MaxConcurrentPerSubject < 0 {
+		return errors.New("api: concurrency caps must not be negative")
+	}
+	return nil
+}
+
+// Server holds the router and its dependencies. It is safe for concurrent
+// use once built.
 type Server struct {
-	deps   Deps
-	router *gin.Engine
+	deps    Deps
+	log     *slog.Logger
+	router  *gin.Engine
+	metrics *Metrics
+	m       serverMetrics
+	limits  *limiter
 }
 
-// New builds the router.
+// New builds the router. It never fails: invalid TrustedProxies are logged
+// and ignored (no proxy trusted); see Deps.Validate.
 func New(d Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{deps: d, router: gin.New()}
-	if d.Monitor != nil {
-		s.registerMonitor(s.router)
+	d = withDefaults(d)
+	s := &Server{deps: d, log: d.Logger, router: gin.New(), metrics: d.Metrics}
+	s.m = newServerMetrics(s.metrics)
+	s.limits = newLimiter(d.MaxConcurrent, d.MaxConcurrentPerSubject, d.Now)
+
+	r := s.router
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true // c.Done()/c.Err() follow the request context
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		s.log.Error("invalid TRUSTED_PROXIES; trusting no proxy", "err", err)
+		_ = r.SetTrustedProxies(nil)
 	}
+	r.Use(s.accessLog(), s.recovery())
+	r.NoRoute(s.noRoute)
+	r.NoMethod(s.noMethod)
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.metricsHandler)
+	s.registerPingAPI(r)
+	if d.Monitor != nil {
+		s.registerMonitor(r)
+	}
+	s.registerDocs(r)
 	return s
+}
+
+func withDefaults(d Deps) Deps {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Resolver == nil {
+		d.Resolver = &target.Resolver{}
+	}
+	if d.Policy == nil {
+		d.Policy = target.Policy{}
+	}
+	if d.MaxConcurrent <= 0 {
+		d.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if d.MaxConcurrentPerSubject <= 0 {
+		d.MaxConcurrentPerSubject = DefaultMaxConcurrentPerSubject
+	}
+	if d.EchoTimeout <= 0 {
+		d.EchoTimeout = DefaultEchoTimeout
+	}
+	if d.ResolveTimeout <= 0 {
+		d.ResolveTimeout = DefaultResolveTimeout
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return d
 }
 
 // Handler returns the http.Handler to serve.
 func (s *Server) Handler() http.Handler { return s.router }
 
-// requireAuth returns middleware that verifies the bearer token and, when
-// scope is not empty, requires that scope.
-func (s *Server) requireAuth(scope string) gin.HandlerFunc {
-	return func(c *gin.Context) { c.Next() }
+// Metrics returns the registry /metrics exposes, so other components can
+// add their own series.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// InFlight returns the number of measurements running now (for a graceful
+// drain: http.Server.Shutdown waits for them; a longest measurement lasts
+// MaxCount seconds plus the echo timeout).
+func (s *Server) InFlight() int { return s.limits.inFlight() }
+
+// Recommended http.Server timeouts: a header deadline against slow clients,
+// an idle deadline for keep-alive connections, and a write deadline that
+// fits the longest stream (MaxCount one-second echoes, the echo timeout, the
+// resolve timeout, and a margin).
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second
+	IdleTimeout       = 120 * time.Second
+	WriteTimeout      = (MaxCount+15)*time.Second + DefaultResolveTimeout
+	// DrainTimeout is long enough for every in-flight measurement to finish.
+	DrainTimeout = WriteTimeout
+)
+
+// HTTPServer returns an *http.Server for addr serving s with the recommended
+// timeouts. The caller runs ListenAndServe and Shutdown.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	wt := WriteTimeout
+	if extra := s.deps.EchoTimeout + s.deps.ResolveTimeout - DefaultResolveTimeout; extra > 0 {
+		wt += extra
+	}
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.router,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      wt,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 }
