@@ -1,0 +1,203 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// testSettings: rounds of 10 s, probes of 3 requests 1 s apart.
+func testSettings() Settings {
+	return Settings{ProbeInterval: 10 * time.Second, PingCount: 3, PingInterval: time.Second, Tolerance: 1, DataLength: 56}
+}
+
+// startMonitor runs a monitor in the current synctest bubble and returns it
+// with a stop function that ends Run and waits for it.
+func startMonitor(t *testing.T, opts Options) (*Monitor, func()) {
+	t.Helper()
+	if opts.Resolve == nil {
+		opts.Resolve = fakeResolve
+	}
+	if opts.LookupAll == nil {
+		opts.LookupAll = fakeLookupAll
+	}
+	m, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); m.Run(ctx) }()
+	return m, func() { cancel(); <-done }
+}
+
+func TestSchedulerSpreadsStarts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var names []string
+		for i := range 1000 {
+			names = append(names, fmt.Sprintf("10.1.%d.%d", i/250, i%250+1))
+		}
+		f := &fakePinger{}
+		t0 := time.Now()
+		m, stop := startMonitor(t, Options{Settings: testSettings(), Immutable: names, Pinger: f})
+		time.Sleep(10*time.Second - time.Nanosecond)
+		synctest.Wait()
+		stop()
+		perSecond := map[int64]int{}
+		for _, n := range names {
+			calls := f.callsTo(n)
+			if len(calls) != 1 {
+				t.Fatalf("%s probed %d times in one round, want 1", n, len(calls))
+			}
+			if want := t0.Add(spread(n, 10*time.Second)); !calls[0].Equal(want) {
+				t.Errorf("%s started at +%v, want +%v (its hash offset)", n, calls[0].Sub(t0), want.Sub(t0))
+			}
+			perSecond[int64(calls[0].Sub(t0)/time.Second)]++
+		}
+		for s, c := range perSecond {
+			if c > 200 { // 100 expected per second; a herd would put them all in one
+				t.Errorf("%d starts in second %d: not spread", c, s)
+			}
+		}
+		if st := m.Stats(); st.Overruns+st.Saturated+st.LateRounds != 0 {
+			t.Errorf("stats = %+v, want no skips", st)
+		}
+	})
+}
+
+func TestSchedulerIsolatesSlowHosts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakePinger{}
+		f.set("10.0.0.1", behaviour{block: true})                          // never finishes
+		f.set("10.0.0.2", behaviour{err: errors.New("sendto: no route")}) // fails
+		names := []string{"10.0.0.1", "10.0.0.2", "slow.test", "nowhere.test", "10.0.0.3", "h4.test"}
+		t0 := time.Now()
+		m, stop := startMonitor(t, Options{Settings: testSettings(), Immutable: names, Pinger: f})
+		time.Sleep(25 * time.Second) // two and a half rounds
+		synctest.Wait()
+		for _, n := range []string{"10.0.0.3", "10.0.0.4"} {
+			calls := f.callsTo(n)
+			if len(calls) != 3 {
+				t.Fatalf("%s probed %d times, want 3", n, len(calls))
+			}
+			name := n
+			if n == "10.0.0.4" {
+				name = "h4.test"
+			}
+			for k, at := range calls {
+				if want := t0.Add(time.Duration(k)*10*time.Second + spread(name, 10*time.Second)); !at.Equal(want) {
+					t.Errorf("%s probe %d at +%v, want +%v", n, k, at.Sub(t0), want.Sub(t0))
+				}
+			}
+			if r, _ := m.Lookup(name); r.Status != StatusValid || !r.Alive {
+				t.Errorf("%s: %+v, want valid and alive", name, r)
+			}
+		}
+		if got := len(f.callsTo("10.0.0.1")); got != 1 {
+			t.Errorf("blocked host started %d probes, want 1 (later rounds skip it)", got)
+		}
+		want := map[string]Status{"10.0.0.1": StatusInit, "10.0.0.2": StatusUnreachable, "slow.test": StatusUnreachable, "nowhere.test": StatusUnreachable}
+		for n, st := range want {
+			if r, _ := m.Lookup(n); r.Status != st || r.Validity {
+				t.Errorf("%s: status %s validity %v, want %s, false", n, r.Status, r.Validity, st)
+			}
+		}
+		if st := m.Stats(); st.Overruns != 2 {
+			t.Errorf("overruns = %d, want 2 (the blocked host, rounds 2 and 3)", st.Overruns)
+		}
+		stop()
+	})
+}
+
+func TestDeadRule(t *testing.T) {
+	tests := []struct {
+		recv  int
+		alive bool
+	}{{10, true}, {7, true}, {6, false}, {0, false}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.recv), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := &fakePinger{}
+				f.set("10.0.0.1", behaviour{recv: tt.recv, dur: time.Second})
+				m, stop := startMonitor(t, Options{Pinger: f, Immutable: []string{"10.0.0.1"}}) // Ping903 defaults
+				defer stop()
+				time.Sleep(61 * time.Second)
+				synctest.Wait()
+				r, ok := m.Lookup("10.0.0.1")
+				if !ok || !r.Validity || r.Alive != tt.alive || r.Xmit != 10 || r.Recv != tt.recv {
+					t.Fatalf("record %+v, want xmit 10 recv %d alive %v", r, tt.recv, tt.alive)
+				}
+				if wantLoss := float64(10-tt.recv) * 10; r.Loss != wantLoss {
+					t.Errorf("loss %v, want %v", r.Loss, wantLoss)
+				}
+			})
+		})
+	}
+}
+
+func TestStatusTransitions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakePinger{}
+		f.set("10.0.0.1", behaviour{recv: 3, dur: 3 * time.Second})
+		off := spread("10.0.0.1", 10*time.Second)
+		m, stop := startMonitor(t, Options{Settings: testSettings(), Pinger: f, Immutable: []string{"10.0.0.1"}})
+		defer stop()
+		status := func() Status { synctest.Wait(); r, _ := m.Lookup("10.0.0.1"); return r.Status }
+		if s := status(); s != StatusInit {
+			t.Fatalf("before the first probe: %s", s)
+		}
+		time.Sleep(off + time.Second)
+		if s := status(); s != StatusInit {
+			t.Fatalf("during the first probe: %s, want init", s)
+		}
+		time.Sleep(3 * time.Second)
+		if s := status(); s != StatusValid {
+			t.Fatalf("after the first probe: %s, want valid", s)
+		}
+		time.Sleep(7 * time.Second) // into the second probe
+		if s := status(); s != StatusProbing {
+			t.Fatalf("during the second probe: %s, want probing", s)
+		}
+		r, _ := m.Lookup("10.0.0.1")
+		if r.TMin != 1 || r.TMax != 1.2 || r.Jitter == 0 || r.StopTimestamp <= r.StartTimestamp {
+			t.Errorf("statistics of the first probe: %+v", r)
+		}
+	})
+}
+
+func TestChangesTakeEffectNextRound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakePinger{}
+		m, stop := startMonitor(t, Options{Settings: testSettings(), Pinger: f, Immutable: []string{"10.0.0.1"}})
+		defer stop()
+		time.Sleep(time.Second)
+		if err := m.Add(t.Context(), "10.0.0.2"); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.Lookup("10.0.0.2"); ok {
+			t.Fatal("added host in the table before the next round")
+		}
+		if err := m.Add(t.Context(), "10.0.0.2"); !errors.Is(err, ErrExists) {
+			t.Fatalf("second Add: %v, want ErrExists", err)
+		}
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		if r, ok := m.Lookup("10.0.0.2"); !ok || r.Status != StatusInit {
+			t.Fatalf("at the next round: %+v %v, want present in init", r, ok)
+		}
+		if err := m.Delete("10.0.0.2"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if _, ok := m.Lookup("10.0.0.2"); ok {
+			t.Fatal("deleted host still in the table after the next round")
+		}
+		if n := len(f.callsTo("10.0.0.2")); n != 1 {
+			t.Errorf("added host probed %d times, want 1 (round 2 only)", n)
+		}
+	})
+}
