@@ -71,7 +71,7 @@ func TestSchedulerSpreadsStarts(t *testing.T) {
 func TestSchedulerIsolatesSlowHosts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakePinger{}
-		f.set("10.0.0.1", behaviour{block: true})                          // never finishes
+		f.set("10.0.0.1", behaviour{block: true})                         // never finishes
 		f.set("10.0.0.2", behaviour{err: errors.New("sendto: no route")}) // fails
 		names := []string{"10.0.0.1", "10.0.0.2", "slow.test", "nowhere.test", "10.0.0.3", "h4.test"}
 		t0 := time.Now()
