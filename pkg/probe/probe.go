@@ -8,10 +8,13 @@
 package probe
 
 import (
-	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -32,10 +35,24 @@ type Options struct {
 	// measurement. 0 means the default (see DefaultRate).
 	Rate   float64
 	Logger *slog.Logger // nil: discard
+	// RecvBuffer is the receive buffer of each socket in bytes; 0 means
+	// DefaultRecvBuffer. As root the engine uses SO_RCVBUFFORCE, otherwise
+	// SO_RCVBUF (capped by net.core.rmem_max).
+	RecvBuffer int
 }
 
-// DefaultRate is the global send rate when Options.Rate is 0.
-const DefaultRate = 50000
+// Defaults of Options and Request.
+const (
+	DefaultRate       = 50000       // packets per second, whole engine
+	DefaultRecvBuffer = 8 << 20     // bytes per socket
+	DefaultCount      = 1           // echo requests per measurement
+	DefaultInterval   = time.Second // between two sends of one measurement
+	MinInterval       = 10 * time.Millisecond
+	DefaultTimeout    = 2 * time.Second // per-packet deadline after its send
+	DefaultSize       = 56              // ICMP payload bytes, as ping(8)
+	MinSize           = tokenLen        // the payload carries an 8-byte token
+	MaxSize           = 65000
+)
 
 // Request describes one measurement: Count echo requests to Target, one every
 // Interval. Zero fields take the documented defaults.
@@ -43,8 +60,8 @@ type Request struct {
 	Target   netip.Addr
 	Count    int           // number of echo requests; must be >= 1
 	Interval time.Duration // between sends; default 1s, minimum 10ms
-	Timeout  time.Duration // per-packet deadline after its send; default 2s... see Engine docs
-	Size     int           // ICMP payload bytes; default 56
+	Timeout  time.Duration // per-packet deadline after its send; default DefaultTimeout (2s)
+	Size     int           // ICMP payload bytes; default 56, minimum 8, maximum 65000
 	TTL      int           // IP TTL / hop limit; 0 = system default
 	TOS      int           // IPv4 TOS byte / IPv6 traffic class; 0 = default
 	Source   netip.Addr    // optional source address
@@ -59,6 +76,7 @@ type Packet struct {
 	TTL        int           // TTL / hop limit of the reply; 0 unless Received
 	Late       bool          // a matching reply arrived after the deadline (counted lost)
 	Duplicates int           // further replies to the same request
+	SendError  bool          // the kernel refused the request (counted sent and lost)
 }
 
 // Result is the outcome of a measurement.
@@ -68,6 +86,7 @@ type Result struct {
 	Received   int
 	Duplicates int
 	Late       int
+	SendErrors int      // requests the kernel refused (included in Sent)
 	Packets    []Packet // indexed by Seq, in sequence order
 	Started    time.Time
 	Finished   time.Time
@@ -77,31 +96,165 @@ type Result struct {
 // socket could be opened for a family.
 var ErrNoSocket = errors.New("probe: cannot open an ICMP socket")
 
+// ErrClosed is returned by Ping when the engine is closed during or before
+// the measurement.
+var ErrClosed = errors.New("probe: engine closed")
+
 // Engine sends echo requests and matches replies. It is safe for concurrent
 // use by any number of measurements.
+//
+// Late replies are recognised while their measurement is still running (and
+// at most one Timeout after their deadline); once Ping has returned, the
+// measurement's state is gone and further replies are ignored.
 type Engine struct {
-	opts Options
+	opts  Options
+	log   *slog.Logger
+	conns [2]packetConn // [0] IPv4, [1] IPv6; nil when unavailable
+	base  time.Time     // origin of the monotonic clock mono()
+
+	mu      sync.Mutex
+	table   map[flightKey]flight // in-flight requests, guarded by mu
+	sched   scheduler            // guarded by mu
+	seqNext [2]uint16            // next wire sequence per family, guarded by mu
+	closed  bool                 // guarded by mu
+	cnt     counters             // guarded by mu
+
+	wake chan struct{} // kicks the scheduler; capacity 1
+	done chan struct{} // closed by Close
+	wg   sync.WaitGroup
 }
 
 // New opens the engine's sockets (IPv4 and, where the host has it, IPv6) and
-// starts their readers.
+// starts their readers. It fails, wrapping ErrNoSocket, when no IPv4 socket
+// can be opened in the requested mode; a missing IPv6 socket is logged and
+// Ping to IPv6 targets then fails.
 func New(opts Options) (*Engine, error) {
-	return &Engine{opts: opts}, errors.New("probe: not implemented yet")
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Mode == "" {
+		opts.Mode = ModeAuto
+	}
+	if opts.RecvBuffer <= 0 {
+		opts.RecvBuffer = DefaultRecvBuffer
+	}
+	c4, err := openConn(4, opts.Mode, opts.RecvBuffer)
+	if err != nil {
+		return nil, err
+	}
+	c6, err6 := openConn(6, opts.Mode, opts.RecvBuffer)
+	if err6 != nil {
+		log.Warn("probe: no IPv6 socket", "err", err6)
+		c6 = nil
+	}
+	log.Debug("probe: sockets open", "v4", c4.describe(), "v6", describe(c6))
+	return newEngine(opts, log, c4, c6), nil
 }
 
+func describe(c packetConn) string {
+	if c == nil {
+		return "none"
+	}
+	return c.describe()
+}
+
+// newEngine starts an engine over the given connections (either may be nil).
+func newEngine(opts Options, log *slog.Logger, c4, c6 packetConn) *Engine {
+	if opts.Rate <= 0 {
+		opts.Rate = DefaultRate
+	}
+	e := &Engine{
+		opts:  opts,
+		log:   log,
+		base:  time.Now(),
+		table: make(map[flightKey]flight),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+	}
+	e.conns[0], e.conns[1] = c4, c6
+	e.seqNext[0], e.seqNext[1] = uint16(rand.Uint32()), uint16(rand.Uint32())
+	e.sched.init(opts.Rate)
+	for i, c := range e.conns {
+		if c != nil {
+			e.wg.Add(1)
+			go e.readLoop(i, c)
+		}
+	}
+	e.wg.Add(1)
+	go e.schedLoop()
+	return e
+}
+
+// mono is the engine's monotonic clock in nanoseconds.
+func (e *Engine) mono() int64 { return int64(time.Since(e.base)) }
+
 // Close stops the readers and closes the sockets. Measurements in flight end
-// with an error.
-func (e *Engine) Close() error { return nil }
+// with ErrClosed. Close is idempotent.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	close(e.done)
+	e.mu.Unlock()
+	var errs []error
+	for _, c := range e.conns {
+		if c != nil {
+			errs = append(errs, c.close())
+		}
+	}
+	e.wg.Wait()
+	return errors.Join(errs...)
+}
 
 // Ready reports whether the engine has at least one open socket.
-func (e *Engine) Ready() bool { return false }
+func (e *Engine) Ready() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return !e.closed && (e.conns[0] != nil || e.conns[1] != nil)
+}
 
-// Ping runs one measurement and blocks until every request has been answered
-// or has passed its deadline, or ctx is done. onPacket, if not nil, is called
-// once per request, in sequence order, as soon as its fate is final (reply or
-// deadline); it is called from Ping's goroutine, never concurrently.
-// Cancelling ctx ends the measurement at once and returns the partial Result
-// together with ctx.Err().
-func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (Result, error) {
-	return Result{}, errors.New("probe: not implemented yet")
+// HasIPv6 reports whether the engine could open an IPv6 socket.
+func (e *Engine) HasIPv6() bool { return e.conns[1] != nil }
+
+// normalize applies the defaults of Request and validates it.
+func normalize(req Request) (Request, error) {
+	req.Target = req.Target.Unmap()
+	req.Source = req.Source.Unmap()
+	switch {
+	case !req.Target.IsValid():
+		return req, errors.New("probe: invalid target address")
+	case req.Count < 0:
+		return req, fmt.Errorf("probe: count %d must be >= 1", req.Count)
+	case req.Interval < 0 || req.Timeout < 0:
+		return req, errors.New("probe: negative interval or timeout")
+	case req.TTL < 0 || req.TTL > 255:
+		return req, fmt.Errorf("probe: ttl %d out of range 1..255", req.TTL)
+	case req.TOS < 0 || req.TOS > 255:
+		return req, fmt.Errorf("probe: tos %d out of range 0..255", req.TOS)
+	case req.Source.IsValid() && req.Source.Is4() != req.Target.Is4():
+		return req, errors.New("probe: source and target address families differ")
+	}
+	if req.Count == 0 {
+		req.Count = DefaultCount
+	}
+	if req.Interval == 0 {
+		req.Interval = DefaultInterval
+	}
+	if req.Interval < MinInterval {
+		return req, fmt.Errorf("probe: interval %v below the minimum %v", req.Interval, MinInterval)
+	}
+	if req.Timeout == 0 {
+		req.Timeout = DefaultTimeout
+	}
+	if req.Size == 0 {
+		req.Size = DefaultSize
+	}
+	if req.Size < MinSize || req.Size > MaxSize {
+		return req, fmt.Errorf("probe: size %d out of range %d..%d", req.Size, MinSize, MaxSize)
+	}
+	return req, nil
 }

@@ -1,0 +1,174 @@
+package probe
+
+import (
+	"time"
+)
+
+// packetConn is one ICMP socket as the engine sees it. The real one lives in
+// sock_linux.go; tests fake it. send is called only from the scheduler
+// goroutine and recv only from the socket's reader goroutine.
+type packetConn interface {
+	// send hands one ICMP message with its control message to the kernel
+	// and returns the wall-clock time (Unix ns) taken immediately before.
+	send(msg, oob []byte, dst flightAddr) (int64, error)
+	// recv blocks until at least one datagram is available and returns
+	// them; the slice and its buffers are valid until the next recv.
+	recv() ([]rxMsg, error)
+	ident() uint16    // echo identifier the socket's replies carry
+	ipHeader() bool   // datagrams start with the IPv4 header (raw IPv4)
+	filtersID() bool  // the kernel already filters replies by identifier
+	close() error     // unblocks recv
+	describe() string // for logs
+}
+
+// flightAddr is an address in 16-byte form (IPv4 as ::ffff:a.b.c.d) with its
+// IPv6 scope (interface index), as the socket layer wants it.
+type flightAddr struct {
+	ip    [16]byte
+	scope uint32
+}
+
+// rxMsg is one received datagram.
+type rxMsg struct {
+	data   []byte
+	src    [16]byte // IPv4 as ::ffff:a.b.c.d
+	rxWall int64    // kernel receive timestamp, Unix ns (user space if absent)
+	ttl    int      // from IP_TTL / IPV6_HOPLIMIT; 0 when absent
+	drops  uint32   // SO_RXQ_OVFL: datagrams the socket dropped so far
+}
+
+// flightKey identifies an echo request on the wire: the only thing a reply
+// reliably carries back besides the token is the peer and the sequence.
+type flightKey struct {
+	ip  [16]byte
+	seq uint16
+}
+
+// flight points from the in-flight table to one request of a measurement.
+type flight struct {
+	m   *meas
+	idx int32
+}
+
+// Packet state flags.
+const (
+	fSending uint8 = 1 << iota // sequence assigned, send in progress
+	fSent                      // handed to the kernel; sentWall/sentMono valid
+	fReply                     // a first matching reply was read
+	fRecv                      // final: replied before the deadline
+	fLost                      // final: deadline passed without reply
+	fLate                      // a reply came after the deadline
+	fSendErr                   // final: the kernel refused it
+)
+
+// expiryGrace is how long after a deadline the scheduler waits before it
+// declares a request lost, so that a reply the kernel stamped in time but
+// the reader has not yet processed is still counted received. Whether a
+// reply is in time is decided on its kernel timestamp, not on this.
+const expiryGrace = 10 * time.Millisecond
+
+// pkt is the engine's state of one request.
+type pkt struct {
+	sentWall int64 // Unix ns, taken immediately before the send syscall
+	sentMono int64 // engine mono ns just after the send
+	rxWall   int64 // kernel receive timestamp of the first reply
+	dups     int32
+	ttl      uint8
+	wire     uint16 // sequence number on the wire
+	flags    uint8
+}
+
+func (p *pkt) final() bool { return p.flags&(fRecv|fLost|fSendErr) != 0 }
+
+// meas is one measurement (one Ping call). All fields after the immutable
+// block are guarded by Engine.mu.
+type meas struct {
+	// immutable after Ping registered it
+	req      Request
+	fam      int // 0 IPv4, 1 IPv6
+	conn     packetConn
+	dst      flightAddr
+	payload  []byte
+	oob      []byte
+	token    uint64
+	timeout  int64 // ns
+	interval int64 // ns
+	lateWin  int64 // ns a table entry outlives its expiry to catch late replies
+	notify   chan struct{}
+
+	pk       []pkt
+	nsent    int   // requests scheduled so far (sequence numbers assigned)
+	nexp     int   // first request whose expiry has not been processed
+	nfree    int   // first request whose table entry may still exist
+	nemit    int   // first request not yet handed to onPacket
+	nextSend int64 // mono ns of the next send
+	at       int64 // mono ns of the next scheduler event (heap key)
+	hidx     int   // index in the scheduler heap, -1 when absent
+	finished bool  // removed from the engine
+	sendErr  error // first send error
+}
+
+const never = int64(1<<63 - 1)
+
+// expiry is the mono time at which request i (already sent) becomes lost.
+func (m *meas) expiry(i int) int64 {
+	return m.pk[i].sentMono + m.timeout + int64(expiryGrace)
+}
+
+// nextAt computes the next time the scheduler must look at m.
+func (m *meas) nextAt() int64 {
+	t := never
+	if m.nsent < len(m.pk) {
+		t = m.nextSend
+	}
+	if m.nexp < m.nsent && m.pk[m.nexp].flags&fSent != 0 {
+		t = min(t, m.expiry(m.nexp))
+	}
+	if m.nfree < m.nexp {
+		t = min(t, m.expiry(m.nfree)+m.lateWin)
+	}
+	return t
+}
+
+// poke wakes the measurement's Ping goroutine without blocking.
+func (m *meas) poke() {
+	select {
+	case m.notify <- struct{}{}:
+	default:
+	}
+}
+
+// classify decides the fate of request i once both its send time and its
+// first reply are known. Caller holds Engine.mu.
+func (m *meas) classify(i int) {
+	p := &m.pk[i]
+	if p.rxWall-p.sentWall > m.timeout {
+		p.flags |= fLate
+		return // stays pending until its expiry declares it lost
+	}
+	if !p.final() {
+		p.flags |= fRecv
+		m.poke()
+	}
+}
+
+// packet converts request i's state for the caller. Caller holds Engine.mu
+// or owns the finished measurement.
+func (m *meas) packet(i int) Packet {
+	p := &m.pk[i]
+	out := Packet{
+		Seq:        i,
+		Duplicates: int(p.dups),
+		Late:       p.flags&fLate != 0,
+		SendError:  p.flags&fSendErr != 0,
+	}
+	if p.flags&fSent != 0 {
+		out.SentAt = time.Unix(0, p.sentWall)
+	}
+	if p.flags&fRecv != 0 {
+		out.Received = true
+		out.RTT = max(time.Duration(p.rxWall-p.sentWall), 0)
+		out.TTL = int(p.ttl)
+	}
+	return out
+}

@@ -1,0 +1,169 @@
+package probe
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"time"
+)
+
+// Ping runs one measurement and blocks until every request has been answered
+// or has passed its deadline, or ctx is done. onPacket, if not nil, is called
+// once per request, in sequence order, as soon as its fate is final (reply or
+// deadline); it is called from Ping's goroutine, never concurrently.
+// Duplicates and late replies that arrive after a request was handed to
+// onPacket are counted in the Result only.
+// Cancelling ctx ends the measurement at once and returns the partial Result
+// (the requests sent so far) together with ctx.Err(). A target that never
+// answers is a Result with Received 0, not an error; Ping returns an error
+// only for an invalid Request, a missing socket for the family, a closed
+// engine, or when the kernel refused every request (for example no route or
+// a Source address that is not local).
+func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (Result, error) {
+	req, err := normalize(req)
+	res := Result{Target: req.Target}
+	if err != nil {
+		return res, err
+	}
+	fam := 0
+	if req.Target.Is6() {
+		fam = 1
+	}
+	c := e.conns[fam]
+	if c == nil {
+		return res, fmt.Errorf("%w: no IPv%d socket", ErrNoSocket, 4+2*fam)
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	m := &meas{
+		req:      req,
+		fam:      fam,
+		conn:     c,
+		dst:      flightAddr{ip: req.Target.As16()},
+		token:    rand.Uint64(),
+		timeout:  int64(req.Timeout),
+		interval: int64(req.Interval),
+		lateWin:  int64(min(req.Timeout, 5*time.Second)),
+		notify:   make(chan struct{}, 1),
+		pk:       make([]pkt, req.Count),
+		hidx:     -1,
+	}
+	if z := req.Target.Zone(); z != "" {
+		ifi, err := net.InterfaceByName(z)
+		if err != nil {
+			return res, fmt.Errorf("probe: zone of %v: %w", req.Target, err)
+		}
+		m.dst.scope = uint32(ifi.Index)
+	}
+	m.payload = makePayload(req.Size, m.token)
+	m.oob = buildOOB(fam == 1, req)
+
+	res.Started = time.Now()
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return res, ErrClosed
+	}
+	m.nextSend = e.mono()
+	m.at = m.nextSend
+	heap.Push(&e.sched.h, m)
+	e.mu.Unlock()
+	e.kick()
+
+	var batch []Packet
+	for {
+		select {
+		case <-m.notify:
+		case <-ctx.Done():
+			e.finish(m)
+			return m.result(res), ctx.Err()
+		case <-e.done:
+			e.finish(m)
+			return m.result(res), ErrClosed
+		}
+		e.mu.Lock()
+		for m.nemit < m.nsent && m.pk[m.nemit].final() {
+			batch = append(batch, m.packet(m.nemit))
+			m.nemit++
+		}
+		done := m.nemit == len(m.pk)
+		if done {
+			e.finishLocked(m)
+		}
+		e.mu.Unlock()
+		if onPacket != nil {
+			for _, p := range batch {
+				onPacket(p)
+			}
+		}
+		batch = batch[:0]
+		if done {
+			res = m.result(res)
+			if res.SendErrors == res.Sent && m.sendErr != nil {
+				return res, fmt.Errorf("probe: send to %v: %w", req.Target, m.sendErr)
+			}
+			return res, nil
+		}
+	}
+}
+
+// kick wakes the scheduler without blocking.
+func (e *Engine) kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// finish removes m from the engine: its in-flight entries and its place in
+// the scheduler. Afterwards nothing but the caller touches m.
+func (e *Engine) finish(m *meas) {
+	e.mu.Lock()
+	e.finishLocked(m)
+	e.mu.Unlock()
+}
+
+func (e *Engine) finishLocked(m *meas) {
+	if m.finished {
+		return
+	}
+	m.finished = true
+	for i := m.nfree; i < m.nsent; i++ {
+		k := flightKey{ip: m.dst.ip, seq: m.pk[i].wire}
+		if f, ok := e.table[k]; ok && f.m == m {
+			delete(e.table, k)
+		}
+	}
+	m.nfree = m.nsent
+	if m.hidx >= 0 {
+		heap.Remove(&e.sched.h, m.hidx)
+	}
+}
+
+// result fills res from a finished measurement.
+func (m *meas) result(res Result) Result {
+	res.Finished = time.Now()
+	res.Packets = make([]Packet, 0, m.nsent)
+	for i := 0; i < m.nsent; i++ {
+		p := m.packet(i)
+		if m.pk[i].flags&(fSent|fSendErr) == 0 {
+			break // scheduled but the send did not complete before the end
+		}
+		res.Packets = append(res.Packets, p)
+		res.Sent++
+		res.Duplicates += p.Duplicates
+		if p.Received {
+			res.Received++
+		}
+		if p.Late {
+			res.Late++
+		}
+		if p.SendError {
+			res.SendErrors++
+		}
+	}
+	return res
+}

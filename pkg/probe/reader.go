@@ -1,0 +1,106 @@
+package probe
+
+import (
+	"errors"
+	"net"
+	"os"
+	"time"
+)
+
+// Stats are engine-wide counters since New.
+type Stats struct {
+	Sent      uint64 // echo requests handed to the kernel
+	Matched   uint64 // replies matched to a request (including duplicates and late ones)
+	Unmatched uint64 // echo replies read that matched no request (wrong id, sequence, token or source)
+	// SocketDrops is the number of datagrams the sockets dropped because
+	// their receive buffer was full (SO_RXQ_OVFL), summed over families.
+	SocketDrops uint64
+	InFlight    int // entries in the in-flight table now
+	Active      int // measurements registered now
+}
+
+// counters are guarded by Engine.mu.
+type counters struct {
+	sent, matched, unmatched uint64
+	drops                    [2]uint32
+}
+
+// Stats returns a snapshot of the engine's counters. Safe for concurrent use.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return Stats{
+		Sent:        e.cnt.sent,
+		Matched:     e.cnt.matched,
+		Unmatched:   e.cnt.unmatched,
+		SocketDrops: uint64(e.cnt.drops[0]) + uint64(e.cnt.drops[1]),
+		InFlight:    len(e.table),
+		Active:      len(e.sched.h),
+	}
+}
+
+// readLoop is the one reader of socket c (family index fam): it reads
+// batches of datagrams and hands each matching reply to its measurement.
+func (e *Engine) readLoop(fam int, c packetConn) {
+	defer e.wg.Done()
+	for {
+		msgs, err := c.recv()
+		if err != nil {
+			select {
+			case <-e.done:
+				return
+			default:
+			}
+			if errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			e.log.Warn("probe: read", "family", 4+2*fam, "err", err)
+			continue
+		}
+		e.mu.Lock()
+		for i := range msgs {
+			e.match(fam, c, &msgs[i])
+		}
+		e.mu.Unlock()
+	}
+}
+
+// match hands one datagram to the request it answers. Caller holds e.mu.
+func (e *Engine) match(fam int, c packetConn, msg *rxMsg) {
+	if msg.drops > e.cnt.drops[fam] {
+		e.cnt.drops[fam] = msg.drops
+	}
+	r, ok := parseReply(msg.data, fam == 1, c.ipHeader())
+	if !ok {
+		return // not an echo reply: the filter let it through or there is none
+	}
+	if !c.filtersID() && r.ID != c.ident() {
+		e.cnt.unmatched++
+		return
+	}
+	f, ok := e.table[flightKey{ip: msg.src, seq: r.Seq}]
+	if !ok || f.m.token != r.Token {
+		e.cnt.unmatched++
+		return
+	}
+	e.cnt.matched++
+	m, i := f.m, int(f.idx)
+	p := &m.pk[i]
+	if p.flags&fReply != 0 {
+		p.dups++
+		return
+	}
+	p.flags |= fReply
+	p.rxWall = msg.rxWall
+	if p.rxWall == 0 {
+		p.rxWall = time.Now().UnixNano()
+	}
+	ttl := msg.ttl
+	if ttl == 0 {
+		ttl = r.TTL
+	}
+	p.ttl = uint8(ttl)
+	if p.flags&fSent != 0 {
+		m.classify(i)
+	}
+}

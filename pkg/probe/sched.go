@@ -1,0 +1,244 @@
+package probe
+
+import (
+	"container/heap"
+	"time"
+)
+
+// maxSendBatch bounds how many requests the scheduler prepares under the
+// engine lock before it releases it to send them.
+const maxSendBatch = 64
+
+// scheduler holds the measurements ordered by their next event (a send, an
+// expiry, or the end of a late-reply window) and the token bucket that caps
+// the engine's packet rate. It is guarded by Engine.mu.
+type scheduler struct {
+	h      measHeap
+	rate   float64 // tokens per second
+	burst  float64 // bucket size: at most one millisecond's worth of packets
+	tokens float64
+	last   int64 // mono ns of the last refill
+	batch  []sendItem
+	buf    []byte // echo message under construction (scheduler goroutine only)
+}
+
+type sendItem struct {
+	m   *meas
+	idx int
+}
+
+func (s *scheduler) init(rate float64) {
+	s.rate = rate
+	s.burst = max(1, rate/1000)
+	s.tokens = s.burst
+	s.buf = make([]byte, 8+MaxSize)
+}
+
+// take consumes one send token if one is available at mono time now.
+func (s *scheduler) take(now int64) bool {
+	s.tokens = min(s.burst, s.tokens+float64(now-s.last)*s.rate/1e9)
+	s.last = now
+	if s.tokens >= 1 {
+		s.tokens--
+		return true
+	}
+	return false
+}
+
+// tokenWait is how long until the next token.
+func (s *scheduler) tokenWait() time.Duration {
+	return time.Duration((1 - s.tokens) / s.rate * 1e9)
+}
+
+// schedLoop is the engine's only sender: it sends due requests within the
+// rate limit, expires requests whose deadline passed, and sleeps until the
+// next event. Sends keep each measurement's phase, so measurements started
+// together stay spread out by the rate limit.
+func (e *Engine) schedLoop() {
+	defer e.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
+			return
+		}
+		now := e.mono()
+		limited := e.collect(now)
+		wait := time.Hour
+		if len(e.sched.h) > 0 {
+			wait = time.Duration(e.sched.h[0].at - now)
+		}
+		if limited {
+			wait = min(wait, e.sched.tokenWait())
+		}
+		batch := e.sched.batch
+		e.mu.Unlock()
+		if len(batch) > 0 {
+			e.sendBatch(batch)
+			continue
+		}
+		timer.Reset(max(wait, 0))
+		select {
+		case <-timer.C:
+		case <-e.wake:
+		case <-e.done:
+			return
+		}
+	}
+}
+
+// collect processes every measurement whose event is due at now: expiries,
+// late-window ends, and sends (prepared into e.sched.batch). It reports
+// whether the rate limit held a send back. Caller holds e.mu.
+func (e *Engine) collect(now int64) (limited bool) {
+	s := &e.sched
+	s.batch = s.batch[:0]
+	for len(s.h) > 0 && len(s.batch) < maxSendBatch {
+		m := s.h[0]
+		if m.at > now {
+			break
+		}
+		e.expire(m, now)
+		for m.nsent < len(m.pk) && m.nextSend <= now && len(s.batch) < maxSendBatch {
+			if !s.take(now) {
+				limited = true
+				break
+			}
+			i := m.nsent
+			m.nsent++
+			next := m.nextSend + m.interval
+			if next <= now {
+				next = now + m.interval // fell behind: keep the interval, not the phase
+			}
+			m.nextSend = next
+			if !e.allocSeq(m, i) {
+				m.pk[i].flags |= fSendErr
+				m.poke()
+				continue
+			}
+			s.batch = append(s.batch, sendItem{m, i})
+		}
+		m.at = m.nextAt()
+		heap.Fix(&s.h, 0)
+		if limited {
+			break
+		}
+	}
+	return limited
+}
+
+// expire declares lost the requests of m whose deadline (plus grace) passed,
+// and drops the table entries whose late-reply window ended.
+func (e *Engine) expire(m *meas, now int64) {
+	for m.nexp < m.nsent {
+		p := &m.pk[m.nexp]
+		if p.flags&fSendErr == 0 && (p.flags&fSent == 0 || m.expiry(m.nexp) > now) {
+			break
+		}
+		if !p.final() {
+			p.flags |= fLost
+			m.poke()
+		}
+		m.nexp++
+	}
+	for m.nfree < m.nexp {
+		p := &m.pk[m.nfree]
+		if p.flags&fSendErr == 0 && m.expiry(m.nfree)+m.lateWin > now {
+			break
+		}
+		k := flightKey{ip: m.dst.ip, seq: p.wire}
+		if f, ok := e.table[k]; ok && f.m == m {
+			delete(e.table, k)
+		}
+		m.nfree++
+	}
+}
+
+// allocSeq gives request i of m a wire sequence number that no other
+// request to the same address is using, and registers it in the in-flight
+// table before it is sent. Caller holds e.mu.
+func (e *Engine) allocSeq(m *meas, i int) bool {
+	for range 1 << 16 {
+		seq := e.seqNext[m.fam]
+		e.seqNext[m.fam]++
+		k := flightKey{ip: m.dst.ip, seq: seq}
+		if _, busy := e.table[k]; busy {
+			continue
+		}
+		e.table[k] = flight{m: m, idx: int32(i)}
+		m.pk[i].wire = seq
+		m.pk[i].flags |= fSending
+		return true
+	}
+	return false
+}
+
+// sendBatch sends the prepared requests outside the lock, then records their
+// send times and deadlines.
+func (e *Engine) sendBatch(batch []sendItem) {
+	type sent struct {
+		wall, mono int64
+		err        error
+	}
+	var stack [maxSendBatch]sent
+	out := stack[:len(batch)]
+	buf := e.sched.buf
+	for j, it := range batch {
+		m := it.m
+		msg := buildEcho(buf, m.fam == 1, m.conn.ident(), m.pk[it.idx].wire, m.payload)
+		wall, err := m.conn.send(msg, m.oob, m.dst)
+		out[j] = sent{wall, e.mono(), err}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for j, it := range batch {
+		m := it.m
+		if m.finished {
+			continue
+		}
+		p := &m.pk[it.idx]
+		p.sentWall, p.sentMono = out[j].wall, out[j].mono
+		p.flags |= fSent
+		if err := out[j].err; err != nil {
+			p.flags |= fSendErr
+			if m.sendErr == nil {
+				m.sendErr = err
+			}
+			m.poke()
+		} else {
+			e.cnt.sent++
+			if p.flags&fReply != 0 {
+				m.classify(it.idx)
+			}
+		}
+		if m.hidx >= 0 {
+			m.at = m.nextAt()
+			heap.Fix(&e.sched.h, m.hidx)
+		}
+	}
+}
+
+// measHeap is a min-heap of measurements by their next event time.
+type measHeap []*meas
+
+func (h measHeap) Len() int           { return len(h) }
+func (h measHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h measHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].hidx, h[j].hidx = i, j
+}
+func (h *measHeap) Push(x any) {
+	m := x.(*meas)
+	m.hidx = len(*h)
+	*h = append(*h, m)
+}
+func (h *measHeap) Pop() any {
+	old := *h
+	m := old[len(old)-1]
+	old[len(old)-1] = nil
+	m.hidx = -1
+	*h = old[:len(old)-1]
+	return m
+}

@@ -1,0 +1,339 @@
+//go:build linux
+
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	rxBatch   = 64  // datagrams per recvmmsg
+	rxBufSize = 256 // bytes kept of each datagram: IP header, ICMP header, token
+	rxOOBSize = 128 // control message bytes per datagram
+)
+
+// mmsghdr is struct mmsghdr of recvmmsg(2).
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+}
+
+// sysConn is a real ICMP socket registered with the Go poller.
+type sysConn struct {
+	v6, raw bool
+	id      uint16
+	f       *os.File
+	rc      syscall.RawConn
+
+	// send state, scheduler goroutine only
+	shdr   unix.Msghdr
+	siov   unix.Iovec
+	sa4    unix.RawSockaddrInet4
+	sa6    unix.RawSockaddrInet6
+	swall  int64
+	serr   error
+	sendFn func(uintptr) bool
+
+	// receive state, reader goroutine only
+	hdrs   []mmsghdr
+	iovs   []unix.Iovec
+	bufs   []byte
+	oobs   []byte
+	names  []unix.RawSockaddrInet6
+	msgs   []rxMsg
+	rn     int
+	rerr   error
+	recvFn func(uintptr) bool
+}
+
+// openConn opens the ICMP socket of one family (4 or 6) in the given mode.
+func openConn(family int, mode SocketMode, rcvbuf int) (packetConn, error) {
+	domain, proto := unix.AF_INET, unix.IPPROTO_ICMP
+	if family == 6 {
+		domain, proto = unix.AF_INET6, unix.IPPROTO_ICMPV6
+	}
+	var dgramErr, rawErr error = errors.New("not tried"), errors.New("not tried")
+	switch mode {
+	case ModeAuto, ModeDgram, ModeRaw:
+	default:
+		return nil, fmt.Errorf("probe: unknown socket mode %q", mode)
+	}
+	if mode != ModeRaw {
+		fd, err := unix.Socket(domain, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+		if err == nil {
+			c, err := setupConn(fd, family == 6, false, rcvbuf)
+			if err == nil {
+				return c, nil
+			}
+			dgramErr = err
+		} else {
+			dgramErr = err
+		}
+	}
+	if mode != ModeDgram {
+		fd, err := unix.Socket(domain, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+		if err == nil {
+			c, err := setupConn(fd, family == 6, true, rcvbuf)
+			if err == nil {
+				return c, nil
+			}
+			rawErr = err
+		} else {
+			rawErr = err
+		}
+	}
+	if family == 6 && (errors.Is(dgramErr, unix.EAFNOSUPPORT) || errors.Is(rawErr, unix.EAFNOSUPPORT)) {
+		return nil, fmt.Errorf("%w (IPv6): the host has no IPv6", ErrNoSocket)
+	}
+	return nil, fmt.Errorf("%w (IPv%d, mode %s): datagram socket: %v; raw socket: %v; "+
+		"fix: allow unprivileged ICMP for this group with sysctl net.ipv4.ping_group_range=\"0 2147483647\", "+
+		"or grant CAP_NET_RAW (setcap cap_net_raw+ep on the binary, or run as root)",
+		ErrNoSocket, family, mode, dgramErr, rawErr)
+}
+
+func setupConn(fd int, v6, raw bool, rcvbuf int) (*sysConn, error) {
+	c := &sysConn{v6: v6, raw: raw}
+	fail := func(what string, err error) (*sysConn, error) {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		return fail("SO_TIMESTAMPNS", err)
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1)
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf); err != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf)
+	}
+	if v6 {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT, 1); err != nil {
+			return fail("IPV6_RECVHOPLIMIT", err)
+		}
+	} else if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVTTL, 1); err != nil {
+		return fail("IP_RECVTTL", err)
+	}
+	if raw {
+		c.id = uint16(rand.Uint32())
+		if v6 {
+			var f unix.ICMPv6Filter
+			for i := range f.Data {
+				f.Data[i] = 0xffffffff // block all ...
+			}
+			f.Data[icmp6EchoReply>>5] &^= 1 << (icmp6EchoReply & 31) // ... but echo replies
+			if err := unix.SetsockoptICMPv6Filter(fd, unix.SOL_ICMPV6, unix.ICMPV6_FILTER, &f); err != nil {
+				return fail("ICMPV6_FILTER", err)
+			}
+		}
+		if err := attachFilter(fd, v6, c.id); err != nil {
+			return fail("SO_ATTACH_FILTER", err)
+		}
+	} else {
+		// The kernel assigns the identifier (the socket's "port") on bind
+		// and rewrites it into every request we send.
+		var sa unix.Sockaddr = &unix.SockaddrInet4{}
+		if v6 {
+			sa = &unix.SockaddrInet6{}
+		}
+		if err := unix.Bind(fd, sa); err != nil {
+			return fail("bind", err)
+		}
+		got, err := unix.Getsockname(fd)
+		if err != nil {
+			return fail("getsockname", err)
+		}
+		switch a := got.(type) {
+		case *unix.SockaddrInet4:
+			c.id = uint16(a.Port)
+		case *unix.SockaddrInet6:
+			c.id = uint16(a.Port)
+		}
+	}
+	c.f = os.NewFile(uintptr(fd), "icmp")
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		c.f.Close()
+		return nil, err
+	}
+	c.rc = rc
+	c.sendFn = c.doSend
+	c.recvFn = c.doRecv
+	c.initRecv()
+	return c, nil
+}
+
+// attachFilter installs a classic BPF program so that the socket only
+// queues echo replies carrying identifier id (raw sockets see every ICMP
+// message the host receives).
+func attachFilter(fd int, v6 bool, id uint16) error {
+	var prog []bpf.Instruction
+	if v6 {
+		prog = []bpf.Instruction{
+			bpf.LoadAbsolute{Off: 0, Size: 1},
+			bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: icmp6EchoReply, SkipTrue: 3},
+			bpf.LoadAbsolute{Off: 4, Size: 2},
+			bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(id), SkipTrue: 1},
+			bpf.RetConstant{Val: 0xffff},
+			bpf.RetConstant{Val: 0},
+		}
+	} else {
+		prog = []bpf.Instruction{
+			bpf.LoadMemShift{Off: 0}, // X = IPv4 header length
+			bpf.LoadIndirect{Off: 0, Size: 1},
+			bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: icmp4EchoReply, SkipTrue: 3},
+			bpf.LoadIndirect{Off: 4, Size: 2},
+			bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(id), SkipTrue: 1},
+			bpf.RetConstant{Val: 0xffff},
+			bpf.RetConstant{Val: 0},
+		}
+	}
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return err
+	}
+	filt := make([]unix.SockFilter, len(raw))
+	for i, r := range raw {
+		filt[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	}
+	fp := unix.SockFprog{Len: uint16(len(filt)), Filter: &filt[0]}
+	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fp)
+}
+
+func (c *sysConn) ident() uint16   { return c.id }
+func (c *sysConn) ipHeader() bool  { return c.raw && !c.v6 }
+func (c *sysConn) filtersID() bool { return !c.raw }
+func (c *sysConn) close() error    { return c.f.Close() }
+
+func (c *sysConn) describe() string {
+	kind := "dgram"
+	if c.raw {
+		kind = "raw"
+	}
+	fam := 4
+	if c.v6 {
+		fam = 6
+	}
+	return fmt.Sprintf("icmpv%d/%s id=%d", fam, kind, c.id)
+}
+
+// send implements packetConn. Not safe for concurrent use (one sender).
+func (c *sysConn) send(msg, oob []byte, dst flightAddr) (int64, error) {
+	c.siov.Base = &msg[0]
+	c.siov.SetLen(len(msg))
+	c.shdr.Iov = &c.siov
+	c.shdr.SetIovlen(1)
+	if len(oob) > 0 {
+		c.shdr.Control = &oob[0]
+		c.shdr.SetControllen(len(oob))
+	} else {
+		c.shdr.Control = nil
+		c.shdr.SetControllen(0)
+	}
+	if c.v6 {
+		c.sa6.Family = unix.AF_INET6
+		c.sa6.Addr = dst.ip
+		c.sa6.Scope_id = dst.scope
+		c.shdr.Name = (*byte)(unsafe.Pointer(&c.sa6))
+		c.shdr.Namelen = unix.SizeofSockaddrInet6
+	} else {
+		c.sa4.Family = unix.AF_INET
+		copy(c.sa4.Addr[:], dst.ip[12:])
+		c.shdr.Name = (*byte)(unsafe.Pointer(&c.sa4))
+		c.shdr.Namelen = unix.SizeofSockaddrInet4
+	}
+	c.serr = nil
+	if err := c.rc.Write(c.sendFn); err != nil {
+		return time.Now().UnixNano(), err
+	}
+	return c.swall, c.serr
+}
+
+func (c *sysConn) doSend(fd uintptr) bool {
+	// The send time is taken as late as user space can: right before the
+	// syscall, so that the RTT excludes everything the engine does.
+	c.swall = time.Now().UnixNano()
+	_, _, errno := unix.Syscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&c.shdr)), 0)
+	switch errno {
+	case 0:
+	case unix.EAGAIN, unix.EINTR:
+		return false
+	default:
+		c.serr = errno
+	}
+	return true
+}
+
+func (c *sysConn) initRecv() {
+	c.hdrs = make([]mmsghdr, rxBatch)
+	c.iovs = make([]unix.Iovec, rxBatch)
+	c.bufs = make([]byte, rxBatch*rxBufSize)
+	c.oobs = make([]byte, rxBatch*rxOOBSize)
+	c.names = make([]unix.RawSockaddrInet6, rxBatch)
+	c.msgs = make([]rxMsg, rxBatch)
+	for i := range c.hdrs {
+		c.iovs[i].Base = &c.bufs[i*rxBufSize]
+		c.iovs[i].SetLen(rxBufSize)
+		h := &c.hdrs[i].hdr
+		h.Name = (*byte)(unsafe.Pointer(&c.names[i]))
+		h.Iov = &c.iovs[i]
+		h.SetIovlen(1)
+		h.Control = &c.oobs[i*rxOOBSize]
+	}
+}
+
+// recv implements packetConn with one recvmmsg per wake-up.
+func (c *sysConn) recv() ([]rxMsg, error) {
+	for i := range c.hdrs {
+		h := &c.hdrs[i].hdr
+		h.Namelen = unix.SizeofSockaddrInet6
+		h.SetControllen(rxOOBSize)
+		h.Flags = 0
+	}
+	c.rn, c.rerr = 0, nil
+	if err := c.rc.Read(c.recvFn); err != nil {
+		return nil, err
+	}
+	if c.rerr != nil {
+		return nil, c.rerr
+	}
+	for i := 0; i < c.rn; i++ {
+		h := &c.hdrs[i]
+		m := &c.msgs[i]
+		m.data = c.bufs[i*rxBufSize : i*rxBufSize+min(int(h.len), rxBufSize)]
+		m.src = sockaddrIP(&c.names[i])
+		m.rxWall, m.ttl = 0, 0
+		parseCmsgs(c.oobs[i*rxOOBSize:i*rxOOBSize+int(h.hdr.Controllen)], m)
+	}
+	return c.msgs[:c.rn], nil
+}
+
+func (c *sysConn) doRecv(fd uintptr) bool {
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.hdrs[0])),
+		uintptr(len(c.hdrs)), unix.MSG_DONTWAIT, 0, 0)
+	switch errno {
+	case 0:
+		c.rn = int(n)
+	case unix.EAGAIN, unix.EINTR:
+		return false
+	default:
+		c.rerr = errno
+	}
+	return true
+}
+
+// sockaddrIP returns the address of a sockaddr_in or sockaddr_in6 in
+// 16-byte form.
+func sockaddrIP(sa *unix.RawSockaddrInet6) [16]byte {
+	if sa.Family == unix.AF_INET {
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		return [16]byte{10: 0xff, 11: 0xff, 12: sa4.Addr[0], 13: sa4.Addr[1], 14: sa4.Addr[2], 15: sa4.Addr[3]}
+	}
+	return sa.Addr
+}
