@@ -1,11 +1,220 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"time"
+
+	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/target"
 )
 
+// Exit statuses of `pingapi measure`.
+const (
+	exitAllAnswered  = 0 // every target answered at least once
+	exitSomeSilent   = 1 // at least one target never answered
+	exitUsageOrSetup = 2 // bad flags or targets, engine or resolution failure
+)
+
+// measureEngine is the part of probe.Engine that measure uses; tests fake it.
+type measureEngine interface {
+	Ping(ctx context.Context, req probe.Request, onPacket func(probe.Packet)) (probe.Result, error)
+	Close() error
+}
+
+// measureEnv is what runMeasure wires in from the process; tests replace
+// every field.
+type measureEnv struct {
+	open    func(probe.Options) (measureEngine, error)
+	resolve func(ctx context.Context, t target.Target, fam target.Family) (netip.Addr, error)
+	stdin   io.Reader
+}
+
+// runMeasure is `pingapi measure`: see docs/MEASURE.md. SIGINT stops the
+// measurements and prints what was measured.
 func runMeasure(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "pingapi measure: not implemented yet")
-	return 2
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res := &target.Resolver{}
+	env := measureEnv{
+		open: func(o probe.Options) (measureEngine, error) {
+			e, err := probe.New(o)
+			if err != nil {
+				return nil, err
+			}
+			return e, nil
+		},
+		resolve: res.Resolve,
+		stdin:   os.Stdin,
+	}
+	return measure(ctx, env, args, stdout, stderr)
+}
+
+// measureFlags are the parsed command line.
+type measureFlags struct {
+	count    int
+	interval time.Duration
+	timeout  time.Duration
+	size     int
+	ttl      int
+	tos      int
+	source   string
+	v4, v6   bool
+	json     bool
+	quiet    bool
+	cidrs    []string
+	files    []string
+	targets  []string // positional
+}
+
+func (f *measureFlags) family() target.Family {
+	switch {
+	case f.v4:
+		return 4
+	case f.v6:
+		return 6
+	}
+	return 0
+}
+
+const measureUsage = `usage: pingapi measure [-c count] [-i interval] [-W timeout] [-s size] [-t ttl]
+                       [-Q tos] [-S source] [-4|-6] [-q] [--json]
+                       [-g CIDR]... [-f FILE|-]... [TARGET...]`
+
+// parseMeasureFlags parses args; flags and targets may be interleaved, as
+// ping(8) allows, and "--" ends the flags.
+func parseMeasureFlags(args []string, stderr io.Writer) (measureFlags, error) {
+	f := measureFlags{count: 5}
+	fs := flag.NewFlagSet("measure", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, measureUsage)
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&f.count, "c", f.count, "echo requests per target")
+	fs.Var((*secondsFlag)(&f.interval), "i", "interval between requests to one target: seconds (0.2) or a duration (200ms); default 1s, minimum 10ms")
+	fs.Var((*secondsFlag)(&f.timeout), "W", "per-packet timeout: seconds or a duration; default 2s")
+	fs.IntVar(&f.size, "s", 0, "ICMP payload bytes (default 56)")
+	fs.IntVar(&f.ttl, "t", 0, "IP TTL / hop limit, 1..255 (default: system)")
+	fs.IntVar(&f.tos, "Q", 0, "IPv4 TOS / IPv6 traffic class byte, 0..255")
+	fs.StringVar(&f.source, "S", "", "source address")
+	fs.BoolVar(&f.v4, "4", false, "IPv4 only")
+	fs.BoolVar(&f.v6, "6", false, "IPv6 only")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object per target (JSON Lines)")
+	fs.BoolVar(&f.quiet, "q", false, "no per-reply lines, only the summaries")
+	fs.Func("g", "generate targets from a CIDR prefix, like fping -g (repeatable)", func(s string) error {
+		f.cidrs = append(f.cidrs, s)
+		return nil
+	})
+	fs.Func("f", "read targets from FILE, one per line, # comments; - is stdin (repeatable)", func(s string) error {
+		f.files = append(f.files, s)
+		return nil
+	})
+	for {
+		if err := fs.Parse(args); err != nil {
+			return f, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// flag stops at the first non-flag; take it and go on, unless the
+		// caller ended the flags with "--" (then everything is a target).
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			f.targets = append(f.targets, rest...)
+			break
+		}
+		f.targets = append(f.targets, rest[0])
+		args = rest[1:]
+	}
+	switch {
+	case f.count < 1:
+		return f, errors.New("-c must be at least 1")
+	case f.interval != 0 && f.interval < 10*time.Millisecond:
+		return f, errors.New("-i must be at least 10ms")
+	case f.timeout < 0:
+		return f, errors.New("-W must not be negative")
+	case f.size < 0 || f.size > 65507:
+		return f, errors.New("-s must be within 0..65507")
+	case f.ttl < 0 || f.ttl > 255:
+		return f, errors.New("-t must be within 1..255")
+	case f.tos < 0 || f.tos > 255:
+		return f, errors.New("-Q must be within 0..255")
+	case f.v4 && f.v6:
+		return f, errors.New("-4 and -6 are mutually exclusive")
+	case len(f.targets) == 0 && len(f.cidrs) == 0 && len(f.files) == 0:
+		return f, errors.New("no target given")
+	}
+	return f, nil
+}
+
+// secondsFlag is a duration flag that also takes ping's plain seconds
+// ("0.2", "1").
+type secondsFlag time.Duration
+
+func (s *secondsFlag) String() string { return time.Duration(*s).String() }
+
+func (s *secondsFlag) Set(v string) error {
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs < 0 || secs > 3600 {
+			return errors.New("out of range")
+		}
+		*s = secondsFlag(time.Duration(secs * float64(time.Second)))
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return errors.New("want seconds (0.5) or a duration (500ms)")
+	}
+	if d < 0 || d > time.Hour {
+		return errors.New("out of range")
+	}
+	*s = secondsFlag(d)
+	return nil
+}
+
+// measure parses args, gathers and resolves the targets, measures them all
+// concurrently on one engine, and prints the summaries in input order.
+func measure(ctx context.Context, env measureEnv, args []string, stdout, stderr io.Writer) int {
+	f, err := parseMeasureFlags(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "pingapi measure: %v\n%s\n", err, measureUsage)
+		}
+		return exitUsageOrSetup
+	}
+	var src netip.Addr
+	if f.source != "" {
+		if src, err = netip.ParseAddr(f.source); err != nil {
+			fmt.Fprintf(stderr, "pingapi measure: -S: %q is not an IP address\n", f.source)
+			return exitUsageOrSetup
+		}
+	}
+	inputs, err := gatherTargets(f, env.stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "pingapi measure: %v\n", err)
+		return exitUsageOrSetup
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	eng, err := env.open(probe.Options{Logger: logger})
+	if err != nil {
+		fmt.Fprintf(stderr, "pingapi measure: %v\n", err)
+		return exitUsageOrSetup
+	}
+	defer eng.Close()
+
+	jobs := resolveAll(ctx, env.resolve, inputs, f.family())
+	req := probe.Request{Count: f.count, Interval: f.interval, Timeout: f.timeout, Size: f.size,
+		TTL: f.ttl, TOS: f.tos, Source: src}
+	out := newMeasureOutput(stdout, f, len(jobs))
+	runJobs(ctx, eng, jobs, req, out)
+	return out.finish(jobs, stderr)
 }
