@@ -71,7 +71,7 @@ func (s *Server) authenticate(c *gin.Context) (*auth.Claims, error) {
 	tok, ok := bearerToken(h)
 	if !ok {
 		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
-			Message: "the Authorization header must be one \"Bearer <token>\"", Cause: errReason("malformed_header")}
+			Message: "the Authorization header must be one \"Bearer <token>\"", Cause: errReason("malformed")}
 	}
 	if s.deps.Verifier == nil {
 		return nil, keysUnavailable(errors.New("no verifier configured"))
@@ -101,7 +101,7 @@ func keysUnavailable(cause error) *Error {
 
 func scopeError(scope string) *Error {
 	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope,
-		Message: "the token lacks the required scope " + scope, Cause: errReason("scope")}
+		Message: "the token lacks the required scope " + scope, Cause: errReason("insufficient_scope")}
 }
 
 // challenge builds the WWW-Authenticate value of a 401 or 403 (RFC 6750 §3).
@@ -172,7 +172,7 @@ func authFailureReason(err error) string {
 	case errors.Is(err, auth.ErrNoKeys):
 		return "no_keys"
 	case errors.Is(err, auth.ErrScope):
-		return "scope"
+		return "insufficient_scope"
 	}
 	return verifierReason(err)
 }

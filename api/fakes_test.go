@@ -1,0 +1,240 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pingapi/pingapi/pkg/auth"
+	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/target"
+)
+
+// fakePinger answers from a script. With gate set, each echo waits for a
+// value on gate (or ctx.Done) before it completes, so tests control the pace
+// without sleeping. started receives the request when Ping begins; done
+// receives ctx.Err() when Ping returns.
+type fakePinger struct {
+	ready   bool
+	rtts    []time.Duration // per seq; <0: lost. Shorter than Count: lost.
+	err     error           // returned after the packets
+	panicky bool
+	gate    chan struct{}
+	started chan probe.Request
+	done    chan error
+
+	mu   sync.Mutex
+	reqs []probe.Request
+}
+
+func (f *fakePinger) Ready() bool { return f.ready }
+
+func (f *fakePinger) Ping(ctx context.Context, req probe.Request, onPacket func(probe.Packet)) (probe.Result, error) {
+	f.mu.Lock()
+	f.reqs = append(f.reqs, req)
+	f.mu.Unlock()
+	if f.panicky {
+		panic("fake pinger panics")
+	}
+	if f.started != nil {
+		f.started <- req
+	}
+	t0 := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
+	res := probe.Result{Target: req.Target, Started: t0}
+	finish := func(err error) (probe.Result, error) {
+		res.Finished = t0.Add(time.Duration(res.Sent) * time.Second)
+		if f.done != nil {
+			f.done <- ctx.Err()
+		}
+		return res, err
+	}
+	for seq := 0; seq < req.Count; seq++ {
+		if f.gate != nil {
+			select {
+			case <-f.gate:
+			case <-ctx.Done():
+				return finish(ctx.Err())
+			}
+		}
+		if ctx.Err() != nil {
+			return finish(ctx.Err())
+		}
+		p := probe.Packet{Seq: seq, SentAt: t0.Add(time.Duration(seq) * time.Second)}
+		if seq < len(f.rtts) && f.rtts[seq] >= 0 {
+			p.Received, p.RTT, p.TTL = true, f.rtts[seq], 64
+			res.Received++
+		}
+		res.Sent++
+		res.Packets = append(res.Packets, p)
+		if onPacket != nil {
+			onPacket(p)
+		}
+		if f.err != nil && seq == 0 {
+			return finish(f.err)
+		}
+	}
+	return finish(nil)
+}
+
+func (f *fakePinger) requests() []probe.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]probe.Request(nil), f.reqs...)
+}
+
+// fakeVerifier accepts "good-<sub>" (scopes from scopes) and "noscope";
+// "nokeys" yields ErrNoKeys; anything else ErrInvalidToken.
+type fakeVerifier struct {
+	notReady bool
+	scopes   []string
+}
+
+func (f *fakeVerifier) Ready() bool { return !f.notReady }
+
+func (f *fakeVerifier) Verify(ctx context.Context, tok string) (*auth.Claims, error) {
+	switch {
+	case f.notReady || tok == "nokeys":
+		return nil, auth.ErrNoKeys
+	case tok == "noscope":
+		return &auth.Claims{Subject: "noscope"}, nil
+	case strings.HasPrefix(tok, "good-"):
+		return &auth.Claims{Subject: strings.TrimPrefix(tok, "good-"), Scopes: f.scopes}, nil
+	}
+	return nil, errors.Join(auth.ErrInvalidToken, errors.New("signature"))
+}
+
+// fakeResolver answers from a table; literals resolve to themselves (with
+// the real family check).
+type fakeResolver map[string]any // host → netip.Addr or error
+
+func (f fakeResolver) Resolve(ctx context.Context, t target.Target, fam target.Family) (netip.Addr, error) {
+	if t.IsLiteral() {
+		return (&target.Resolver{}).Resolve(ctx, t, fam)
+	}
+	switch v := f[t.Host].(type) {
+	case netip.Addr:
+		return v, nil
+	case error:
+		return netip.Addr{}, v
+	case string: // "block": wait for ctx
+		<-ctx.Done()
+		return netip.Addr{}, context.Cause(ctx)
+	}
+	return netip.Addr{}, target.ErrNotFound
+}
+
+// testResolver is the table most tests use.
+func testResolver() fakeResolver {
+	return fakeResolver{
+		"example.com":   netip.MustParseAddr("192.0.2.10"),
+		"v6.example":    netip.MustParseAddr("2001:db8::10"),
+		"private.test":  netip.MustParseAddr("10.1.2.3"),
+		"timeout.test":  target.ErrTimeout,
+		"servfail.test": errors.New("server misbehaving"),
+		"slow.test":     "block",
+	}
+}
+
+// env is a server under test with its fakes.
+type env struct {
+	srv    *Server
+	pinger *fakePinger
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newEnv builds a server with a ready fake pinger answering 1..c ms, a fake
+// verifier and resolver; mod adjusts the Deps.
+func newEnv(t testing.TB, mod func(*Deps)) *env {
+	t.Helper()
+	e := &env{pinger: &fakePinger{ready: true, rtts: []time.Duration{
+		time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond, 4 * time.Millisecond, 5 * time.Millisecond}},
+		logs: &syncBuffer{}}
+	d := Deps{
+		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Pinger:   e.pinger,
+		Verifier: &fakeVerifier{},
+		Resolver: testResolver(),
+	}
+	if mod != nil {
+		mod(&d)
+	}
+	if p, ok := d.Pinger.(*fakePinger); ok {
+		e.pinger = p
+	}
+	e.srv = New(d)
+	return e
+}
+
+// do serves one request in-process.
+func (e *env) do(method, target, body string, hdr ...string) *httptest.ResponseRecorder {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(w, req)
+	return w
+}
+
+// bearer is the header pair of a valid token of subject sub.
+func bearer(sub string) []string { return []string{"Authorization", "Bearer good-" + sub} }
+
+// waitFor receives from ch or fails after a generous bound (a hang, not a
+// timing assertion).
+func waitFor[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// countingResolver counts calls and resolves nothing.
+type countingResolver struct{ n *int }
+
+func (c countingResolver) Resolve(ctx context.Context, t target.Target, fam target.Family) (netip.Addr, error) {
+	*c.n++
+	return netip.Addr{}, target.ErrNotFound
+}
+
+// metricsText returns the exposition of s's registry.
+func (s *Server) metricsText(t testing.TB) string {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := s.Metrics().WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}

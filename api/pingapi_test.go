@@ -1,0 +1,225 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pingapi/pingapi/pkg/report"
+)
+
+// decodeEnvelope returns the error envelope of a 4xx/5xx body, failing the
+// test when it is not one.
+func decodeEnvelope(t testing.TB, body []byte) errorDetail {
+	t.Helper()
+	var b struct {
+		Error *errorDetail `json:"error"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil || b.Error == nil || b.Error.Code == "" || b.Error.Message == "" {
+		t.Fatalf("not an error envelope: %q (%v)", body, err)
+	}
+	return *b.Error
+}
+
+func TestStatuses(t *testing.T) {
+	big := `{"ip":"example.com","c":5,"pad":"` + strings.Repeat("x", 5000) + `"}`
+	ctJSON := []string{"Content-Type", "application/json"}
+	auth := bearer("alice")
+	h := func(extra ...[]string) []string {
+		var out []string
+		for _, e := range extra {
+			out = append(out, e...)
+		}
+		return out
+	}
+	tests := []struct {
+		name           string
+		method, target string
+		body           string
+		hdr            []string
+		mod            func(*Deps)
+		status         int
+		code           string
+	}{
+		{"get ok", "GET", "/pingapi/192.0.2.1?c=3", "", auth, nil, 200, ""},
+		{"get hostname", "GET", "/pingapi/example.com", "", auth, nil, 200, ""},
+		{"get ipv6 literal", "GET", "/pingapi/2001:db8::1?c=1", "", auth, nil, 200, ""},
+		{"get c=0", "GET", "/pingapi/192.0.2.1?c=0", "", auth, nil, 422, CodeOutOfRange},
+		{"get c=60", "GET", "/pingapi/192.0.2.1?c=60", "", auth, nil, 422, CodeOutOfRange},
+		{"get c=-1", "GET", "/pingapi/192.0.2.1?c=-1", "", auth, nil, 422, CodeOutOfRange},
+		{"get c huge", "GET", "/pingapi/192.0.2.1?c=99999999999999999999999", "", auth, nil, 422, CodeOutOfRange},
+		{"get c=abc", "GET", "/pingapi/192.0.2.1?c=abc", "", auth, nil, 400, CodeInvalidParameter},
+		{"get c=1.5", "GET", "/pingapi/192.0.2.1?c=1.5", "", auth, nil, 400, CodeInvalidParameter},
+		{"get c empty", "GET", "/pingapi/192.0.2.1?c=", "", auth, nil, 400, CodeInvalidParameter},
+		{"get family=5", "GET", "/pingapi/192.0.2.1?family=5", "", auth, nil, 400, CodeInvalidParameter},
+		{"get family mismatch", "GET", "/pingapi/192.0.2.1?family=6", "", auth, nil, 400, CodeInvalidTarget},
+		{"get packets=maybe", "GET", "/pingapi/192.0.2.1?packets=maybe", "", auth, nil, 400, CodeInvalidParameter},
+		{"get stream=maybe", "GET", "/pingapi/192.0.2.1?stream=maybe", "", auth, nil, 400, CodeInvalidParameter},
+		{"get invalid target", "GET", "/pingapi/a_b!", "", auth, nil, 400, CodeInvalidTarget},
+		{"get shell injection", "GET", "/pingapi/1.1.1.1;reboot", "", auth, nil, 400, CodeInvalidTarget},
+		{"get loopback denied", "GET", "/pingapi/127.0.0.1", "", auth, nil, 403, CodeTargetDenied},
+		{"get multicast denied", "GET", "/pingapi/224.0.0.1", "", auth, nil, 403, CodeTargetDenied},
+		{"get resolved denied", "GET", "/pingapi/private.test", "", auth, nil, 403, CodeTargetDenied},
+		{"get unresolvable", "GET", "/pingapi/nxdomain.test", "", auth, nil, 422, CodeUnresolvable},
+		{"get resolve timeout", "GET", "/pingapi/timeout.test", "", auth, nil, 504, CodeResolveTimeout},
+		{"get resolve deadline", "GET", "/pingapi/slow.test", "", auth,
+			func(d *Deps) { d.ResolveTimeout = time.Nanosecond }, 504, CodeResolveTimeout},
+		{"get resolve failed", "GET", "/pingapi/servfail.test", "", auth, nil, 502, CodeResolveFailed},
+		{"get pinger error", "GET", "/pingapi/192.0.2.1", "", auth,
+			func(d *Deps) { d.Pinger = &fakePinger{ready: true, err: errors.New("no socket")} }, 503, CodeProbeUnavailable},
+		{"get no pinger", "GET", "/pingapi/192.0.2.1", "", auth, func(d *Deps) { d.Pinger = nil }, 503, CodeProbeUnavailable},
+		{"get pinger panics", "GET", "/pingapi/192.0.2.1", "", auth,
+			func(d *Deps) { d.Pinger = &fakePinger{panicky: true} }, 500, CodeInternal},
+		{"get no target", "GET", "/pingapi/", "", auth, nil, 405, CodeMethodNotAllowed},
+
+		{"no token", "GET", "/pingapi/192.0.2.1", "", nil, nil, 401, CodeMissingToken},
+		{"bad token", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Bearer forged"}, nil, 401, CodeInvalidToken},
+		{"basic scheme", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Basic YTpi"}, nil, 401, CodeInvalidToken},
+		{"bearer empty", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Bearer "}, nil, 401, CodeInvalidToken},
+		{"token in query", "GET", "/pingapi/192.0.2.1?access_token=good-alice", "", nil, nil, 401, CodeTokenInQuery},
+		{"token in query with header", "GET", "/pingapi/192.0.2.1?token=x", "", auth, nil, 401, CodeTokenInQuery},
+		{"keys unavailable", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Bearer nokeys"}, nil, 503, CodeKeysUnavailable},
+		{"no verifier", "GET", "/pingapi/192.0.2.1", "", auth, func(d *Deps) { d.Verifier = nil }, 503, CodeKeysUnavailable},
+		{"missing scope", "GET", "/pingapi/192.0.2.1", "", auth, func(d *Deps) { d.RequiredScope = "ping:run" }, 403, CodeInsufficientScope},
+		{"has scope", "GET", "/pingapi/192.0.2.1", "", auth, func(d *Deps) {
+			d.RequiredScope = "ping:run"
+			d.Verifier = &fakeVerifier{scopes: []string{"other", "ping:run"}}
+		}, 200, ""},
+
+		{"post ok number", "POST", "/pingapi", `{"ip":"192.0.2.1","c":2}`, h(auth, ctJSON), nil, 200, ""},
+		{"post ok string c", "POST", "/pingapi", `{"ip":"example.com","c":"5"}`, h(auth, ctJSON), nil, 200, ""},
+		{"post trailing slash", "POST", "/pingapi/", `{"ip":"example.com","c":"5"}`, h(auth, ctJSON), nil, 200, ""},
+		{"post default c", "POST", "/pingapi", `{"ip":"example.com"}`, h(auth, ctJSON), nil, 200, ""},
+		{"post null c", "POST", "/pingapi", `{"ip":"example.com","c":null}`, h(auth, ctJSON), nil, 200, ""},
+		{"post charset", "POST", "/pingapi", `{"ip":"example.com"}`, h(auth, []string{"Content-Type", "application/json; charset=utf-8"}), nil, 200, ""},
+		{"post family string", "POST", "/pingapi", `{"ip":"v6.example","family":"6"}`, h(auth, ctJSON), nil, 200, ""},
+		{"post c string abc", "POST", "/pingapi", `{"ip":"example.com","c":"abc"}`, h(auth, ctJSON), nil, 400, CodeInvalidParameter},
+		{"post c bool", "POST", "/pingapi", `{"ip":"example.com","c":true}`, h(auth, ctJSON), nil, 400, CodeInvalidJSON},
+		{"post c 0", "POST", "/pingapi", `{"ip":"example.com","c":0}`, h(auth, ctJSON), nil, 422, CodeOutOfRange},
+		{"post c \"60\"", "POST", "/pingapi", `{"ip":"example.com","c":"60"}`, h(auth, ctJSON), nil, 422, CodeOutOfRange},
+		{"post c 5.5", "POST", "/pingapi", `{"ip":"example.com","c":5.5}`, h(auth, ctJSON), nil, 400, CodeInvalidParameter},
+		{"post no ip", "POST", "/pingapi", `{"c":5}`, h(auth, ctJSON), nil, 400, CodeInvalidTarget},
+		{"post ip number", "POST", "/pingapi", `{"ip":5}`, h(auth, ctJSON), nil, 400, CodeInvalidJSON},
+		{"post array", "POST", "/pingapi", `[1,2]`, h(auth, ctJSON), nil, 400, CodeInvalidJSON},
+		{"post bad json", "POST", "/pingapi", `{"ip":`, h(auth, ctJSON), nil, 400, CodeInvalidJSON},
+		{"post empty body", "POST", "/pingapi", ``, h(auth, ctJSON), nil, 400, CodeInvalidJSON},
+		{"post two objects", "POST", "/pingapi", `{"ip":"example.com"}{}`, h(auth, ctJSON), nil, 400, CodeInvalidJSON},
+		{"post no content type", "POST", "/pingapi", `{"ip":"example.com"}`, auth, nil, 415, CodeUnsupportedMedia},
+		{"post text/plain", "POST", "/pingapi", `{"ip":"example.com"}`, h(auth, []string{"Content-Type", "text/plain"}), nil, 415, CodeUnsupportedMedia},
+		{"post too large", "POST", "/pingapi", big, h(auth, ctJSON), nil, 413, CodeBodyTooLarge},
+		{"post denied", "POST", "/pingapi", `{"ip":"::1"}`, h(auth, ctJSON), nil, 403, CodeTargetDenied},
+		{"post unauthenticated", "POST", "/pingapi", `{"ip":"example.com"}`, ctJSON, nil, 401, CodeMissingToken},
+
+		{"unknown route", "GET", "/nope", "", nil, nil, 404, CodeNotFound},
+		{"wrong method", "PUT", "/pingapi", "", auth, nil, 405, CodeMethodNotAllowed},
+		{"delete healthz", "DELETE", "/healthz", "", nil, nil, 405, CodeMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.mod)
+			w := e.do(tt.method, tt.target, tt.body, tt.hdr...)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d; body %s", w.Code, tt.status, w.Body)
+			}
+			if tt.status < 400 {
+				var m report.Measurement
+				if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil || m.CountRequested == 0 || m.IP == "" {
+					t.Fatalf("bad measurement %s (%v)", w.Body, err)
+				}
+				return
+			}
+			if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if got := decodeEnvelope(t, w.Body.Bytes()); got.Code != tt.code {
+				t.Errorf("code %q (%s), want %q", got.Code, got.Message, tt.code)
+			}
+			switch tt.status {
+			case 401:
+				if v := w.Header().Get("WWW-Authenticate"); !strings.Contains(v, `Bearer realm="pingapi", error="invalid_token"`) {
+					t.Errorf("WWW-Authenticate %q", v)
+				}
+			case 405:
+				if w.Header().Get("Allow") == "" {
+					t.Error("405 without Allow")
+				}
+			case 503, 429:
+				if w.Header().Get("Retry-After") == "" {
+					t.Error("no Retry-After")
+				}
+			}
+			if tt.code == CodeInsufficientScope {
+				if v := w.Header().Get("WWW-Authenticate"); v != `Bearer realm="pingapi", error="insufficient_scope", scope="ping:run"` {
+					t.Errorf("WWW-Authenticate %q", v)
+				}
+			}
+		})
+	}
+}
+
+// The probe request carries c, the one-second interval and the echo
+// timeout; the summary keeps the original's fields and semantics.
+func TestMeasurementDocument(t *testing.T) {
+	e := newEnv(t, func(d *Deps) {
+		d.Pinger = &fakePinger{ready: true, rtts: []time.Duration{10 * time.Millisecond, -1, 30 * time.Millisecond}}
+	})
+	w := e.do("GET", "/pingapi/example.com?c=4&packets=true", "", bearer("a")...)
+	if w.Code != 200 {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	reqs := e.pinger.requests()
+	if len(reqs) != 1 || reqs[0].Count != 4 || reqs[0].Interval != time.Second || reqs[0].Timeout != DefaultEchoTimeout ||
+		reqs[0].Target.String() != "192.0.2.10" {
+		t.Fatalf("probe requests %+v", reqs)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"ip_host": "example.com", "ip": "192.0.2.10", "family": 4.0, "count_requested": 4.0,
+		"count_sent": 4.0, "count_received": 2.0, "packet_loss": 50.0, "rtt_min": 10.0, "rtt_max": 30.0, "rtt_mean": 20.0,
+		"date_time": "2026-11-22 07:00:00"}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	if p, _ := m["packets"].([]any); len(p) != 4 {
+		t.Errorf("packets %v", m["packets"])
+	}
+}
+
+// A target that never answers is a result, not an error.
+func TestNoReplyIs200(t *testing.T) {
+	e := newEnv(t, func(d *Deps) { d.Pinger = &fakePinger{ready: true} })
+	w := e.do("GET", "/pingapi/192.0.2.1?c=3", "", bearer("a")...)
+	var m report.Measurement
+	if err := json.Unmarshal(w.Body.Bytes(), &m); w.Code != 200 || err != nil {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	if m.PacketLoss != 100 || m.CountReceived != 0 || m.RTTMean != nil || m.Jitter != nil {
+		t.Errorf("got %+v", m)
+	}
+	if !strings.Contains(e.srv.metricsText(t), `pingapi_measurements_total{result="no_reply"} 1`) {
+		t.Error("no_reply not counted")
+	}
+}
+
+// A literal that the policy denies is refused before any lookup, and an
+// invalid target before anything else.
+func TestPolicyBeforeResolve(t *testing.T) {
+	called := 0
+	e := newEnv(t, func(d *Deps) {
+		d.Resolver = countingResolver{&called}
+	})
+	for _, p := range []string{"/pingapi/127.0.0.1", "/pingapi/bad_name", "/pingapi/192.0.2.1?c=0"} {
+		if w := e.do("GET", p, "", bearer("a")...); w.Code < 400 {
+			t.Fatalf("%s: %d", p, w.Code)
+		}
+	}
+	if called != 0 {
+		t.Errorf("resolver called %d times", called)
+	}
+}
