@@ -10,4 +10,4 @@ build:
 	CGO_ENABLED=0 go build -trimpath -o pingapi ./cmd/pingapi
 
 docs:
-	go run github.com/swaggo/swag/cmd/swag@v1.16.6 init -g server.go -d api,pkg/stats -o api/docs --outputTypes go,json --parseInternal
+	go run github.com/swaggo/swag/cmd/swag@v1.16.6 init -g server.go -d api,pkg/report,pkg/stats,pkg/monitor -o api/docs --outputTypes json --parseInternal
