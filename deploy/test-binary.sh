@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds pingapi with the Dockerfile's own build command (deploy/build.sh),
+# shows the binary is static (no dynamic loader), and runs it with an empty
+# environment from an empty directory -- as root, chrooted into a directory
+# that holds only the binary, like the distroless image but with even less --
+# far enough to answer /healthz through `pingapi health`.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/deploy/lib.sh"
+need go readelf python3
+
+tmp=$(mktemp -d)
+serve_pid=''
+cleanup() {
+	[ -z "$serve_pid" ] || kill "$serve_pid" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+check "the Dockerfile builds with deploy/build.sh" grep -Eq '^[^#]*RUN .*deploy/build\.sh|^[^#]*sh deploy/build\.sh' "$repo/Dockerfile"
+mkdir -p "$tmp/root" "$tmp/empty"
+bin=$tmp/root/pingapi
+if VERSION=v0.0.0-test COMMIT=0123456789ab "$repo/deploy/build.sh" "$bin"; then
+	pass "deploy/build.sh builds $(du -h "$bin" | cut -f1) static binary"
+else
+	fail "deploy/build.sh failed"
+	finish test-binary
+fi
+
+check "no program interpreter (readelf -l has no INTERP)" bash -c '! readelf -lW "$1" | grep -q INTERP' _ "$bin"
+check "no dynamic section (readelf -d)" bash -c 'readelf -dW "$1" | grep -q "no dynamic section"' _ "$bin"
+if command -v file >/dev/null; then
+	check "file(1) says statically linked: $(file -b "$bin" | cut -d, -f1-5)" bash -c 'file -b "$1" | grep -q "statically linked"' _ "$bin"
+fi
+out=$(env -i "$bin" version)
+check "pingapi version reports the build arguments ($out)" [ "$out" = "pingapi v0.0.0-test commit 0123456789ab $(go env GOVERSION) $(go env GOOS)/$(go env GOARCH)" ]
+
+port=$(free_port)
+if [ "$(id -u)" = 0 ] && command -v chroot >/dev/null; then
+	how="chroot with only the binary, env -i"
+	(cd "$tmp/empty" && exec env -i "$(command -v chroot)" "$tmp/root" /pingapi serve --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1) &
+else
+	how="empty directory, env -i (not root: no chroot)"
+	(cd "$tmp/empty" && exec env -i "$bin" serve --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1) &
+fi
+serve_pid=$!
+ok=0
+if wait_port "$port" 150; then
+	for _ in $(seq 50); do
+		if env -i "$bin" health --url "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+fi
+if [ "$ok" = 1 ]; then
+	pass "pingapi serve ($how) answers pingapi health"
+else
+	fail "pingapi serve ($how) did not answer /healthz; its log:"
+	sed 's/^/    /' "$tmp/serve.log" | tail -20
+fi
+check "pingapi health derives the URL from LISTEN_ADDR" env -i LISTEN_ADDR="127.0.0.1:$port" "$bin" health --quiet
+kill "$serve_pid" 2>/dev/null || true
+wait "$serve_pid" 2>/dev/null || true
+serve_pid=''
+check "pingapi health exits 1 when nothing answers" bash -c 'env -i "$1" health --timeout 1s --url "http://127.0.0.1:$2/healthz" 2>/dev/null; [ $? = 1 ]' _ "$bin" "$port"
+finish test-binary
