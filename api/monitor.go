@@ -1,6 +1,312 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
 
-// registerMonitor adds the Ping903-compatible monitor routes.
-func (s *Server) registerMonitor(r gin.IRouter) {}
+	"github.com/gin-gonic/gin"
+	"github.com/pingapi/pingapi/pkg/monitor"
+)
+
+// Limits of the monitor routes.
+const (
+	maxIPListBody  = 32 << 20 // POST /config/ip-list: 100,000 names fit many times
+	maxSelectNames = 10000    // names in one select=
+	maxHostLimit   = 100000   // largest limit= of GET /host
+	hostFlushEvery = 1024     // records between flushes of a streamed GET /host
+)
+
+// registerMonitor adds the Ping903-compatible monitor routes (Ping903's
+// sections 6 and 7, same paths and member names, plus jitter). Reads
+// require MonitorReadScope, changes MonitorWriteScope (when set).
+func (s *Server) registerMonitor(r gin.IRouter) {
+	read := s.requireAuth(s.deps.MonitorReadScope)
+	write := s.requireAuth(s.deps.MonitorWriteScope)
+	r.GET("/id", read, s.monitorID)
+	r.GET("/id/:attr", read, s.monitorIDAttr)
+	r.GET("/host", read, s.monitorHosts)
+	r.GET("/host/:name", read, s.monitorHost)
+	r.GET("/match", read, s.monitorMatch)
+	r.GET("/match/:host", read, s.monitorMatch)
+	r.GET("/config", read, s.monitorConfig)
+	r.GET("/config/:keyword", read, s.monitorConfigKeyword)
+	r.POST("/config/ip-list", write, s.monitorPostIPList)
+	r.PUT("/config/ip-list/:ip", write, s.monitorPutIP)
+	r.DELETE("/config/ip-list/:ip", write, s.monitorDeleteIP)
+}
+
+// monitorID identifies the running instance.
+//
+//	@Summary		Identify the running instance (Ping903 /id)
+//	@Tags			monitor
+//	@Produce		json
+//	@Success		200	{object}	monitor.ID
+//	@Failure		401	{object}	errorBody
+//	@Failure		403	{object}	errorBody
+//	@Security		BearerAuth
+//	@Router			/id [get]
+func (s *Server) monitorID(c *gin.Context) { c.JSON(http.StatusOK, s.deps.Monitor.ID()) }
+
+// monitorIDAttr returns one attribute of /id.
+//
+//	@Summary		One attribute of /id: package, version or pid
+//	@Tags			monitor
+//	@Produce		json
+//	@Param			attr	path		string	true	"attribute"	Enums(package, version, pid)
+//	@Success		200		{object}	any		"the bare value: a string or a number"
+//	@Failure		404		{object}	monitorErrorBody
+//	@Security		BearerAuth
+//	@Router			/id/{attr} [get]
+func (s *Server) monitorIDAttr(c *gin.Context) {
+	id := s.deps.Monitor.ID()
+	switch c.Param("attr") {
+	case "package":
+		c.JSON(http.StatusOK, id.Package)
+	case "version":
+		c.JSON(http.StatusOK, id.Version)
+	case "pid":
+		c.JSON(http.StatusOK, id.PID)
+	default:
+		s.monitorFail(c, newError(http.StatusNotFound, CodeNoSuchAttribute,
+			"no such attribute: "+clip(c.Param("attr"), 40)+"; want package, version or pid", nil), 0)
+	}
+}
+
+// monitorHosts streams every host record, or pages through them.
+//
+//	@Summary		Statistics of all monitored hosts (Ping903 /host)
+//	@Description	Without select, returns every host record in list order (the immutable list, then the mutable one). The array is streamed with periodic flushes, never built in memory. limit and offset page through it; X-Total-Count gives the number of hosts and, while more remain, a Link header with rel="next" the next page. With select, returns the named hosts, as /host/{name} does.
+//	@Tags			monitor
+//	@Produce		json
+//	@Param			select	query		string	false	"comma-separated names to return instead of all"
+//	@Param			attr	query		string	false	"comma-separated record members to return"
+//	@Param			limit	query		int		false	"page size (1..100000); default: all"
+//	@Param			offset	query		int		false	"records to skip"	default(0)
+//	@Success		200		{array}		monitor.Record
+//	@Header			200		{integer}	X-Total-Count	"number of monitored hosts"
+//	@Header			200		{string}	Link			"the next page: </host?offset=N&limit=M>; rel=\"next\""
+//	@Failure		400		{object}	monitorErrorBody
+//	@Failure		401		{object}	errorBody
+//	@Failure		404		{object}	monitorErrorBody	"select named no monitored host"
+//	@Security		BearerAuth
+//	@Router			/host [get]
+func (s *Server) monitorHosts(c *gin.Context) {
+	if c.Query("select") != "" {
+		s.monitorHost(c)
+		return
+	}
+	attrs, ok := s.monitorAttrs(c)
+	if !ok {
+		return
+	}
+	offset, ok1 := s.monitorInt(c, "offset", 0, 0, 1<<31)
+	limit, ok2 := s.monitorInt(c, "limit", 0, 1, maxHostLimit)
+	if !ok1 || !ok2 {
+		return
+	}
+	m := s.deps.Monitor
+	total := m.Len()
+	h := c.Writer.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Total-Count", strconv.Itoa(total))
+	if limit > 0 && offset+limit < total {
+		q := c.Request.URL.Query()
+		q.Set("offset", strconv.Itoa(offset+limit))
+		q.Set("limit", strconv.Itoa(limit))
+		h.Set("Link", "</host?"+q.Encode()+`>; rel="next"`)
+	}
+	c.Status(http.StatusOK)
+	buf := append(make([]byte, 0, 64<<10), '[')
+	n := 0
+	err := m.Records(offset, limit, func(recs []monitor.Record) error {
+		for i := range recs {
+			if n > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendRecord(buf, &recs[i], attrs)
+			n++
+			if n%hostFlushEvery == 0 {
+				if _, err := c.Writer.Write(buf); err != nil {
+					return err
+				}
+				c.Writer.Flush()
+				buf = buf[:0]
+			}
+		}
+		return c.Request.Context().Err()
+	})
+	if err != nil {
+		s.log.Debug("GET /host: client gone", "err", err)
+		return
+	}
+	buf = append(buf, ']', '\n')
+	c.Writer.Write(buf)
+}
+
+// monitorHost returns the records of the named hosts.
+//
+//	@Summary		Statistics of one or more hosts (Ping903 /host/NAME)
+//	@Description	NAME and the names in select are looked up exactly as they were given in the ip-list (use /match to find them by address). The array holds the monitored ones in request order; unmonitored names are left out, and when none is monitored the answer is 404.
+//	@Tags			monitor
+//	@Produce		json
+//	@Param			name	path		string	true	"IP address or hostname as given in the ip-list"
+//	@Param			select	query		string	false	"further comma-separated names"
+//	@Param			attr	query		string	false	"comma-separated record members to return"
+//	@Success		200		{array}		monitor.Record
+//	@Failure		400		{object}	monitorErrorBody
+//	@Failure		401		{object}	errorBody
+//	@Failure		404		{object}	monitorErrorBody	"not monitored"
+//	@Security		BearerAuth
+//	@Router			/host/{name} [get]
+func (s *Server) monitorHost(c *gin.Context) {
+	attrs, ok := s.monitorAttrs(c)
+	if !ok {
+		return
+	}
+	names, ok := s.monitorNames(c, c.Param("name"))
+	if !ok {
+		return
+	}
+	buf := []byte{'['}
+	found := 0
+	for _, n := range names {
+		r, ok := s.deps.Monitor.Lookup(n)
+		if !ok {
+			continue
+		}
+		if found > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendRecord(buf, &r, attrs)
+		found++
+	}
+	if found == 0 {
+		s.monitorFail(c, newError(http.StatusNotFound, CodeNotMonitored,
+			"not monitored: "+clip(strings.Join(names, ","), 100), nil), 0)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", append(buf, ']', '\n'))
+}
+
+// matchResult is one element of the /match answer.
+type matchResult struct {
+	Name  string   `json:"name" example:"www.example.org"`
+	Hosts []string `json:"hosts" example:"192.0.2.1"`
+	Error string   `json:"error,omitempty" example:"host name does not resolve"`
+}
+
+// monitorMatch returns the monitored names of hosts given by address or
+// name.
+//
+//	@Summary		Monitored names of a host (Ping903 /match)
+//	@Description	Each name is resolved; the monitored hosts whose address is one of its IPv4 addresses (or that are monitored under exactly that name) are returned. /match/HOST?select=LIST is /match?select=HOST,LIST.
+//	@Tags			monitor
+//	@Produce		json
+//	@Param			host	path		string	true	"IP address or hostname"
+//	@Param			select	query		string	false	"further comma-separated names"
+//	@Success		200		{array}		matchResult
+//	@Failure		400		{object}	monitorErrorBody
+//	@Failure		401		{object}	errorBody
+//	@Security		BearerAuth
+//	@Router			/match/{host} [get]
+//	@Router			/match [get]
+func (s *Server) monitorMatch(c *gin.Context) {
+	names, ok := s.monitorNames(c, c.Param("host"))
+	if !ok {
+		return
+	}
+	out := make([]matchResult, 0, len(names))
+	for _, n := range names {
+		hosts, err := s.deps.Monitor.Match(c.Request.Context(), n)
+		r := matchResult{Name: n, Hosts: hosts}
+		if r.Hosts == nil {
+			r.Hosts = []string{}
+		}
+		if err != nil {
+			r.Error = "cannot resolve " + clip(n, 100)
+			if errors.Is(err, monitor.ErrInvalid) || monitor.ValidateName(n) != nil {
+				r.Error = "not an IP address nor a hostname"
+			}
+		}
+		out = append(out, r)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// nameList is the path name (if any) followed by the select list.
+func (s *Server) monitorNames(c *gin.Context, first string) ([]string, bool) {
+	var names []string
+	if first != "" {
+		names = append(names, first)
+	}
+	if sel := c.Query("select"); sel != "" {
+		for n := range strings.SplitSeq(sel, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter, "no host given: use a path name or select=", nil), 0)
+		return nil, false
+	}
+	if len(names) > maxSelectNames {
+		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"too many names: at most "+strconv.Itoa(maxSelectNames), nil), 0)
+		return nil, false
+	}
+	return names, true
+}
+
+func (s *Server) monitorAttrs(c *gin.Context) (attrSet, bool) {
+	set, bad := parseAttrs(c.Query("attr"))
+	if bad != "" {
+		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"unknown attr "+clip(bad, 40)+"; want "+strings.Join(recordAttrs[:], ","), nil), 0)
+		return 0, false
+	}
+	return set, true
+}
+
+// intParam parses an optional integer query parameter within [lo, hi].
+func (s *Server) monitorInt(c *gin.Context, name string, def, lo, hi int) (int, bool) {
+	v, ok := c.GetQuery(name)
+	if !ok || v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			name+" must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi), nil), 0)
+		return 0, false
+	}
+	return n, true
+}
+
+// monitorIsJSON reports whether the request declares a JSON body (or none).
+func monitorIsJSON(c *gin.Context) bool {
+	ct := c.GetHeader("Content-Type")
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// monitorReadBody reads at most limit bytes of the request body.
+func monitorReadBody(c *gin.Context, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, CodeInvalidJSON, "cannot read the request body", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+			"request body larger than "+strconv.FormatInt(limit, 10)+" bytes", nil)
+	}
+	return bytes.TrimSpace(b), nil
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"net/netip"
+	"slices"
 
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/stats"
@@ -181,4 +182,22 @@ func (m *Monitor) fail(ctx context.Context, h *host, stage string, err error) {
 	m.stats.Unreachable++
 	h.unreachable, h.hasData, h.alive = true, false, false
 	h.xmitTS = m.now().UnixNano()
+}
+
+// ProbeOnce probes every host of the table now, all at once (bounded by
+// MaxInFlight), and returns when they have finished or ctx is done. Queued
+// list changes are applied first. It is meant for tests and tools; the
+// scheduler (Run) is what spreads probes in production.
+func (m *Monitor) ProbeOnce(ctx context.Context) {
+	if m.hasPending() {
+		m.apply()
+	}
+	m.mu.RLock()
+	hosts := slices.Clone(m.order)
+	m.mu.RUnlock()
+	var wg sync.WaitGroup
+	for _, h := range hosts {
+		m.dispatch(ctx, &wg, h)
+	}
+	wg.Wait()
 }

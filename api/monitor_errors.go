@@ -1,0 +1,65 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/pingapi/pingapi/pkg/monitor"
+)
+
+// Error codes of the monitor routes, in addition to the project's.
+const (
+	CodeAlreadyMonitored = "already_monitored" // 403 PUT: the name is listed already
+	CodeUnresolvableHost = "unresolvable_host" // 403 PUT/POST: no IPv4 address
+	CodeNotMonitored     = "not_monitored"     // 404: no such host in the table / mutable list
+	CodeImmutable        = "immutable_host"    // 404 DELETE: the name is in the immutable list
+	CodeNoSuchAttribute  = "no_such_attribute" // 404 /id/{attr}, /config/{keyword}
+)
+
+// monitorErrorBody is the error response of the monitor routes: the
+// project's envelope plus Ping903's top-level "message" and, for an element
+// of a POST /config/ip-list array, its 1-based "index", so that Ping903
+// clients keep working.
+type monitorErrorBody struct {
+	Error   errorDetail `json:"error"`
+	Message string      `json:"message" example:"host is already monitored"`
+	Index   int         `json:"index,omitempty" example:"2"`
+}
+
+// monitorFail writes err in the monitor's error format and aborts.
+// index > 0 names the offending element of a batch.
+func (s *Server) monitorFail(c *gin.Context, err error, index int) {
+	e := publicError(err)
+	switch {
+	case e.Status >= 500:
+		s.log.Error("request failed", "path", c.FullPath(), "code", e.Code, "err", err)
+	case e.Cause != nil:
+		s.log.Debug("request rejected", "path", c.FullPath(), "code", e.Code, "err", err)
+	}
+	c.AbortWithStatusJSON(e.Status, monitorErrorBody{
+		Error:   errorDetail{Code: e.Code, Message: e.Message},
+		Message: e.Message, Index: index,
+	})
+}
+
+// listError maps the errors of the monitor's list mutations.
+func listError(err error) *Error {
+	switch {
+	case errors.Is(err, monitor.ErrExists):
+		return newError(http.StatusForbidden, CodeAlreadyMonitored, monitor.ErrExists.Error(), err)
+	case errors.Is(err, monitor.ErrUnresolvable):
+		return newError(http.StatusForbidden, CodeUnresolvableHost, monitor.ErrUnresolvable.Error(), err)
+	case errors.Is(err, monitor.ErrInvalid):
+		return newError(http.StatusBadRequest, CodeInvalidTarget,
+			"not an IP address nor a hostname", err)
+	case errors.Is(err, monitor.ErrNotFound):
+		return newError(http.StatusNotFound, CodeNotMonitored, monitor.ErrNotFound.Error(), err)
+	case errors.Is(err, monitor.ErrImmutable):
+		return newError(http.StatusNotFound, CodeImmutable,
+			"host is in the immutable ip-list (the configuration file) and cannot be deleted", err)
+	case errors.Is(err, monitor.ErrBadMode):
+		return newError(http.StatusBadRequest, CodeInvalidParameter, monitor.ErrBadMode.Error(), err)
+	}
+	return newError(http.StatusInternalServerError, CodeInternal, "internal error", err)
+}
