@@ -14,7 +14,8 @@ import (
 // once per request, in sequence order, as soon as its fate is final (reply or
 // deadline); it is called from Ping's goroutine, never concurrently.
 // Duplicates and late replies that arrive after a request was handed to
-// onPacket are counted in the Result only.
+// onPacket are counted in the Result only, and only while the measurement
+// runs: it ends as soon as every request's fate is final, as ping -c does.
 // Cancelling ctx ends the measurement at once and returns the partial Result
 // (the requests sent so far) together with ctx.Err(). A target that never
 // answers is a Result with Received 0, not an error; Ping returns an error

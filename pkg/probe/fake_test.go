@@ -1,0 +1,112 @@
+package probe
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// fakeConn is an in-memory packetConn. Every send is handed to respond,
+// which decides what comes back and when; it runs inside a synctest bubble,
+// so "when" is fake time and RTTs are exact.
+type fakeConn struct {
+	v6      bool
+	id      uint16
+	sendErr error
+	respond func(c *fakeConn, req sentEcho)
+
+	rx     chan rxMsg
+	closed chan struct{}
+	once   sync.Once
+	mu     sync.Mutex
+	sent   []sentEcho
+}
+
+// sentEcho is one request as the fake saw it.
+type sentEcho struct {
+	dst  [16]byte
+	id   uint16
+	seq  uint16
+	data []byte // the ICMP payload (token first)
+	wall int64
+}
+
+func newFake(v6 bool, respond func(c *fakeConn, req sentEcho)) *fakeConn {
+	return &fakeConn{v6: v6, id: 0x4242, respond: respond, rx: make(chan rxMsg, 1024), closed: make(chan struct{})}
+}
+
+func (c *fakeConn) send(msg, oob []byte, dst flightAddr) (int64, error) {
+	wall := time.Now().UnixNano()
+	if c.sendErr != nil {
+		return wall, c.sendErr
+	}
+	s := sentEcho{
+		dst:  dst.ip,
+		id:   binary.BigEndian.Uint16(msg[4:6]),
+		seq:  binary.BigEndian.Uint16(msg[6:8]),
+		data: append([]byte(nil), msg[8:]...),
+		wall: wall,
+	}
+	c.mu.Lock()
+	c.sent = append(c.sent, s)
+	c.mu.Unlock()
+	if c.respond != nil {
+		c.respond(c, s)
+	}
+	return wall, nil
+}
+
+// reply queues an echo reply to s from src, stamped with the current (fake)
+// time, optionally with a different token.
+func (c *fakeConn) reply(s sentEcho, src [16]byte, tokenXor uint64) {
+	b := make([]byte, 8+len(s.data))
+	b[0] = icmp4EchoReply
+	if c.v6 {
+		b[0] = icmp6EchoReply
+	}
+	binary.BigEndian.PutUint16(b[4:6], s.id)
+	binary.BigEndian.PutUint16(b[6:8], s.seq)
+	copy(b[8:], s.data)
+	binary.BigEndian.PutUint64(b[8:16], binary.BigEndian.Uint64(b[8:16])^tokenXor)
+	select {
+	case c.rx <- rxMsg{data: b, src: src, rxWall: time.Now().UnixNano(), ttl: 61}:
+	case <-c.closed:
+	}
+}
+
+// replyAfter replies to s after d of (fake) time.
+func (c *fakeConn) replyAfter(s sentEcho, d time.Duration) {
+	time.AfterFunc(d, func() { c.reply(s, s.dst, 0) })
+}
+
+func (c *fakeConn) recv() ([]rxMsg, error) {
+	select {
+	case m := <-c.rx:
+		return []rxMsg{m}, nil
+	case <-c.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (c *fakeConn) ident() uint16    { return c.id }
+func (c *fakeConn) ipHeader() bool   { return false }
+func (c *fakeConn) filtersID() bool  { return false }
+func (c *fakeConn) describe() string { return "fake" }
+func (c *fakeConn) close() error {
+	c.once.Do(func() { close(c.closed) })
+	return nil
+}
+
+func (c *fakeConn) sends() []sentEcho {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]sentEcho(nil), c.sent...)
+}
+
+var errFakeSend = errors.New("fake: network is unreachable")
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
