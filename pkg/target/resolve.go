@@ -127,7 +127,15 @@ func (r *Resolver) candidates(ctx context.Context, t Target, fam Family) ([]neti
 // the one bounded by the Resolver's timeout.
 func lookupError(ctx, lctx context.Context, host string, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("resolving %s: %w", host, ctx.Err())
+		// The caller's own deadline is still a timeout; a cancellation is not.
+		cause := context.Cause(ctx)
+		if errors.Is(cause, context.DeadlineExceeded) && !errors.Is(cause, ErrTimeout) {
+			return fmt.Errorf("%w: %s: %w", ErrTimeout, host, cause)
+		}
+		if errors.Is(cause, ErrTimeout) {
+			return fmt.Errorf("%w: %s", cause, host)
+		}
+		return fmt.Errorf("resolving %s: %w", host, cause)
 	}
 	var dnsErr *net.DNSError
 	isDNS := errors.As(err, &dnsErr)

@@ -170,3 +170,27 @@ func TestResolveAllowedLiteralCheckedBeforeLookup(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestResolveCallerDeadline(t *testing.T) {
+	r := &Resolver{Timeout: time.Hour, Lookup: fakeDNS(nil)}
+	tg, _ := Parse("slow.test")
+	tests := []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+	}{
+		{"plain deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), time.Millisecond)
+		}},
+		{"deadline with ErrTimeout cause", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeoutCause(context.Background(), time.Millisecond, ErrTimeout)
+		}},
+	}
+	for _, tt := range tests {
+		ctx, cancel := tt.ctx()
+		_, err := r.Resolve(ctx, tg, 0)
+		cancel()
+		if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "slow.test") {
+			t.Errorf("%s: Resolve = %v, want ErrTimeout naming the host", tt.name, err)
+		}
+	}
+}
