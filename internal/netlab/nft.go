@@ -6,8 +6,10 @@ import (
 	"strings"
 )
 
-// nft loads a ruleset into the host's namespace.
-func (h *Host) nft(ruleset string) {
+// Nft loads an nftables ruleset (nft -f syntax) into the host's namespace,
+// for rules the helpers below do not cover. Use a table other than
+// "inet netlab", which DropEchoPercent and DropAll replace.
+func (h *Host) Nft(ruleset string) {
 	h.t.Helper()
 	if _, err := exec.LookPath("nft"); err != nil {
 		Unavailable(h.t, "needs nftables (the nft command)")
@@ -28,7 +30,7 @@ func (h *Host) DropEchoPercent(k int) {
 	if k < 0 || k > 100 {
 		h.t.Fatalf("netlab: DropEchoPercent(%d): want 0..100", k)
 	}
-	h.nft(fmt.Sprintf(`table inet netlab
+	h.Nft(fmt.Sprintf(`table inet netlab
 delete table inet netlab
 table inet netlab {
 	chain input {
@@ -45,7 +47,7 @@ table inet netlab {
 // server behind a firewall would). It replaces any earlier drop rule.
 func (h *Host) DropAll() {
 	h.t.Helper()
-	h.nft(`table inet netlab
+	h.Nft(`table inet netlab
 delete table inet netlab
 table inet netlab {
 	chain input {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -19,6 +20,10 @@ type Applied struct {
 	// kernel. It exceeds Want by the timer's lateness; 0 until sent.
 	Got time.Duration
 	V6  bool
+	// What the request carried, as the host saw it.
+	From netip.Addr // source address
+	TTL  int        // TTL / hop limit
+	TOS  int        // IPv4 TOS byte / IPv6 traffic class
 }
 
 // Responder answers echo requests inside a Host in user space, each after a
@@ -90,6 +95,11 @@ func rawICMP(v6 bool) (*net.IPConn, error) {
 		unix.Close(fd)
 		return nil, err
 	}
+	if v6 {
+		// IPv6 raw sockets get no header: ask for hop limit and class.
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT, 1)
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVTCLASS, 1)
+	}
 	f := os.NewFile(uintptr(fd), "netlab-icmp")
 	defer f.Close()
 	pc, err := net.FilePacketConn(f)
@@ -113,43 +123,58 @@ func (r *Responder) serve(c *net.IPConn, v6 bool) {
 		if err != nil {
 			return // closed
 		}
-		rx := rxTime(oob[:oobn])
+		a := Applied{V6: v6}
+		rx := readOOB(oob[:oobn], &a)
+		if !v6 && n >= 20 {
+			a.TOS, a.TTL = int(buf[1]), int(buf[8])
+		}
+		if ip, ok := netip.AddrFromSlice(src.IP); ok {
+			a.From = ip.Unmap()
+		}
 		reply, ok := echoToReply(buf[:n], v6)
 		if !ok {
 			continue
 		}
 		r.mu.Lock()
 		want := r.delay()
+		a.Want = want
 		idx := len(r.applied)
-		r.applied = append(r.applied, Applied{Want: want, V6: v6})
+		r.applied = append(r.applied, a)
 		r.mu.Unlock()
 		r.wg.Add(1)
 		time.AfterFunc(time.Until(rx.Add(want)), func() {
 			defer r.wg.Done()
-			sent := time.Now()
-			if _, err := c.WriteToIP(reply, src); err != nil {
-				return
-			}
+			// Recorded before the write, so that it is there by the time
+			// the reply is.
 			r.mu.Lock()
-			r.applied[idx].Got = sent.Sub(rx)
+			r.applied[idx].Got = time.Since(rx)
 			r.mu.Unlock()
+			_, _ = c.WriteToIP(reply, src)
 		})
 	}
 }
 
-// rxTime reads the SO_TIMESTAMPNS control message, or returns now.
-func rxTime(oob []byte) time.Time {
+// readOOB reads the receive timestamp (SO_TIMESTAMPNS; now when absent) and
+// the IPv6 hop limit and traffic class control messages.
+func readOOB(oob []byte, a *Applied) time.Time {
+	rx := time.Now()
 	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err == nil {
-		for _, m := range msgs {
-			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
-				sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
-				nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
-				return time.Unix(sec, nsec)
-			}
+	if err != nil {
+		return rx
+	}
+	for _, m := range msgs {
+		switch {
+		case m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16:
+			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+			rx = time.Unix(sec, nsec)
+		case m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_HOPLIMIT && len(m.Data) >= 4:
+			a.TTL = int(binary.NativeEndian.Uint32(m.Data))
+		case m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_TCLASS && len(m.Data) >= 4:
+			a.TOS = int(binary.NativeEndian.Uint32(m.Data))
 		}
 	}
-	return time.Now()
+	return rx
 }
 
 // echoToReply turns a received echo request (with its IPv4 header on IPv4
