@@ -1,11 +1,166 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/pingapi/pingapi/pkg/client"
+	"github.com/pingapi/pingapi/pkg/monitor"
 )
 
+// Exit statuses of query, as ping903q's: with one host 0 alive, 2 not
+// alive, 3 unknown (not monitored, no data yet, server error); with
+// several (or -a) 0 all alive, 1 some, 2 none (3 on a server error).
+const (
+	exitAlive    = 0
+	exitSome     = 1
+	exitNotAlive = 2
+	exitUnknown  = 3
+)
+
+// queryBatch bounds the names of one /host request.
+const queryBatch = 500
+
 func runQuery(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "pingapi query: not implemented yet")
-	return 2
+	return query(context.Background(), args, os.Getenv, stdout, stderr)
+}
+
+func query(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pingapi query", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var conn connFlags
+	conn.register(fs)
+	all := fs.Bool("a", false, "query all monitored hosts")
+	verbose := fs.Bool("v", false, "print ping(8)-like statistics")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: pingapi query [-a] [-v] [--url URL] [--token TOKEN] [HOST...]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(splitBoolFlags(args, "av")); err != nil {
+		return exitUnknown
+	}
+	hosts := fs.Args()
+	if !*all && len(hosts) == 0 {
+		fs.Usage()
+		return exitUnknown
+	}
+	cl, err := conn.client(getenv, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "pingapi query: %v\n", err)
+		return exitUnknown
+	}
+	var alive, total int
+	var last monitor.Record
+	show := func(r monitor.Record) {
+		total++
+		if isAlive(r) {
+			alive++
+		}
+		last = r
+		printRecord(stdout, r, *verbose)
+	}
+	if *all {
+		err = cl.AllHosts(ctx, func(r monitor.Record) error { show(r); return nil })
+	} else {
+		err = queryHosts(ctx, cl, hosts, show, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pingapi query: %s\n", describeError(cl, err))
+		return exitUnknown
+	}
+	if !*all && len(hosts) == 1 {
+		switch {
+		case total == 0 || last.Status == monitor.StatusInit:
+			return exitUnknown
+		case isAlive(last):
+			return exitAlive
+		}
+		return exitNotAlive
+	}
+	if !*all {
+		total = len(hosts) // hosts not monitored count as not alive
+	}
+	switch {
+	case alive == total:
+		return exitAlive
+	case alive == 0:
+		return exitNotAlive
+	}
+	return exitSome
+}
+
+// queryHosts shows the records of hosts in order, in batches; hosts that
+// are not monitored are reported on stderr.
+func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show func(monitor.Record), stderr io.Writer) error {
+	for start := 0; start < len(hosts); start += queryBatch {
+		batch := hosts[start:min(start+queryBatch, len(hosts))]
+		recs, err := cl.Hosts(ctx, batch...)
+		if err != nil && !errors.Is(err, client.ErrNotMonitored) {
+			return err
+		}
+		byName := make(map[string]monitor.Record, len(recs))
+		for _, r := range recs {
+			byName[r.Name] = r
+		}
+		for _, h := range batch {
+			if r, ok := byName[h]; ok {
+				show(r)
+			} else {
+				fmt.Fprintf(stderr, "%s is not monitored\n", h)
+			}
+		}
+	}
+	return nil
+}
+
+// isAlive is true for a valid record whose last probe found the host alive.
+func isAlive(r monitor.Record) bool { return r.Validity && r.Alive }
+
+// printRecord prints "HOST is alive" / "HOST is not alive" and, verbose,
+// ping(8)'s summary lines.
+func printRecord(w io.Writer, r monitor.Record, verbose bool) {
+	switch {
+	case r.Status == monitor.StatusInit:
+		fmt.Fprintf(w, "%s: no data yet\n", r.Name)
+		return
+	case isAlive(r):
+		fmt.Fprintf(w, "%s is alive\n", r.Name)
+	default:
+		fmt.Fprintf(w, "%s is not alive\n", r.Name)
+	}
+	if !verbose || !r.Validity {
+		return
+	}
+	fmt.Fprintf(w, "--- %s ping statistics ---\n", r.Name)
+	ms := int64((r.StopTimestamp - r.StartTimestamp) * 1000)
+	fmt.Fprintf(w, "%d packets transmitted, %d received, %s%% packet loss, time %dms\n",
+		r.Xmit, r.Recv, strconv.FormatFloat(r.Loss, 'g', 6, 64), ms)
+	if r.Recv > 0 {
+		fmt.Fprintf(w, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", r.TMin, r.Avg, r.TMax, r.StdDev)
+	}
+}
+
+// splitBoolFlags expands grouped one-letter boolean flags ("-av") into
+// separate ones, as getopt users of ping903q write them.
+func splitBoolFlags(args []string, letters string) []string {
+	var out []string
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.Trim(a[1:], letters) == "" {
+			for _, c := range a[1:] {
+				out = append(out, "-"+string(c))
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }

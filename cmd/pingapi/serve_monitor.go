@@ -2,15 +2,76 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"runtime/debug"
 
 	"github.com/pingapi/pingapi/pkg/config"
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
 )
 
-// buildMonitor builds and starts the monitor for serve. It returns nil, nil
-// when the monitor is disabled.
+// buildMonitor builds and starts the monitor for serve: the Ping903
+// configuration file cfg.MonitorConfig (if set) gives the settings and the
+// immutable ip-list, the mutable ip-list is read back from cfg.DataDir, and
+// the scheduler runs until ctx is done. The monitor always runs, with an
+// empty list if nothing is configured, so that PUT /config/ip-list works
+// out of the box. The listen statement of the file does not move the HTTP
+// socket (LISTEN_ADDR does); a differing one is logged as a warning.
 func buildMonitor(ctx context.Context, cfg config.Config, eng *probe.Engine, log *slog.Logger) (*monitor.Monitor, error) {
-	return nil, nil
+	if eng == nil {
+		return nil, errors.New("no probe engine")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return startMonitor(ctx, cfg, eng, log)
+}
+
+// startMonitor is buildMonitor on any Pinger (tests use a fake).
+func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log *slog.Logger) (*monitor.Monitor, error) {
+	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings()}
+	if cfg.MonitorConfig != "" {
+		mc, err := monitor.LoadConfig(cfg.MonitorConfig)
+		if err != nil {
+			return nil, err
+		}
+		for _, ig := range mc.Ignored {
+			log.Info("Ping903 statement has no effect in pingapi, ignored", "statement", ig)
+		}
+		if mc.ListenGiven && mc.Settings.Listen != cfg.ListenAddr {
+			log.Warn("the listen statement of the monitor configuration is not used: LISTEN_ADDR governs the HTTP socket",
+				"listen", mc.Settings.Listen, "LISTEN_ADDR", cfg.ListenAddr, "file", cfg.MonitorConfig)
+		}
+		opts.Settings, opts.Immutable = mc.Settings, mc.IPList
+	}
+	if cfg.DataDir != "" {
+		opts.Store = monitor.NewStore(cfg.DataDir)
+	} else {
+		log.Warn("no data directory: the mutable ip-list will not survive a restart")
+	}
+	info, _ := debug.ReadBuildInfo()
+	opts.Version = resolveBuildID(version, commit, info).Version
+	m, err := monitor.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	st := m.Settings()
+	imm, mut := m.IPList()
+	log.Info("monitor started", "immutable", len(imm), "mutable", len(mut),
+		"probe_interval", st.ProbeInterval, "ping_count", st.PingCount, "ping_interval", st.PingInterval,
+		"tolerance", st.Tolerance, "store", storePath(opts.Store))
+	go func() {
+		if err := m.Run(ctx); err != nil {
+			log.Error("monitor stopped", "err", err)
+		}
+	}()
+	return m, nil
+}
+
+func storePath(s *monitor.Store) string {
+	if s == nil {
+		return ""
+	}
+	return s.Path()
 }

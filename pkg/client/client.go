@@ -149,7 +149,7 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrServerDown, c.base.Host, unwrapURLError(err))
+		return nil, fmt.Errorf("%w: %v", ErrServerDown, unwrapURLError(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer resp.Body.Close()

@@ -19,6 +19,8 @@ import (
 type Config struct {
 	Settings Settings
 	IPList   []string // immutable list, duplicates removed, first occurrence kept
+	// ListenGiven is true when the file has a listen statement.
+	ListenGiven bool
 	// Ignored lists Ping903 statements that were accepted but have no
 	// effect in pingapi, as "FILE:LINE: keyword", for the caller to log.
 	Ignored []string
@@ -136,6 +138,7 @@ func (p *configParser) statement(s string) error {
 		return p.ipListFile(arg)
 	case "listen":
 		st.Listen = arg
+		p.cfg.ListenGiven = true
 	case "probe-interval":
 		return p.duration(kw, arg, &st.ProbeInterval)
 	case "ping-interval":
