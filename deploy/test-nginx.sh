@@ -26,7 +26,7 @@ trap cleanup EXIT
 chmod 755 "$tmp"
 
 echo "building pingapi with deploy/build.sh"
-"$repo/deploy/build.sh" "$tmp/pingapi" >/dev/null
+"$repo/deploy/build.sh" "$tmp/pingapi" >/dev/null || { fail "deploy/build.sh failed"; finish test-nginx; }
 
 api_port=$(free_port)
 http_port=$(free_port)
