@@ -22,8 +22,9 @@ import (
 //  5. Otherwise, when AllowOnly is set, the address is denied (not in the
 //     allow list).
 //  6. Otherwise private (10/8, 172.16/12, 192.168/16, fc00::/7), shared
-//     CGNAT (100.64/10) and loopback (127/8, ::1) addresses are denied, and
-//     every other address is allowed.
+//     CGNAT (100.64/10) and loopback (127/8, ::1) addresses are denied.
+//  7. An address in the NAT64 prefix 64:ff9b::/96 (RFC 6052) is denied when
+//     the IPv4 address it embeds is denied; every other address is allowed.
 //
 // IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are judged as the IPv4 address
 // they carry, and prefixes of either form match both forms. Zones are
@@ -121,7 +122,24 @@ func (p Policy) Check(a netip.Addr) error {
 			return fmt.Errorf("%w: %s is %s", ErrDenied, u, c.what)
 		}
 	}
+	if v4, ok := nat64Embedded(u); ok {
+		if err := p.Check(v4); err != nil {
+			why := strings.TrimPrefix(err.Error(), ErrDenied.Error()+": ")
+			return fmt.Errorf("%w: %s is a NAT64 address of %s", ErrDenied, u, why)
+		}
+	}
 	return nil
+}
+
+// nat64Embedded returns the IPv4 address embedded in a in the NAT64
+// well-known prefix 64:ff9b::/96 (RFC 6052), through which a NAT64 gateway
+// would reach it: such an address is judged as that IPv4 address too.
+func nat64Embedded(a netip.Addr) (netip.Addr, bool) {
+	if !netip.MustParsePrefix("64:ff9b::/96").Contains(a) {
+		return netip.Addr{}, false
+	}
+	b := a.As16()
+	return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), true
 }
 
 // CheckTarget applies p to a literal target before any resolution; for a

@@ -49,6 +49,11 @@ func TestPolicyCheck(t *testing.T) {
 		{"link-local v6 zone", def, "fe80::1%eth0", "link-local"},
 		{"invalid", def, "", "invalid address"},
 
+		{"nat64 of private", def, "64:ff9b::a00:1", "NAT64 address of 10.0.0.1 is a private address"},
+		{"nat64 of loopback", def, "64:ff9b::7f00:1", "loopback"},
+		{"nat64 of public", def, "64:ff9b::808:808", ""},
+		{"nat64 of denied public", Policy{Deny: pfx("8.8.8.8")}, "64:ff9b::808:808", "deny list"},
+		{"nat64 of allowed private", Policy{Allow: pfx("10.0.0.0/8")}, "64:ff9b::a00:1", ""},
 		{"dev loopback", dev, "127.0.0.1", ""},
 		{"dev loopback v6", dev, "::1", ""},
 		{"dev mapped loopback", dev, "::ffff:127.0.0.2", ""},
