@@ -1,0 +1,109 @@
+package probe_test
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pingapi/pingapi/pkg/probe"
+)
+
+// Benchmarks on loopback: targets spread over 127.0.0.0/8, driven only
+// through the public API (probe.New and concurrent Ping calls).
+//
+//	go test -run '^$' -bench . -benchmem ./pkg/probe/
+//	go test -run '^$' -bench 'Fleet' -benchtime 1x ./pkg/probe/
+//
+// Besides ns/op they report cpu-µs/echo (process user+system CPU time per
+// echo, which includes the kernel's work answering on loopback), lost (echo
+// replies not received) and, for Fleet, the peak resident set.
+
+// loopTarget returns the i-th benchmark target, 127.x.y.z, never 127.0.0.0.
+func loopTarget(i int) netip.Addr {
+	i++
+	return netip.AddrFrom4([4]byte{127, byte(i >> 16), byte(i >> 8), byte(i)})
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Maxrss * 1024
+}
+
+// fleet runs targets measurements of count echoes every interval, all at
+// once, and returns echoes sent and received.
+func fleet(b *testing.B, e *probe.Engine, targets, count int, interval time.Duration) (sent, recv int) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range targets {
+		wg.Go(func() {
+			r, err := e.Ping(b.Context(), probe.Request{Target: loopTarget(i), Count: count, Interval: interval, Timeout: 2 * time.Second}, nil)
+			if err != nil {
+				b.Error(err)
+			}
+			mu.Lock()
+			sent += r.Sent
+			recv += r.Received
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return sent, recv
+}
+
+// BenchmarkPingLoopback measures the cost of one echo (op = one echo) with
+// 1,000 concurrent measurements at a 10 ms interval.
+func BenchmarkPingLoopback(b *testing.B) {
+	e, err := probe.New(probe.Options{})
+	if err != nil {
+		b.Skip(err)
+	}
+	defer e.Close()
+	const targets = 1000
+	count := max(1, b.N/targets)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	sent, recv := fleet(b, e, targets, count, 10*time.Millisecond)
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	b.ReportMetric(float64(cpu.Microseconds())/float64(sent), "cpu-µs/echo")
+	b.ReportMetric(float64(sent-recv), "lost")
+}
+
+// BenchmarkFleet is the load: N targets, 5 echoes each at 1 s.
+// Run it with -benchtime 1x: one op is one whole round (about 5 s).
+func BenchmarkFleet(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("targets=%d", n), func(b *testing.B) {
+			e, err := probe.New(probe.Options{})
+			if err != nil {
+				b.Skip(err)
+			}
+			defer e.Close()
+			var sent, recv int
+			var cpu time.Duration
+			for b.Loop() {
+				cpu0 := cpuTime()
+				s, r := fleet(b, e, n, 5, time.Second)
+				cpu += cpuTime() - cpu0
+				sent += s
+				recv += r
+			}
+			st := e.Stats()
+			b.ReportMetric(float64(cpu.Microseconds())/float64(sent), "cpu-µs/echo")
+			b.ReportMetric(float64(sent-recv), "lost")
+			b.ReportMetric(float64(st.SocketDrops), "sockdrops")
+			b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")
+		})
+	}
+}
