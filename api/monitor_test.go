@@ -67,9 +67,9 @@ func newMonitorEnv(t *testing.T, store *monitor.Store, mod func(*Deps)) *env {
 func monitorBody(t *testing.T, body string) (code, msg string, index int) {
 	t.Helper()
 	var b struct {
-		Error struct{ Code, Message string } `json:"error"`
-		Message string `json:"message"`
-		Index   int    `json:"index"`
+		Error   struct{ Code, Message string } `json:"error"`
+		Message string                         `json:"message"`
+		Index   int                            `json:"index"`
 	}
 	if err := json.Unmarshal([]byte(body), &b); err != nil {
 		t.Fatalf("error body %q: %v", body, err)
