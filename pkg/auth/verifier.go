@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -146,6 +147,9 @@ func New(cfg Config) (*Verifier, error) {
 		close(v.done)
 		return v, nil
 	}
+	if u, _ := url.Parse(cfg.JWKSURL); u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		v.log.Warn("auth: the key set is fetched over plain HTTP; use https outside tests", "url", cfg.JWKSURL)
+	}
 	v.fetch = v.fetchHTTP
 	go v.run()
 	return v, nil
@@ -197,6 +201,14 @@ func normalize(cfg *Config) error {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
 }
 
 // Ready reports whether a key set has been loaded (the server may answer
