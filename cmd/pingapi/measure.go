@@ -43,8 +43,14 @@ type measureEnv struct {
 func runMeasure(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	return measure(ctx, realMeasureEnv(), args, stdout, stderr)
+}
+
+// realMeasureEnv wires measure to the real engine, DNS and stdin. The CLI
+// is the operator's own tool: no allow/deny policy applies.
+func realMeasureEnv() measureEnv {
 	res := &target.Resolver{}
-	env := measureEnv{
+	return measureEnv{
 		open: func(o probe.Options) (measureEngine, error) {
 			e, err := probe.New(o)
 			if err != nil {
@@ -55,7 +61,6 @@ func runMeasure(args []string, stdout, stderr io.Writer) int {
 		resolve: res.Resolve,
 		stdin:   os.Stdin,
 	}
-	return measure(ctx, env, args, stdout, stderr)
 }
 
 // measureFlags are the parsed command line.
