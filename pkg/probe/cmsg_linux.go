@@ -26,6 +26,10 @@ func parseCmsgs(oob []byte, m *rxMsg) {
 		case h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && len(data) >= int(unsafe.Sizeof(unix.Timespec{})):
 			ts := (*unix.Timespec)(unsafe.Pointer(&data[0]))
 			m.rxWall = ts.Nano()
+		case h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPING && len(data) >= int(unsafe.Sizeof(unix.Timespec{})):
+			// struct scm_timestamping: ts[0] is the software timestamp.
+			ts := (*unix.Timespec)(unsafe.Pointer(&data[0]))
+			m.txWall = ts.Nano()
 		case h.Level == unix.SOL_SOCKET && h.Type == unix.SO_RXQ_OVFL && len(data) >= 4:
 			m.drops = binary.NativeEndian.Uint32(data)
 		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_TTL && len(data) >= 4:

@@ -35,6 +35,11 @@ type rxMsg struct {
 	rxWall int64    // kernel receive timestamp, Unix ns (user space if absent)
 	ttl    int      // from IP_TTL / IPV6_HOPLIMIT; 0 when absent
 	drops  uint32   // SO_RXQ_OVFL: datagrams the socket dropped so far
+	// tx marks a transmit timestamp from the socket's error queue: data is
+	// the sent frame (from its link-layer header) and txWall the kernel's
+	// software transmit timestamp, Unix ns.
+	tx     bool
+	txWall int64
 }
 
 // flightKey identifies an echo request on the wire: the only thing a reply
@@ -52,13 +57,14 @@ type flight struct {
 
 // Packet state flags.
 const (
-	fSending uint8 = 1 << iota // sequence assigned, send in progress
-	fSent                      // handed to the kernel; sentWall/sentMono valid
-	fReply                     // a first matching reply was read
-	fRecv                      // final: replied before the deadline
-	fLost                      // final: deadline passed without reply
-	fLate                      // a reply came after the deadline
-	fSendErr                   // final: the kernel refused it
+	fSending uint16 = 1 << iota // sequence assigned, send in progress
+	fSent                       // handed to the kernel; sentWall/sentMono valid
+	fReply                      // a first matching reply was read
+	fRecv                       // final: replied before the deadline
+	fLost                       // final: deadline passed without reply
+	fLate                       // a reply came after the deadline
+	fSendErr                    // final: the kernel refused it
+	fTx                         // txWall holds the kernel's transmit timestamp
 )
 
 // expiryGrace is how long after a deadline the scheduler waits before it
@@ -71,14 +77,26 @@ const expiryGrace = 10 * time.Millisecond
 type pkt struct {
 	sentWall int64 // Unix ns, taken immediately before the send syscall
 	sentMono int64 // engine mono ns just after the send
+	txWall   int64 // kernel software transmit timestamp, Unix ns (fTx)
 	rxWall   int64 // kernel receive timestamp of the first reply
 	dups     int32
-	ttl      uint8
 	wire     uint16 // sequence number on the wire
-	flags    uint8
+	flags    uint16
+	ttl      uint8
 }
 
 func (p *pkt) final() bool { return p.flags&(fRecv|fLost|fSendErr) != 0 }
+
+// sendTime is when the request left: the kernel's transmit timestamp when
+// the socket delivered one that is plausible (not before the user-space
+// time taken just before the syscall, and within a second of it), else
+// that user-space time.
+func (p *pkt) sendTime() int64 {
+	if p.flags&fTx != 0 && p.txWall >= p.sentWall && p.txWall-p.sentWall < int64(time.Second) {
+		return p.txWall
+	}
+	return p.sentWall
+}
 
 // meas is one measurement (one Ping call). All fields after the immutable
 // block are guarded by Engine.mu.
@@ -142,7 +160,7 @@ func (m *meas) poke() {
 // first reply are known. Caller holds Engine.mu.
 func (m *meas) classify(i int) {
 	p := &m.pk[i]
-	if p.rxWall-p.sentWall > m.timeout {
+	if p.rxWall-p.sendTime() > m.timeout {
 		p.flags |= fLate
 		return // stays pending until its expiry declares it lost
 	}
@@ -163,11 +181,11 @@ func (m *meas) packet(i int) Packet {
 		SendError:  p.flags&fSendErr != 0,
 	}
 	if p.flags&fSent != 0 {
-		out.SentAt = time.Unix(0, p.sentWall)
+		out.SentAt = time.Unix(0, p.sendTime())
 	}
 	if p.flags&fRecv != 0 {
 		out.Received = true
-		out.RTT = max(time.Duration(p.rxWall-p.sentWall), 0)
+		out.RTT = max(time.Duration(p.rxWall-p.sendTime()), 0)
 		out.TTL = int(p.ttl)
 	}
 	return out

@@ -15,14 +15,17 @@ type Stats struct {
 	// SocketDrops is the number of datagrams the sockets dropped because
 	// their receive buffer was full (SO_RXQ_OVFL), summed over families.
 	SocketDrops uint64
-	InFlight    int // entries in the in-flight table now
-	Active      int // measurements registered now
+	// TxStamped counts requests whose send time is the kernel's transmit
+	// timestamp rather than the user-space time before the syscall.
+	TxStamped uint64
+	InFlight  int // entries in the in-flight table now
+	Active    int // measurements registered now
 }
 
 // counters are guarded by Engine.mu.
 type counters struct {
-	sent, matched, unmatched uint64
-	drops                    [2]uint32
+	sent, matched, unmatched, txStamped uint64
+	drops                               [2]uint32
 }
 
 // Stats returns a snapshot of the engine's counters. Safe for concurrent use.
@@ -34,6 +37,7 @@ func (e *Engine) Stats() Stats {
 		Matched:     e.cnt.matched,
 		Unmatched:   e.cnt.unmatched,
 		SocketDrops: uint64(e.cnt.drops[0]) + uint64(e.cnt.drops[1]),
+		TxStamped:   e.cnt.txStamped,
 		InFlight:    len(e.table),
 		Active:      len(e.sched.h),
 	}
@@ -70,6 +74,10 @@ func (e *Engine) match(fam int, c packetConn, msg *rxMsg) {
 	if msg.drops > e.cnt.drops[fam] {
 		e.cnt.drops[fam] = msg.drops
 	}
+	if msg.tx {
+		e.matchTx(fam, msg)
+		return
+	}
 	r, ok := parseReply(msg.data, fam == 1, c.ipHeader())
 	if !ok {
 		return // not an echo reply: the filter let it through or there is none
@@ -103,4 +111,25 @@ func (e *Engine) match(fam int, c packetConn, msg *rxMsg) {
 	if p.flags&fSent != 0 {
 		m.classify(i)
 	}
+}
+
+// matchTx records the kernel's transmit timestamp of one of our requests.
+// A stamp that comes after the request's fate was decided is ignored, so
+// that an RTT never changes once reported. Caller holds e.mu.
+func (e *Engine) matchTx(fam int, msg *rxMsg) {
+	s, ok := parseSent(msg.data, fam == 1)
+	if !ok || msg.txWall == 0 {
+		return
+	}
+	f, ok := e.table[flightKey{ip: s.Dst, seq: s.Seq}]
+	if !ok || f.m.token != s.Token {
+		return
+	}
+	p := &f.m.pk[f.idx]
+	if p.final() || p.flags&fTx != 0 {
+		return
+	}
+	p.txWall = msg.txWall
+	p.flags |= fTx
+	e.cnt.txStamped++
 }

@@ -17,8 +17,8 @@ import (
 
 const (
 	rxBatch   = 64  // datagrams per recvmmsg
-	rxBufSize = 256 // bytes kept of each datagram: IP header, ICMP header, token
-	rxOOBSize = 128 // control message bytes per datagram
+	rxBufSize = 256 // bytes kept of each datagram: L2 and IP headers, ICMP header, token
+	rxOOBSize = 256 // control message bytes per datagram
 )
 
 // mmsghdr is struct mmsghdr of recvmmsg(2).
@@ -44,15 +44,21 @@ type sysConn struct {
 	sendFn func(uintptr) bool
 
 	// receive state, reader goroutine only
-	hdrs   []mmsghdr
-	iovs   []unix.Iovec
-	bufs   []byte
-	oobs   []byte
-	names  []unix.RawSockaddrInet6
-	msgs   []rxMsg
-	rn     int
-	rerr   error
-	recvFn func(uintptr) bool
+	txStamps  bool   // SO_TIMESTAMPING transmit stamps are on
+	rxq, errq rxRing // the receive queue and the error queue (tx stamps)
+	msgs      []rxMsg
+	rerr      error
+	recvFn    func(uintptr) bool
+}
+
+// rxRing is a set of reusable buffers for one recvmmsg call.
+type rxRing struct {
+	hdrs  []mmsghdr
+	iovs  []unix.Iovec
+	bufs  []byte
+	oobs  []byte
+	names []unix.RawSockaddrInet6
+	n     int // datagrams read by the last call
 }
 
 // openConn opens the ICMP socket of one family (4 or 6) in the given mode.
@@ -109,6 +115,12 @@ func setupConn(fd int, v6, raw bool, rcvbuf int) (*sysConn, error) {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return fail("SO_TIMESTAMPNS", err)
 	}
+	// Software transmit timestamps, looped back with the frame on the error
+	// queue, give the send time from the kernel's side of the syscall.
+	// Without them (old kernels, net.core.tstamp_allow_data=0 for
+	// unprivileged users) the send time is taken just before sendmsg.
+	c.txStamps = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPING,
+		unix.SOF_TIMESTAMPING_TX_SOFTWARE|unix.SOF_TIMESTAMPING_SOFTWARE) == nil
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1)
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf); err != nil {
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf)
@@ -271,57 +283,85 @@ func (c *sysConn) doSend(fd uintptr) bool {
 }
 
 func (c *sysConn) initRecv() {
-	c.hdrs = make([]mmsghdr, rxBatch)
-	c.iovs = make([]unix.Iovec, rxBatch)
-	c.bufs = make([]byte, rxBatch*rxBufSize)
-	c.oobs = make([]byte, rxBatch*rxOOBSize)
-	c.names = make([]unix.RawSockaddrInet6, rxBatch)
-	c.msgs = make([]rxMsg, rxBatch)
-	for i := range c.hdrs {
-		c.iovs[i].Base = &c.bufs[i*rxBufSize]
-		c.iovs[i].SetLen(rxBufSize)
-		h := &c.hdrs[i].hdr
-		h.Name = (*byte)(unsafe.Pointer(&c.names[i]))
-		h.Iov = &c.iovs[i]
+	c.rxq.init(rxBatch)
+	if c.txStamps {
+		c.errq.init(rxBatch)
+	}
+	c.msgs = make([]rxMsg, 2*rxBatch)
+}
+
+func (r *rxRing) init(n int) {
+	r.hdrs = make([]mmsghdr, n)
+	r.iovs = make([]unix.Iovec, n)
+	r.bufs = make([]byte, n*rxBufSize)
+	r.oobs = make([]byte, n*rxOOBSize)
+	r.names = make([]unix.RawSockaddrInet6, n)
+	for i := range r.hdrs {
+		r.iovs[i].Base = &r.bufs[i*rxBufSize]
+		r.iovs[i].SetLen(rxBufSize)
+		h := &r.hdrs[i].hdr
+		h.Name = (*byte)(unsafe.Pointer(&r.names[i]))
+		h.Iov = &r.iovs[i]
 		h.SetIovlen(1)
-		h.Control = &c.oobs[i*rxOOBSize]
+		h.Control = &r.oobs[i*rxOOBSize]
 	}
 }
 
-// recv implements packetConn with one recvmmsg per wake-up.
-func (c *sysConn) recv() ([]rxMsg, error) {
-	for i := range c.hdrs {
-		h := &c.hdrs[i].hdr
+// recvmmsg reads up to len(r.hdrs) datagrams without blocking.
+func (r *rxRing) recvmmsg(fd uintptr, flags int) unix.Errno {
+	for i := range r.hdrs {
+		h := &r.hdrs[i].hdr
 		h.Namelen = unix.SizeofSockaddrInet6
 		h.SetControllen(rxOOBSize)
 		h.Flags = 0
 	}
-	c.rn, c.rerr = 0, nil
+	r.n = 0
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
+		uintptr(len(r.hdrs)), uintptr(flags|unix.MSG_DONTWAIT), 0, 0)
+	if errno == 0 {
+		r.n = int(n)
+	}
+	return errno
+}
+
+// appendMsgs converts what the last recvmmsg read.
+func (r *rxRing) appendMsgs(out []rxMsg, tx bool) []rxMsg {
+	for i := 0; i < r.n; i++ {
+		h := &r.hdrs[i]
+		m := rxMsg{
+			data: r.bufs[i*rxBufSize : i*rxBufSize+min(int(h.len), rxBufSize)],
+			src:  sockaddrIP(&r.names[i]),
+			tx:   tx,
+		}
+		parseCmsgs(r.oobs[i*rxOOBSize:i*rxOOBSize+min(int(h.hdr.Controllen), rxOOBSize)], &m)
+		out = append(out, m)
+	}
+	return out
+}
+
+// recv implements packetConn: one wake-up drains the error queue (transmit
+// timestamps) and then reads the receive queue, each with one recvmmsg.
+func (c *sysConn) recv() ([]rxMsg, error) {
+	c.rerr = nil
 	if err := c.rc.Read(c.recvFn); err != nil {
 		return nil, err
 	}
 	if c.rerr != nil {
 		return nil, c.rerr
 	}
-	for i := 0; i < c.rn; i++ {
-		h := &c.hdrs[i]
-		m := &c.msgs[i]
-		m.data = c.bufs[i*rxBufSize : i*rxBufSize+min(int(h.len), rxBufSize)]
-		m.src = sockaddrIP(&c.names[i])
-		m.rxWall, m.ttl = 0, 0
-		parseCmsgs(c.oobs[i*rxOOBSize:i*rxOOBSize+int(h.hdr.Controllen)], m)
-	}
-	return c.msgs[:c.rn], nil
+	out := c.errq.appendMsgs(c.msgs[:0], true)
+	return c.rxq.appendMsgs(out, false), nil
 }
 
 func (c *sysConn) doRecv(fd uintptr) bool {
-	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.hdrs[0])),
-		uintptr(len(c.hdrs)), unix.MSG_DONTWAIT, 0, 0)
-	switch errno {
+	c.errq.n = 0
+	if c.txStamps {
+		_ = c.errq.recvmmsg(fd, unix.MSG_ERRQUEUE)
+	}
+	switch errno := c.rxq.recvmmsg(fd, 0); errno {
 	case 0:
-		c.rn = int(n)
 	case unix.EAGAIN, unix.EINTR:
-		return false
+		return c.errq.n > 0
 	default:
 		c.rerr = errno
 	}

@@ -108,3 +108,52 @@ func makePayload(size int, token uint64) []byte {
 	}
 	return p
 }
+
+// sentEchoInfo is what the engine needs from a frame looped back with a
+// transmit timestamp.
+type sentEchoInfo struct {
+	Dst   [16]byte // IPv4 as ::ffff:a.b.c.d
+	Seq   uint16
+	Token uint64
+}
+
+// maxL2 bounds the link-layer header the transmit-timestamp frames start
+// with (Ethernet 14, VLAN 18, ...).
+const maxL2 = 64
+
+// parseSent finds our echo request in a frame from the socket's error
+// queue: the frame starts with a link-layer header of unknown length, so it
+// looks for the first offset holding an IPv4 (or IPv6) header of an ICMP
+// echo request with room for the token. b comes from the kernel but is
+// parsed defensively: parseSent must not panic on any input.
+func parseSent(b []byte, v6 bool) (sentEchoInfo, bool) {
+	var s sentEchoInfo
+	for o := 0; o <= maxL2 && o < len(b); o++ {
+		var icmp []byte
+		if v6 {
+			if b[o]>>4 != 6 || len(b) < o+40+8+tokenLen || b[o+6] != 58 || b[o+40] != icmp6EchoRequest {
+				continue
+			}
+			copy(s.Dst[:], b[o+24:o+40])
+			icmp = b[o+40:]
+		} else {
+			if b[o]>>4 != 4 || len(b) < o+20 {
+				continue
+			}
+			ihl := int(b[o]&0x0f) * 4
+			if ihl < 20 || len(b) < o+ihl+8+tokenLen || b[o+9] != 1 || b[o+ihl] != icmp4EchoRequest {
+				continue
+			}
+			s.Dst = [16]byte{10: 0xff, 11: 0xff}
+			copy(s.Dst[12:], b[o+16:o+20])
+			icmp = b[o+ihl:]
+		}
+		if icmp[1] != 0 {
+			continue
+		}
+		s.Seq = binary.BigEndian.Uint16(icmp[6:8])
+		s.Token = binary.BigEndian.Uint64(icmp[8 : 8+tokenLen])
+		return s, true
+	}
+	return s, false
+}
