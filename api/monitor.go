@@ -31,7 +31,7 @@ func (s *Server) registerMonitor(r gin.IRouter) {
 	r.GET("/id/:attr", read, s.monitorIDAttr)
 	r.GET("/host", read, s.monitorHosts)
 	r.GET("/host/:name", read, s.monitorHost)
-	r.GET("/match", read, s.monitorMatch)
+	r.GET("/match", read, s.monitorMatchSelect)
 	r.GET("/match/:host", read, s.monitorMatch)
 	r.GET("/config", read, s.monitorConfig)
 	r.GET("/config/:keyword", read, s.monitorConfigKeyword)
@@ -214,7 +214,6 @@ type matchResult struct {
 //	@Failure		401		{object}	errorBody
 //	@Security		BearerAuth
 //	@Router			/match/{host} [get]
-//	@Router			/match [get]
 func (s *Server) monitorMatch(c *gin.Context) {
 	names, ok := s.monitorNames(c, c.Param("host"))
 	if !ok {
@@ -238,7 +237,21 @@ func (s *Server) monitorMatch(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// nameList is the path name (if any) followed by the select list.
+// monitorMatchSelect is /match with the names in select only.
+//
+//	@Summary		Monitored names of hosts (Ping903 /match?select=)
+//	@Description	As /match/{host}, for the comma-separated names of select.
+//	@Tags			monitor
+//	@Produce		json
+//	@Param			select	query		string	true	"comma-separated IP addresses or hostnames"
+//	@Success		200		{array}		matchResult
+//	@Failure		400		{object}	monitorErrorBody
+//	@Failure		401		{object}	errorBody
+//	@Security		BearerAuth
+//	@Router			/match [get]
+func (s *Server) monitorMatchSelect(c *gin.Context) { s.monitorMatch(c) }
+
+// monitorNames is the path name (if any) followed by the select list.
 func (s *Server) monitorNames(c *gin.Context, first string) ([]string, bool) {
 	var names []string
 	if first != "" {

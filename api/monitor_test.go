@@ -251,7 +251,7 @@ func TestMonitorAuth(t *testing.T) {
 	}{
 		{"no token", "GET", "/host", nil, 401},
 		{"bad token", "GET", "/id", []string{"Authorization", "Bearer nope"}, 401},
-		{"read without scope", "GET", "/config", []string{"Authorization", "Bearer noscope"}, 403},
+		{"read without scope", "GET", "/config", []string{"Authorization", "Bearer noscope.x.y"}, 403},
 		{"read with scope", "GET", "/config", bearer("a"), 200},
 		{"write with read scope", "PUT", "/config/ip-list/192.0.2.50", bearer("a"), 403},
 		{"delete with read scope", "DELETE", "/config/ip-list/192.0.2.9", bearer("a"), 403},

@@ -93,7 +93,7 @@ func TestMonitorEndToEnd(t *testing.T) {
 	}
 
 	env := func(k string) string {
-		return map[string]string{"PINGAPI_URL": srv.URL, "PINGAPI_TOKEN": "good", "HOME": dir}[k]
+		return map[string]string{"PINGAPI_URL": srv.URL, "PINGAPI_TOKEN": "good.tester.sig", "HOME": dir}[k]
 	}
 	var o, e bytes.Buffer
 	code := check(ctx, []string{"-H", drop.Addr4.String(), "-w", "200.0,20%", "-c", "600.0,60%"}, env, &o, &e)

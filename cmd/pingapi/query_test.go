@@ -50,12 +50,12 @@ func (p *scriptedPinger) Ping(ctx context.Context, req probe.Request, _ func(pro
 	return res, nil
 }
 
-// tokenVerifier accepts the token "good".
+// tokenVerifier accepts the token "good.tester.sig".
 type tokenVerifier struct{}
 
 func (tokenVerifier) Ready() bool { return true }
 func (tokenVerifier) Verify(_ context.Context, tok string) (*auth.Claims, error) {
-	if tok == "good" {
+	if tok == "good.tester.sig" {
 		return &auth.Claims{Subject: "tester"}, nil
 	}
 	return nil, auth.ErrInvalidToken
@@ -149,7 +149,7 @@ func runCLI(t *testing.T, f func(context.Context, []string, func(string) string,
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"PINGAPI_URL": url, "PINGAPI_TOKEN": "good", "HOME": t.TempDir()}
+			env := map[string]string{"PINGAPI_URL": url, "PINGAPI_TOKEN": "good.tester.sig", "HOME": t.TempDir()}
 			for k, v := range tt.env {
 				env[k] = v
 			}
@@ -195,7 +195,7 @@ func TestQuery(t *testing.T) {
 		{"all", []string{"-a"}, nil, "192.0.2.1 is alive\n192.0.2.2 is not alive\n192.0.2.3 is not alive\n192.0.2.4 is alive\n" +
 			"192.0.2.5: no data yet\n192.0.2.6 is not alive\nweb.test is alive\n", "", 1},
 		{"server down", []string{"192.0.2.1"}, map[string]string{"PINGAPI_URL": downURL(t)}, "", "cannot reach the pingapi server at http://127.0.0.1:", 3},
-		{"token refused", []string{"192.0.2.1"}, map[string]string{"PINGAPI_TOKEN": "bad"}, "", "the server refused the token", 3},
+		{"token refused", []string{"192.0.2.1"}, map[string]string{"PINGAPI_TOKEN": "bad.x.y"}, "", "the server refused the token", 3},
 		{"no host", nil, nil, "", "usage: pingapi query", 3},
 	})
 }
@@ -203,7 +203,7 @@ func TestQuery(t *testing.T) {
 func TestQueryGroupedVerbose(t *testing.T) {
 	url := monitorServer(t)
 	var o, e bytes.Buffer
-	code := query(t.Context(), []string{"-av", "--url", url, "--token", "good"}, func(string) string { return "" }, &o, &e)
+	code := query(t.Context(), []string{"-av", "--url", url, "--token", "good.tester.sig"}, func(string) string { return "" }, &o, &e)
 	if code != 1 || strings.Count(o.String(), "ping statistics") != 5 {
 		t.Fatalf("exit %d, output\n%s", code, o.String())
 	}
@@ -213,14 +213,14 @@ func TestCredentialsFile(t *testing.T) {
 	url := monitorServer(t)
 	home := t.TempDir()
 	dir := home + "/.pingapi"
-	writeFile(t, dir+"/credentials", fmt.Sprintf("# test\nurl = %s\ntoken = good\n", url), 0o600)
+	writeFile(t, dir+"/credentials", fmt.Sprintf("# test\nurl = %s\ntoken = good.tester.sig\n", url), 0o600)
 	var o, e bytes.Buffer
 	env := map[string]string{"HOME": home}
 	if code := query(t.Context(), []string{"192.0.2.1"}, func(k string) string { return env[k] }, &o, &e); code != 0 {
 		t.Fatalf("with ~/.pingapi/credentials: exit %d, %s", code, e.String())
 	}
 	other := t.TempDir() + "/cred"
-	writeFile(t, other, "token = bad\n", 0o644)
+	writeFile(t, other, "token = bad.x.y\n", 0o644)
 	o.Reset()
 	e.Reset()
 	env["PINGAPI_URL"] = url
