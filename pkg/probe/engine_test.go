@@ -25,8 +25,48 @@ func TestPingFake(t *testing.T) {
 		req     Request
 		respond func(c *fakeConn, s sentEcho)
 		sendErr error
+		txAfter time.Duration
 		check   func(t *testing.T, r Result, err error)
 	}{
+		{
+			name:    "kernel transmit stamp is the send time",
+			req:     Request{Count: 3, Interval: 10 * ms, Timeout: 100 * ms},
+			txAfter: 3 * time.Microsecond,
+			respond: func(c *fakeConn, s sentEcho) { c.replyAfter(s, 5*ms) },
+			check: func(t *testing.T, r Result, err error) {
+				wantCounts(t, r, err, 3, 3, 0, 0)
+				for _, p := range r.Packets {
+					if p.RTT != 5*ms-3*time.Microsecond {
+						t.Errorf("seq %d: rtt %v, want 5ms-3µs", p.Seq, p.RTT)
+					}
+				}
+			},
+		},
+		{
+			name:    "ipv6 transmit stamp",
+			v6:      true,
+			req:     Request{Target: tgt6, Count: 1, Timeout: 100 * ms},
+			txAfter: 2 * time.Microsecond,
+			respond: func(c *fakeConn, s sentEcho) { c.replyAfter(s, ms) },
+			check: func(t *testing.T, r Result, err error) {
+				wantCounts(t, r, err, 1, 1, 0, 0)
+				if r.Packets[0].RTT != ms-2*time.Microsecond {
+					t.Errorf("rtt %v", r.Packets[0].RTT)
+				}
+			},
+		},
+		{
+			name:    "implausible transmit stamp ignored",
+			req:     Request{Count: 1, Timeout: 100 * ms},
+			txAfter: 2 * time.Second,
+			respond: func(c *fakeConn, s sentEcho) { c.replyAfter(s, ms) },
+			check: func(t *testing.T, r Result, err error) {
+				wantCounts(t, r, err, 1, 1, 0, 0)
+				if r.Packets[0].RTT != ms {
+					t.Errorf("rtt %v, want the user-space based 1ms", r.Packets[0].RTT)
+				}
+			},
+		},
 		{
 			name:    "all answered",
 			req:     Request{Count: 4, Interval: 20 * ms, Timeout: 100 * ms},
@@ -144,6 +184,7 @@ func TestPingFake(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				c := newFake(tc.v6, tc.respond)
 				c.sendErr = tc.sendErr
+				c.txAfter = tc.txAfter
 				e := fakeEngine(c, tc.v6)
 				defer e.Close()
 				req := tc.req

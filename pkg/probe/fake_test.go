@@ -18,6 +18,10 @@ type fakeConn struct {
 	id      uint16
 	sendErr error
 	respond func(c *fakeConn, req sentEcho)
+	// txAfter, when > 0, makes the fake loop back each request with a
+	// transmit timestamp txAfter after the user-space send time, as the
+	// kernel does on the error queue (behind a 14-byte link header).
+	txAfter time.Duration
 
 	rx     chan rxMsg
 	closed chan struct{}
@@ -54,6 +58,20 @@ func (c *fakeConn) send(msg, oob []byte, dst flightAddr) (int64, error) {
 	c.mu.Lock()
 	c.sent = append(c.sent, s)
 	c.mu.Unlock()
+	if c.txAfter > 0 {
+		frame := make([]byte, 14, 14+20+len(msg))
+		ip := [20]byte{0: 0x45, 8: 64, 9: 1}
+		if c.v6 {
+			frame = append(frame, make([]byte, 40)...)
+			frame[14], frame[14+6] = 0x60, 58
+			copy(frame[14+24:], dst.ip[:])
+		} else {
+			copy(ip[16:], dst.ip[12:])
+			frame = append(frame, ip[:]...)
+		}
+		frame = append(frame, msg...)
+		c.rx <- rxMsg{data: frame, tx: true, txWall: wall + int64(c.txAfter)}
+	}
 	if c.respond != nil {
 		c.respond(c, s)
 	}

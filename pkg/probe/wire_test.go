@@ -92,3 +92,37 @@ func FuzzParseReply(f *testing.F) {
 		}
 	})
 }
+
+func TestParseSent(t *testing.T) {
+	msg := buildEcho(make([]byte, 100), false, 7, 9, makePayload(56, 77))
+	ip := []byte{0x45, 0, 0, 84, 0, 0, 0, 0, 64, 1, 0, 0, 127, 0, 0, 1, 127, 0, 0, 9}
+	frame := append(append(make([]byte, 14), ip...), msg...)
+	s, ok := parseSent(frame, false)
+	if !ok || s.Seq != 9 || s.Token != 77 || s.Dst != [16]byte{10: 0xff, 11: 0xff, 12: 127, 15: 9} {
+		t.Fatalf("got %+v %v", s, ok)
+	}
+	msg6 := buildEcho(make([]byte, 100), true, 7, 10, makePayload(56, 78))
+	ip6 := make([]byte, 40)
+	ip6[0], ip6[6], ip6[39] = 0x60, 58, 1
+	s, ok = parseSent(append(append(make([]byte, 14), ip6...), msg6...), true)
+	if !ok || s.Seq != 10 || s.Token != 78 || s.Dst[15] != 1 {
+		t.Fatalf("v6: got %+v %v", s, ok)
+	}
+	if _, ok := parseSent(frame[:14+20+8], false); ok {
+		t.Errorf("accepted a frame without room for the token")
+	}
+}
+
+// FuzzParseSent: the error-queue frame parser must not panic.
+func FuzzParseSent(f *testing.F) {
+	msg := buildEcho(make([]byte, 100), false, 7, 9, makePayload(56, 77))
+	ip := []byte{0x45, 0, 0, 84, 0, 0, 0, 0, 64, 1, 0, 0, 127, 0, 0, 1, 127, 0, 0, 9}
+	f.Add(append(append(make([]byte, 14), ip...), msg...), false)
+	f.Add(append(make([]byte, 54), msg...), true)
+	f.Add([]byte{0x45}, false)
+	f.Fuzz(func(t *testing.T, b []byte, v6 bool) {
+		if s, ok := parseSent(b, v6); ok && s.Dst == ([16]byte{}) && !v6 {
+			t.Fatalf("IPv4 destination not mapped: %+v", s)
+		}
+	})
+}
