@@ -64,14 +64,16 @@ func (s *Server) authenticate(c *gin.Context) (*auth.Claims, error) {
 		}
 	}
 	h := c.Request.Header.Values("Authorization")
-	if len(h) == 0 {
+	if len(h) == 0 || len(h) == 1 && h[0] == "" {
 		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeMissingToken,
-			Message: "missing Authorization: Bearer <token> header", Cause: errReason("missing")}
+			Message: "missing Authorization: Bearer <token> header", Cause: errReason(auth.ReasonMissing)}
 	}
+	// Only the framing is checked here; the verifier judges the token
+	// itself (compact JWS shape, signature, claims).
 	tok, ok := bearerToken(h)
 	if !ok {
 		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
-			Message: "the Authorization header must be one \"Bearer <token>\"", Cause: errReason("malformed")}
+			Message: `send exactly one "Authorization: Bearer <token>" header`, Cause: errReason(auth.ReasonMalformed)}
 	}
 	if s.deps.Verifier == nil {
 		return nil, keysUnavailable(errors.New("no verifier configured"))
@@ -89,7 +91,7 @@ func (s *Server) authenticate(c *gin.Context) (*auth.Claims, error) {
 		err = errors.New("verifier returned no claims")
 	}
 	return nil, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
-		Message: "the token is invalid or expired", Cause: err}
+		Message: auth.PublicMessage(err), Cause: err}
 }
 
 func keysUnavailable(cause error) *Error {
@@ -101,7 +103,7 @@ func keysUnavailable(cause error) *Error {
 
 func scopeError(scope string) *Error {
 	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope,
-		Message: "the token lacks the required scope " + scope, Cause: errReason("insufficient_scope")}
+		Message: "the token lacks the required scope " + scope, Cause: errReason(auth.ReasonInsufficientScope)}
 }
 
 // challenge builds the WWW-Authenticate value of a 401 or 403 (RFC 6750 §3).
@@ -169,12 +171,8 @@ func authFailureReason(err error) string {
 	switch {
 	case errors.As(err, &r):
 		return string(r)
-	case errors.Is(err, auth.ErrNoKeys):
-		return "no_keys"
-	case errors.Is(err, auth.ErrScope):
-		return "insufficient_scope"
 	}
-	return verifierReason(err)
+	return auth.Reason(err)
 }
 
 // claimsOf returns the verified claims of c, or nil on a route without
@@ -187,7 +185,3 @@ func claimsOf(c *gin.Context) *auth.Claims {
 
 // subjectOf returns the JWT sub of c, or "" on a route without requireAuth.
 func subjectOf(c *gin.Context) string { return c.GetString(ctxSubject) }
-
-// verifierReason labels a verification failure. pkg/auth's own reason
-// mapping (expired, signature, audience, ...) is used once it exists.
-func verifierReason(err error) string { return "invalid_token" }

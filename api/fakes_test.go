@@ -90,8 +90,9 @@ func (f *fakePinger) requests() []probe.Request {
 	return append([]probe.Request(nil), f.reqs...)
 }
 
-// fakeVerifier accepts "good-<sub>" (scopes from scopes) and "noscope";
-// "nokeys" yields ErrNoKeys; anything else ErrInvalidToken.
+// fakeVerifier accepts "good.<sub>.sig" or "good-<sub>" (scopes from
+// scopes) and "noscope[...]" (no scopes); "nokeys[...]" yields ErrNoKeys;
+// anything else ErrInvalidToken.
 type fakeVerifier struct {
 	notReady bool
 	scopes   []string
@@ -100,11 +101,14 @@ type fakeVerifier struct {
 func (f *fakeVerifier) Ready() bool { return !f.notReady }
 
 func (f *fakeVerifier) Verify(ctx context.Context, tok string) (*auth.Claims, error) {
+	parts := strings.Split(tok, ".")
 	switch {
-	case f.notReady || tok == "nokeys":
+	case f.notReady || parts[0] == "nokeys":
 		return nil, auth.ErrNoKeys
-	case tok == "noscope":
+	case parts[0] == "noscope":
 		return &auth.Claims{Subject: "noscope"}, nil
+	case parts[0] == "good" && len(parts) == 3:
+		return &auth.Claims{Subject: parts[1], Scopes: f.scopes}, nil
 	case strings.HasPrefix(tok, "good-"):
 		return &auth.Claims{Subject: strings.TrimPrefix(tok, "good-"), Scopes: f.scopes}, nil
 	}
@@ -206,7 +210,10 @@ func (e *env) do(method, target, body string, hdr ...string) *httptest.ResponseR
 }
 
 // bearer is the header pair of a valid token of subject sub.
-func bearer(sub string) []string { return []string{"Authorization", "Bearer good-" + sub} }
+func bearer(sub string) []string { return []string{"Authorization", "Bearer " + token(sub)} }
+
+// token is a token of subject sub that fakeVerifier accepts.
+func token(sub string) string { return "good." + sub + ".sig" }
 
 // waitFor receives from ch or fails after a generous bound (a hang, not a
 // timing assertion).

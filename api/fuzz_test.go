@@ -62,7 +62,7 @@ func FuzzRequest(f *testing.F) {
 			if method == "POST" {
 				req.URL.Path = "/pingapi"
 			}
-			req.Header.Set("Authorization", "Bearer good-fuzz")
+			req.Header.Set("Authorization", "Bearer "+token("fuzz"))
 			req.Header.Set("Content-Type", contentType)
 			req.Header.Set("Accept", accept)
 			w := httptest.NewRecorder()

@@ -50,7 +50,7 @@ func (b *blockedEnv) start(t *testing.T, sub string, c int) {
 	t.Helper()
 	go func() {
 		req, _ := http.NewRequestWithContext(context.Background(), "GET", b.srv.URL+"/pingapi/192.0.2.1?c="+strconv.Itoa(c), nil)
-		req.Header.Set("Authorization", "Bearer good-"+sub)
+		req.Header.Set("Authorization", "Bearer "+token(sub))
 		resp, err := b.srv.Client().Do(req)
 		if err != nil {
 			b.results <- response{status: -1}
@@ -66,14 +66,14 @@ func TestConcurrencyLimits(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := func() time.Time { return t0 }
 	tests := []struct {
-		name          string
+		name           string
 		global, perSub int
-		running       []string // subjects already measuring (c=10)
-		next          string
-		wantStatus    int
-		wantLimit     string
-		wantRemaining string
-		wantRetry     string
+		running        []string // subjects already measuring (c=10)
+		next           string
+		wantStatus     int
+		wantLimit      string
+		wantRemaining  string
+		wantRetry      string
 	}{
 		{"per subject cap", 10, 2, []string{"alice", "alice"}, "alice", 429, "2", "0", "11"},
 		{"other subject fine", 10, 2, []string{"alice", "alice"}, "bob", 200, "2", "1", ""},

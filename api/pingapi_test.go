@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -75,12 +76,12 @@ func TestStatuses(t *testing.T) {
 		{"get no target", "GET", "/pingapi/", "", auth, nil, 405, CodeMethodNotAllowed},
 
 		{"no token", "GET", "/pingapi/192.0.2.1", "", nil, nil, 401, CodeMissingToken},
-		{"bad token", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Bearer forged"}, nil, 401, CodeInvalidToken},
+		{"bad token", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Bearer forged.x.y"}, nil, 401, CodeInvalidToken},
 		{"basic scheme", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Basic YTpi"}, nil, 401, CodeInvalidToken},
 		{"bearer empty", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Bearer "}, nil, 401, CodeInvalidToken},
-		{"token in query", "GET", "/pingapi/192.0.2.1?access_token=good-alice", "", nil, nil, 401, CodeTokenInQuery},
+		{"token in query", "GET", "/pingapi/192.0.2.1?access_token=good.alice.sig", "", nil, nil, 401, CodeTokenInQuery},
 		{"token in query with header", "GET", "/pingapi/192.0.2.1?token=x", "", auth, nil, 401, CodeTokenInQuery},
-		{"keys unavailable", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Bearer nokeys"}, nil, 503, CodeKeysUnavailable},
+		{"keys unavailable", "GET", "/pingapi/192.0.2.1", "", []string{"Authorization", "Bearer nokeys.x.y"}, nil, 503, CodeKeysUnavailable},
 		{"no verifier", "GET", "/pingapi/192.0.2.1", "", auth, func(d *Deps) { d.Verifier = nil }, 503, CodeKeysUnavailable},
 		{"missing scope", "GET", "/pingapi/192.0.2.1", "", auth, func(d *Deps) { d.RequiredScope = "ping:run" }, 403, CodeInsufficientScope},
 		{"has scope", "GET", "/pingapi/192.0.2.1", "", auth, func(d *Deps) {
@@ -221,5 +222,42 @@ func TestPolicyBeforeResolve(t *testing.T) {
 	}
 	if called != 0 {
 		t.Errorf("resolver called %d times", called)
+	}
+}
+
+// The Authorization header is one header, the Bearer scheme and a token68;
+// the verifier judges the token itself.
+func TestAuthorizationHeader(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		values []string
+		status int
+		code   string
+	}{
+		{"ok", []string{"Bearer " + token("a")}, 200, ""},
+		{"scheme any case", []string{"bEARER " + token("a")}, 200, ""},
+		{"empty", []string{""}, 401, CodeMissingToken},
+		{"two headers", []string{"Bearer " + token("a"), "Bearer " + token("b")}, 401, CodeInvalidToken},
+		{"rejected by the verifier", []string{"Bearer abc"}, 401, CodeInvalidToken},
+		{"not token68", []string{"Bearer a,b"}, 401, CodeInvalidToken},
+		{"basic", []string{"Basic YTpi"}, 401, CodeInvalidToken},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			req := httptest.NewRequest("GET", "/pingapi/192.0.2.1?c=1", nil)
+			for _, v := range tt.values {
+				req.Header.Add("Authorization", v)
+			}
+			w := httptest.NewRecorder()
+			e.srv.Handler().ServeHTTP(w, req)
+			if w.Code != tt.status {
+				t.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+			if tt.code != "" {
+				if d := decodeEnvelope(t, w.Body.Bytes()); d.Code != tt.code {
+					t.Errorf("code %q", d.Code)
+				}
+			}
+		})
 	}
 }

@@ -137,7 +137,7 @@ func TestClientDisconnectCancels(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			go func() {
 				req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+path, nil)
-				req.Header.Set("Authorization", "Bearer good-a")
+				req.Header.Set("Authorization", "Bearer "+token("a"))
 				if resp, err := srv.Client().Do(req); err == nil {
 					_, _ = io.Copy(io.Discard, resp.Body) // until the cancel cuts it
 					resp.Body.Close()
