@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # pingapi: a static binary on distroless, run as a non-root user.
 #
 #   docker build --build-arg VERSION=v1.0.0 --build-arg COMMIT=$(git rev-parse --short HEAD) -t pingapi .
@@ -14,13 +13,13 @@ FROM golang:${GO_VERSION} AS build
 WORKDIR /src
 # Modules first, so the download layer is cached across source changes.
 COPY go.mod go.sum ./
-RUN --mount=type=cache,target=/go/pkg/mod go mod download
+RUN go mod download
 COPY . .
 ARG VERSION=dev
 ARG COMMIT=unknown
-# The one build command, shared with deploy/test-binary.sh.
-RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    VERSION="${VERSION}" COMMIT="${COMMIT}" sh deploy/build.sh /out/pingapi \
+# The one build command, shared with deploy/test-binary.sh. No BuildKit-only
+# syntax (RUN --mount): Debian's docker-compose 1.29 uses the classic builder.
+RUN VERSION="${VERSION}" COMMIT="${COMMIT}" sh deploy/build.sh /out/pingapi \
  && mkdir -p /out/data
 
 # distroless/static: CA certificates (for the JWKS fetch), tzdata, /etc/passwd

@@ -19,6 +19,16 @@ cleanup() {
 trap cleanup EXIT
 
 check "the Dockerfile builds with deploy/build.sh" grep -Eq '^[^#]*RUN .*deploy/build\.sh|^[^#]*sh deploy/build\.sh' "$repo/Dockerfile"
+# What the image promises, read from the Dockerfile (no engine here to build it).
+df=$repo/Dockerfile
+final=$(awk '/^FROM /{n++} n>=2' "$df") # the final stage
+check "multi-stage: golang build stage, distroless/static final stage" \
+	bash -c 'grep -q "^FROM golang:" "$1" && grep -q "^FROM gcr.io/distroless/static" "$1"' _ "$df"
+check "final stage runs as a non-root user" bash -c 'u=$(grep "^USER " <<<"$1" | tail -n1 | cut -d" " -f2); [ -n "$u" ] && [ "${u%%:*}" != 0 ] && [ "${u%%:*}" != root ]' _ "$final"
+check "HEALTHCHECK calls the binary itself" grep -Eq '^ *CMD \["/pingapi", *"health"' <<<"$final"
+check "EXPOSE 8080, VOLUME /data, DATA_DIR=/data" bash -c 'grep -q "^EXPOSE 8080" <<<"$1" && grep -q "^VOLUME \[\"/data\"\]" <<<"$1" && grep -q "DATA_DIR=/data" <<<"$1"' _ "$final"
+check "VERSION and COMMIT build arguments reach the build" grep -q 'VERSION="${VERSION}" COMMIT="${COMMIT}" sh deploy/build.sh' "$df"
+check ".dockerignore keeps .env and .git out of the build context" bash -c 'grep -qx ".env" "$1" && grep -qx ".git" "$1"' _ "$repo/.dockerignore"
 mkdir -p "$tmp/root" "$tmp/empty"
 bin=$tmp/root/pingapi
 if VERSION=v0.0.0-test COMMIT=0123456789ab "$repo/deploy/build.sh" "$bin"; then
