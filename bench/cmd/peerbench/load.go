@@ -28,6 +28,7 @@ type loadConfig struct {
 	fpingGap time.Duration // fping -i; 0 = interval / n
 	limit    time.Duration // a peer still running after this is killed
 	peers    []string
+	reps     int
 	dir      string
 }
 
@@ -40,6 +41,8 @@ type peerResult struct {
 	CPU       time.Duration `json:"cpu_ns"` // user + system
 	MaxRSSKiB int64         `json:"max_rss_kib"`
 	Wall      time.Duration `json:"wall_ns"`
+	Rep       int           `json:"rep"`
+	LoadAvg   string        `json:"loadavg"` // /proc/loadavg 1-minute figure before the run
 	Note      string        `json:"note,omitempty"`
 	Command   string        `json:"command"`
 }
@@ -68,13 +71,14 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.fpingGap, "fping-i", 0, "fping -i (gap between any two sends); 0 = interval/n")
 	fs.DurationVar(&cfg.limit, "limit", 120*time.Second, "kill a peer still running after this")
 	fs.StringVar(&peers, "peers", "engine,fping,probing", "comma-separated peers to run, in order")
+	fs.IntVar(&cfg.reps, "reps", 1, "run every peer this many times, interleaved")
 	fs.StringVar(&cfg.dir, "dir", "", "directory for the target file (default: a temporary one)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON lines instead of a markdown table")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if cfg.n < 1 || cfg.n > 1<<20 || cfg.count < 1 {
-		fmt.Fprintln(stderr, "load: need 1 <= n <= 1048576 and c >= 1")
+	if cfg.n < 1 || cfg.n > 1<<20 || cfg.count < 1 || cfg.reps < 1 {
+		fmt.Fprintln(stderr, "load: need 1 <= n <= 1048576, c >= 1, reps >= 1")
 		return 2
 	}
 	cfg.peers = strings.Split(peers, ",")
@@ -121,7 +125,22 @@ func load(ctx context.Context, cfg loadConfig) ([]peerResult, error) {
 	}
 	common := []string{"-f", file, "-c", strconv.Itoa(cfg.count), "-i", cfg.interval.String(), "-W", cfg.timeout.String()}
 	var out []peerResult
-	for _, p := range cfg.peers {
+	for rep := 1; rep <= cfg.reps; rep++ {
+		for _, p := range cfg.peers {
+			r, err := runPeer(ctx, cfg, p, self, file, common)
+			if err != nil {
+				return nil, err
+			}
+			r.Rep = rep
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// runPeer runs one peer once on the target file.
+func runPeer(ctx context.Context, cfg loadConfig, p, self, file string, common []string) (peerResult, error) {
+	{
 		var argv []string
 		switch p {
 		case "engine":
@@ -131,16 +150,27 @@ func load(ctx context.Context, cfg loadConfig) ([]peerResult, error) {
 		case "fping":
 			argv = fpingArgs(cfg, file)
 		default:
-			return nil, fmt.Errorf("unknown peer %q", p)
+			return peerResult{}, fmt.Errorf("unknown peer %q", p)
 		}
+		load := loadAvg()
 		r := runChild(ctx, p, argv, cfg.limit)
-		r.Targets, r.Requested = cfg.n, int64(cfg.n*cfg.count)
-		if p == "fping" && r.Note == "" {
-			r.Counts.Targets = cfg.n
-		}
-		out = append(out, r)
+		r.Targets, r.Requested, r.LoadAvg = cfg.n, int64(cfg.n*cfg.count), load
+		return r, nil
 	}
-	return out, nil
+}
+
+// loadAvg is the 1-minute load average: other work on the machine skews
+// wall time and loss, so every row records it.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
 
 // fpingArgs builds Debian fping 5.1's command line: -C (per-echo RTTs on
@@ -255,12 +285,14 @@ func loopbackTargets(n int) []netip.Addr {
 }
 
 func writeLoadTable(w io.Writer, rs []peerResult) {
-	fmt.Fprintln(w, "| peer | targets | echoes | received | lost | dup | CPU s | CPU s / 1,000 echoes | µs CPU / echo | max RSS MiB | wall s | note |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| peer | rep | targets | echoes | received | lost | dup | CPU s | µs CPU / echo | max RSS MiB | wall s | load | note |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %.3f | %.4f | %.1f | %.1f | %.1f | %s |\n",
-			r.Peer, r.Targets, r.Requested, r.Counts.Received, r.Lost(), r.Counts.Duplicates,
-			r.CPU.Seconds(), r.CPUPer1000(), r.CPUPer1000()*1000, float64(r.MaxRSSKiB)/1024,
-			r.Wall.Seconds(), r.Note)
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %.3f | %.1f | %.1f | %.1f | %s | %s |\n",
+			r.Peer, r.Rep, r.Targets, r.Requested, r.Counts.Received, r.Lost(), r.Counts.Duplicates,
+			r.CPU.Seconds(), r.CPUPer1000()*1000, float64(r.MaxRSSKiB)/1024,
+			r.Wall.Seconds(), r.LoadAvg, r.Note)
 	}
+	fmt.Fprintln(w)
+	writeSummary(w, summarize(rs))
 }
