@@ -1,10 +1,3 @@
-// Package probe is pingapi's ICMP echo engine: one socket per address family
-// shared by every measurement in the process, one reader goroutine per
-// socket, replies demultiplexed to the measurement that registered the
-// request before it was written, kernel receive timestamps, per-packet
-// deadlines and paced sends.
-//
-// It imports nothing of the project.
 package probe
 
 import (

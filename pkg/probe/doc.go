@@ -1,0 +1,64 @@
+// Package probe is pingapi's ICMP echo engine: one socket per address family
+// shared by every measurement in the process, one reader goroutine per
+// socket, replies demultiplexed to the measurement that registered the
+// request before it was written, kernel timestamps at both ends, per-packet
+// deadlines and paced sends.
+//
+// # Sockets
+//
+// New opens one ICMP socket for IPv4 and, when the host has IPv6, one for
+// IPv6. In ModeAuto it tries an unprivileged datagram socket first
+// (SOCK_DGRAM/IPPROTO_ICMP, allowed when the process's group is inside
+// net.ipv4.ping_group_range; the kernel then owns the echo identifier and
+// only delivers replies that carry it) and a raw socket otherwise (needs
+// CAP_NET_RAW; a classic BPF filter makes the kernel queue only echo replies
+// carrying the engine's random identifier). When neither works the error
+// wraps ErrNoSocket and names both fixes. Receive buffers are 8 MiB by
+// default (SO_RCVBUFFORCE as root).
+//
+// # Matching
+//
+// Every request is entered in an in-flight table keyed by (target address,
+// 16-bit wire sequence) before it is sent; the sequence space is shared by
+// all measurements and a sequence is never reused for the same address while
+// its entry lives. A reply counts for a request only if it comes from the
+// target address, carries the identifier, the sequence and the measurement's
+// random 64-bit token (the first 8 payload bytes). A second reply to the
+// same request is a duplicate, counted apart. TTL / hop limit come from
+// IP_RECVTTL / IPV6_RECVHOPLIMIT.
+//
+// # Time
+//
+// RTT is the kernel's receive timestamp of the reply (SO_TIMESTAMPNS) minus
+// the kernel's software transmit timestamp of the request (SO_TIMESTAMPING,
+// read back from the socket's error queue), so no user-space time enters the
+// figure and it agrees with a packet capture to within a few microseconds.
+// Where the kernel gives no transmit timestamp the send time is read just
+// before the sendmsg syscall. Both are wall-clock (CLOCK_REALTIME) readings.
+// Each request has a deadline, Request.Timeout after its send (default
+// DefaultTimeout, 2 s): a reply stamped later is lost and Late. The
+// scheduler declares a request lost expiryGrace (10 ms) after its deadline,
+// so a reply stamped in time but not yet read still counts.
+//
+// # Pacing and cost
+//
+// One scheduler goroutine sends every request: a min-heap orders the
+// measurements by their next event (send, deadline, end of the late-reply
+// window) and a token bucket caps the engine at Options.Rate packets per
+// second with at most one millisecond's worth in a burst, so thousands of
+// measurements started together are spread out, and keep their phase
+// afterwards. There is no goroutine or timer per packet; the reader uses
+// recvmmsg with buffers allocated once, and the send path does not allocate.
+// A measurement's memory is proportional to its Count and is freed when
+// Ping returns or its context is cancelled.
+//
+// # Per-measurement options
+//
+// TTL/hop limit, TOS/traffic class and the source address are set per
+// packet with control messages (IP_TTL, IP_TOS, IP_PKTINFO; IPV6_HOPLIMIT,
+// IPV6_TCLASS, IPV6_PKTINFO), which Linux honours on both raw and datagram
+// ICMP sockets, so measurements with different settings share the sockets.
+// The family follows Request.Target.
+//
+// It imports nothing of the project.
+package probe
