@@ -6,7 +6,6 @@
 //	@title						pingapi
 //	@version					1.0
 //	@description				Round-trip time, jitter and packet loss to an IP address or hostname, measured with ICMP echo at one request per second. Every error is the JSON envelope {"error":{"code":"...","message":"..."}}; the codes are listed in docs/API.md.
-//	@license.name				MIT
 //	@BasePath					/
 //	@securityDefinitions.apikey	BearerAuth
 //	@in							header
@@ -226,7 +225,7 @@ const (
 	ReadHeaderTimeout = 10 * time.Second
 	ReadTimeout       = 30 * time.Second
 	IdleTimeout       = 120 * time.Second
-	WriteTimeout      = (MaxCount+15)*time.Second + DefaultResolveTimeout
+	WriteTimeout      = MaxCount*EchoInterval + DefaultEchoTimeout + DefaultResolveTimeout + 15*time.Second
 	// DrainTimeout is long enough for every in-flight measurement to finish.
 	DrainTimeout = WriteTimeout
 )
@@ -234,10 +233,7 @@ const (
 // HTTPServer returns an *http.Server for addr serving s with the recommended
 // timeouts. The caller runs ListenAndServe and Shutdown.
 func (s *Server) HTTPServer(addr string) *http.Server {
-	wt := WriteTimeout
-	if extra := s.deps.EchoTimeout + s.deps.ResolveTimeout - DefaultResolveTimeout; extra > 0 {
-		wt += extra
-	}
+	wt := MaxCount*EchoInterval + s.deps.EchoTimeout + s.deps.ResolveTimeout + 15*time.Second
 	return &http.Server{
 		Addr:              addr,
 		Handler:           s.router,
