@@ -42,6 +42,7 @@ func maxRSS() int64 {
 // fleet runs targets measurements of count echoes every interval, all at
 // once, and returns echoes sent and received.
 func fleet(b *testing.B, e *probe.Engine, targets, count int, interval time.Duration) (sent, recv int) {
+	b.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for i := range targets {
@@ -106,4 +107,32 @@ func BenchmarkFleet(b *testing.B) {
 			b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")
 		})
 	}
+}
+
+// BenchmarkSustained is the monitor's load: 100,000 hosts, each probed
+// every 6 s (about 16,700 echoes/s), three rounds. Run it with -benchtime
+// 1x. cores is process CPU time over wall time (2 is the whole machine).
+func BenchmarkSustained(b *testing.B) {
+	e, err := probe.New(probe.Options{})
+	if err != nil {
+		b.Skip(err)
+	}
+	defer e.Close()
+	const hosts, rounds, period = 100000, 3, 6 * time.Second
+	var sent, recv int
+	var cpu, wall time.Duration
+	for b.Loop() {
+		cpu0, t0 := cpuTime(), time.Now()
+		s, r := fleet(b, e, hosts, rounds, period)
+		cpu += cpuTime() - cpu0
+		wall += time.Since(t0)
+		sent += s
+		recv += r
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(sent), "cpu-µs/echo")
+	b.ReportMetric(float64(sent-recv), "lost")
+	b.ReportMetric(float64(sent)/wall.Seconds(), "echoes/s")
+	b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cores")
+	b.ReportMetric(float64(e.Stats().SocketDrops), "sockdrops")
+	b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")
 }

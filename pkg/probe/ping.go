@@ -23,10 +23,21 @@ import (
 // engine, or when the kernel refused every request (for example no route or
 // a Source address that is not local).
 func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (Result, error) {
+	m, res, err := e.start(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	return e.wait(ctx, m, res, onPacket)
+}
+
+// start validates req and registers the measurement with the scheduler.
+// It is split from wait so that the long wait runs on a small stack frame:
+// with 100,000 measurements in flight, stack size is most of their memory.
+func (e *Engine) start(ctx context.Context, req Request) (*meas, Result, error) {
 	req, err := normalize(req)
 	res := Result{Target: req.Target}
 	if err != nil {
-		return res, err
+		return nil, res, err
 	}
 	fam := 0
 	if req.Target.Is6() {
@@ -34,10 +45,10 @@ func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (
 	}
 	c := e.conns[fam]
 	if c == nil {
-		return res, fmt.Errorf("%w: no IPv%d socket", ErrNoSocket, 4+2*fam)
+		return nil, res, fmt.Errorf("%w: no IPv%d socket", ErrNoSocket, 4+2*fam)
 	}
 	if err := ctx.Err(); err != nil {
-		return res, err
+		return nil, res, err
 	}
 	m := &meas{
 		req:      req,
@@ -55,7 +66,7 @@ func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (
 	if z := req.Target.Zone(); z != "" {
 		ifi, err := net.InterfaceByName(z)
 		if err != nil {
-			return res, fmt.Errorf("probe: zone of %v: %w", req.Target, err)
+			return nil, res, fmt.Errorf("probe: zone of %v: %w", req.Target, err)
 		}
 		m.dst.scope = uint32(ifi.Index)
 	}
@@ -66,14 +77,18 @@ func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return res, ErrClosed
+		return nil, res, ErrClosed
 	}
 	m.nextSend = e.mono()
 	m.at = m.nextSend
 	heap.Push(&e.sched.h, m)
 	e.mu.Unlock()
 	e.kick()
+	return m, res, nil
+}
 
+// wait hands finished requests to onPacket until the measurement is over.
+func (e *Engine) wait(ctx context.Context, m *meas, res Result, onPacket func(Packet)) (Result, error) {
 	var batch []Packet
 	for {
 		select {
@@ -102,13 +117,18 @@ func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (
 		}
 		batch = batch[:0]
 		if done {
-			res = m.result(res)
-			if res.SendErrors == res.Sent && m.sendErr != nil {
-				return res, fmt.Errorf("probe: send to %v: %w", req.Target, m.sendErr)
-			}
-			return res, nil
+			return e.end(m, res)
 		}
 	}
+}
+
+// end builds the final Result of a finished measurement.
+func (e *Engine) end(m *meas, res Result) (Result, error) {
+	res = m.result(res)
+	if res.SendErrors == res.Sent && m.sendErr != nil {
+		return res, fmt.Errorf("probe: send to %v: %w", m.req.Target, m.sendErr)
+	}
+	return res, nil
 }
 
 // kick wakes the scheduler without blocking.
