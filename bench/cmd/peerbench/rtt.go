@@ -50,16 +50,21 @@ func runRTT(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "| round | peer | received / sent | median µs | p10 µs | p90 µs | mean µs |")
 	fmt.Fprintln(stdout, "|---:|---|---:|---:|---:|---:|---:|")
 	var diffs []float64
+	var pooled [2][]time.Duration // ping, engine
 	for round := 1; round <= *rounds; round++ {
-		ping, err := rttPing(ctx, *target, *n, *interval)
-		if err != nil {
-			fmt.Fprintln(stderr, "ping:", err)
-			return 1
-		}
-		eng, err := rttEngine(ctx, self, *target, *n, *interval)
-		if err != nil {
-			fmt.Fprintln(stderr, "engine:", err)
-			return 1
+		// Alternate who goes first so a drift in machine load favours neither.
+		var ping, eng rttResult
+		var err error
+		for k := range 2 {
+			if (k+round)%2 == 1 {
+				ping, err = rttPing(ctx, *target, *n, *interval)
+			} else {
+				eng, err = rttEngine(ctx, self, *target, *n, *interval)
+			}
+			if err != nil {
+				fmt.Fprintln(stderr, "rtt:", err)
+				return 1
+			}
 		}
 		for _, r := range []rttResult{ping, eng} {
 			var sum time.Duration
@@ -74,11 +79,19 @@ func runRTT(args []string, stdout, stderr io.Writer) int {
 				len(r.RTTs), r.Sent, us(r.p(50)), us(r.p(10)), us(r.p(90)), us(mean))
 		}
 		diffs = append(diffs, us(eng.p(50))-us(ping.p(50)))
+		pooled[0] = append(pooled[0], ping.RTTs...)
+		pooled[1] = append(pooled[1], eng.RTTs...)
 	}
 	fmt.Fprintln(stdout)
 	for i, d := range diffs {
 		fmt.Fprintf(stdout, "round %d: median(engine) − median(ping) = %+.1f µs\n", i+1, d)
 	}
+	for i := range pooled {
+		slices.Sort(pooled[i])
+	}
+	pm, em := stats.NearestRank(pooled[0], 50), stats.NearestRank(pooled[1], 50)
+	fmt.Fprintf(stdout, "all rounds: median ping %.1f µs, median engine %.1f µs, difference %+.1f µs; median of per-round differences %+.1f µs\n",
+		us(pm), us(em), us(em)-us(pm), median(diffs))
 	return 0
 }
 
