@@ -17,6 +17,7 @@ import (
 const (
 	maxIPListBody  = 32 << 20 // POST /config/ip-list: 100,000 names fit many times
 	maxSelectNames = 10000    // names in one select=
+	maxMatchNames  = 256      // names in one /match (each may be resolved)
 	maxHostLimit   = 100000   // largest limit= of GET /host
 	hostFlushEvery = 1024     // records between flushes of a streamed GET /host
 )
@@ -220,6 +221,11 @@ func (s *Server) monitorMatch(c *gin.Context) {
 		return
 	}
 	out := make([]matchResult, 0, len(names))
+	if len(names) > maxMatchNames {
+		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"too many names to match: at most "+strconv.Itoa(maxMatchNames), nil), 0)
+		return
+	}
 	for _, n := range names {
 		hosts, err := s.deps.Monitor.Match(c.Request.Context(), n)
 		r := matchResult{Name: n, Hosts: hosts}
@@ -280,7 +286,7 @@ func (s *Server) monitorAttrs(c *gin.Context) (attrSet, bool) {
 	set, bad := parseAttrs(c.Query("attr"))
 	if bad != "" {
 		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			"unknown attr "+clip(bad, 40)+"; want "+strings.Join(recordAttrs[:], ","), nil), 0)
+			"unknown attr "+clip(bad, 40)+"; want "+strings.Join(attrNames(), ","), nil), 0)
 		return 0, false
 	}
 	return set, true

@@ -8,14 +8,16 @@ import (
 	"github.com/pingapi/pingapi/pkg/monitor"
 )
 
-// recordAttrs are the members of a host record, in output order.
-var recordAttrs = [...]string{"name", "validity", "status", "xmit-timestamp", "start-timestamp",
-	"stop-timestamp", "xmit", "recv", "loss", "tmin", "tmax", "avg", "stddev", "jitter", "alive"}
+// recordAttrs returns the members of a host record, in output order.
+func recordAttrs() [15]string {
+	return [15]string{"name", "validity", "status", "xmit-timestamp", "start-timestamp",
+		"stop-timestamp", "xmit", "recv", "loss", "tmin", "tmax", "avg", "stddev", "jitter", "alive"}
+}
 
-// attrSet selects record members: bit i for recordAttrs[i].
+// attrSet selects record members: bit i for recordAttrs()[i].
 type attrSet uint32
 
-const allAttrs attrSet = 1<<len(recordAttrs) - 1
+const allAttrs attrSet = 1<<15 - 1
 
 // invalidAttrs are the members of a record whose validity is false
 // (Ping903: only these are warranted).
@@ -31,7 +33,7 @@ func parseAttrs(s string) (attrSet, string) {
 	for a := range strings.SplitSeq(s, ",") {
 		a = strings.TrimSpace(a)
 		i := -1
-		for j, n := range recordAttrs {
+		for j, n := range recordAttrs() {
 			if n == a {
 				i = j
 			}
@@ -52,7 +54,7 @@ func appendRecord(b []byte, r *monitor.Record, set attrSet) []byte {
 	}
 	b = append(b, '{')
 	first := true
-	for i, name := range recordAttrs {
+	for i, name := range recordAttrs() {
 		if set&(1<<i) == 0 {
 			continue
 		}
@@ -107,3 +109,6 @@ func appendFloat(b []byte, f float64) []byte {
 	}
 	return strconv.AppendFloat(b, math.Round(f*1000)/1000, 'f', -1, 64)
 }
+
+// attrNames returns recordAttrs as a slice, for messages.
+func attrNames() []string { a := recordAttrs(); return a[:] }

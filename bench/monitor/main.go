@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -85,6 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	pingInt := fs.Duration("ping-interval", monitor.DefaultPingInterval, "ping-interval")
 	rate := fs.Float64("rate", 0, "engine send rate cap, packets/s (0: engine default)")
 	fping := fs.Bool("fping", false, "also run fping on the same hosts, same echoes, for CPU per echo")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured round to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -134,11 +136,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if r == *rounds-1 {
 			a = s
 		}
+		if r == *rounds-1 && *cpuprofile != "" {
+			if f, err := os.Create(*cpuprofile); err == nil {
+				pprof.StartCPUProfile(f)
+				defer f.Close()
+			}
+		}
 		rss, _ := rssKB()
 		fmt.Fprintf(stderr, "round %d: probes %d sent %d recv %d cpu %v rss %d MiB goroutines %d\n",
 			r, s.probes, s.sent, s.recv, s.cpu.Round(time.Millisecond), rss/1024, runtime.NumGoroutine())
 	}
 	b := snap()
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	rss, hwm := rssKB()
 	cancel()
 	<-done

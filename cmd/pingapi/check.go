@@ -22,7 +22,18 @@ const (
 	nagiosUnknown  = 3
 )
 
-var nagiosText = [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}
+// nagiosText is the word of a state in the output line.
+func nagiosText(state int) string {
+	switch state {
+	case nagiosOK:
+		return "OK"
+	case nagiosWarning:
+		return "WARNING"
+	case nagiosCritical:
+		return "CRITICAL"
+	}
+	return "UNKNOWN"
+}
 
 // threshold is check_ping's RTA,PL% pair.
 type threshold struct {
@@ -144,7 +155,7 @@ func nagiosState(r monitor.Record, w, c threshold) int {
 // included (rta=U when nothing came back).
 func nagiosLine(prefix string, r monitor.Record, w, c threshold) string {
 	pl := packetLoss(r)
-	state := nagiosText[nagiosState(r, w, c)]
+	state := nagiosText(nagiosState(r, w, c))
 	if pl == 100 {
 		return fmt.Sprintf("%s %s - Packet loss = %d%%| rta=U;%f;%f;; pl=%d%%;%d;%d;0",
 			prefix, state, pl, w.rta, c.rta, pl, w.pl, c.pl)

@@ -26,13 +26,17 @@ type Config struct {
 	Ignored []string
 }
 
-// ignoredStatements are Ping903 statements that concern its own HTTP server,
-// logging or process handling; pingapi replaces them (LISTEN_ADDR, the JWT
-// auth, slog) and accepts them so that an existing file loads unchanged.
-var ignoredStatements = map[string]bool{
-	"pidfile": true, "access-log": true, "access-log-verbose": true,
-	"syslog-facility": true, "trusted-ip": true, "auth": true,
-	"http-backlog-size": true, "http-max-connections": true,
+// ignoredStatement reports Ping903 statements that concern its own HTTP
+// server, logging or process handling; pingapi replaces them (LISTEN_ADDR,
+// the JWT auth, slog) and accepts them so that an existing file loads
+// unchanged.
+func ignoredStatement(kw string) bool {
+	switch kw {
+	case "pidfile", "access-log", "access-log-verbose", "syslog-facility",
+		"trusted-ip", "auth", "http-backlog-size", "http-max-connections":
+		return true
+	}
+	return false
 }
 
 // OpenFunc opens a file named by an ip-list statement.
@@ -118,7 +122,7 @@ func (p *configParser) statement(s string) error {
 	if kw == "ip-list" && strings.HasPrefix(rest, "<<") {
 		return p.hereDoc(strings.TrimSpace(rest[2:]))
 	}
-	if ignoredStatements[kw] {
+	if ignoredStatement(kw) {
 		p.cfg.Ignored = append(p.cfg.Ignored, fmt.Sprintf("%s:%d: %s", p.file, p.line, kw))
 		return nil
 	}
