@@ -89,11 +89,14 @@ func envelope(e *Error) errorBody {
 // abortWithError writes err as the JSON envelope and aborts the chain. An
 // error that is not an *Error is an internal failure: it is logged with its
 // cause and the client sees only a generic 500 message. 5xx are logged at
-// error level, 4xx with a cause at debug level.
+// error level (info when the request was cancelled), 4xx with a cause at
+// debug level.
 func abortWithError(c *gin.Context, log *slog.Logger, err error) {
 	e := publicError(err)
 	if log != nil {
 		switch {
+		case e.Status >= 500 && c.Request.Context().Err() != nil:
+			log.Info("request cancelled", "path", c.FullPath(), "code", e.Code, "err", err)
 		case e.Status >= 500:
 			log.Error("request failed", "path", c.FullPath(), "code", e.Code, "err", err)
 		case e.Cause != nil:

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -28,13 +29,15 @@ func (s *Server) accessLog() gin.HandlerFunc {
 		}
 		status := c.Writer.Status()
 		s.m.requests.Inc(route, methodLabel(c.Request.Method), strconv.Itoa(status))
-		s.log.LogAttrs(c.Request.Context(), levelOf(status), "http request",
+		cancelled := c.Request.Context().Err() != nil
+		s.log.LogAttrs(context.Background(), levelOf(route, status, cancelled), "http request",
 			slog.String("method", c.Request.Method),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("client_ip", c.ClientIP()),
 			slog.String("sub", subjectOf(c)),
+			slog.Bool("cancelled", cancelled),
 		)
 	}
 }
@@ -72,10 +75,16 @@ func (s *Server) recovery() gin.HandlerFunc {
 	}
 }
 
-// levelOf logs server errors at error level, everything else at info.
-func levelOf(status int) slog.Level {
-	if status >= 500 {
+// levelOf logs server errors at error level, probes of the operations
+// routes at debug level (a load balancer polls them), and everything else
+// at info. A request whose context was cancelled (client gone, server
+// stopping) is not a server error.
+func levelOf(route string, status int, cancelled bool) slog.Level {
+	switch {
+	case status >= 500 && !cancelled:
 		return slog.LevelError
+	case route == "/healthz" || route == "/readyz" || route == "/metrics":
+		return slog.LevelDebug
 	}
 	return slog.LevelInfo
 }

@@ -152,10 +152,7 @@ func (s *Server) measure(c *gin.Context, req pingRequest) {
 	}
 	if err != nil && ctx.Err() != nil {
 		// The client went away (nobody reads this) or the server is stopping.
-		s.log.Info("measurement cancelled", "target", req.Target.Input, "sent", res.Sent, "err", err)
-		e := cancelledError(ctx)
-		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
-		c.AbortWithStatusJSON(e.Status, envelope(e))
+		s.fail(c, cancelledError(ctx))
 		return
 	}
 	if err != nil {
