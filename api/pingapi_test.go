@@ -261,3 +261,18 @@ func TestAuthorizationHeader(t *testing.T) {
 		})
 	}
 }
+
+// A body without Content-Length is cut by http.MaxBytesReader.
+func TestBodyLimitWithoutLength(t *testing.T) {
+	e := newEnv(t, nil)
+	body := `{"ip":"192.0.2.1","pad":"` + strings.Repeat("x", DefaultMaxBodyBytes) + `"}`
+	req := httptest.NewRequest("POST", "/pingapi", strings.NewReader(body))
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token("a"))
+	w := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(w, req)
+	if d := decodeEnvelope(t, w.Body.Bytes()); w.Code != 413 || d.Code != CodeBodyTooLarge {
+		t.Fatalf("status %d %+v", w.Code, d)
+	}
+}

@@ -245,3 +245,11 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 }
+
+// The production types satisfy the interfaces the HTTP layer consumes.
+var (
+	_ Pinger   = (*probe.Engine)(nil)
+	_ Verifier = (*auth.Verifier)(nil)
+	_ Resolver = (*target.Resolver)(nil)
+	_ Policy   = target.Policy{}
+)
