@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,5 +219,49 @@ func TestDocsOffline(t *testing.T) {
 		if strings.Contains(js, cdn) {
 			t.Errorf("redoc.standalone.js mentions %s", cdn)
 		}
+	}
+}
+
+// swagVersion must match the Makefile's docs target.
+const swagVersion = "v1.16.6"
+
+// TestOpenAPIUpToDate: api/docs/swagger.json is what swag generates from
+// the annotations now, so nobody forgets `make docs`. It runs the pinned
+// swag from the module cache (or the module proxy); without either it
+// skips, except in CI.
+func TestOpenAPIUpToDate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs swag; skipped in -short mode")
+	}
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^\tgo run github\.com/swaggo/swag/cmd/swag@(\S+) init (.*)$`).FindSubmatch(mk)
+	if line == nil || string(line[1]) != swagVersion {
+		t.Fatalf("Makefile docs target does not run swag@%s init ...", swagVersion)
+	}
+	out := t.TempDir()
+	args := strings.Fields(string(line[2]))
+	for i := range args {
+		if i > 0 && args[i-1] == "-o" {
+			args[i] = out
+		}
+	}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(gobin, append([]string{"run", "github.com/swaggo/swag/cmd/swag@" + swagVersion, "init"}, args...)...)
+	cmd.Dir = ".."
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("swag: %v\n%s", err, msg)
+		}
+		t.Skipf("cannot run swag %s (offline without it in the module cache?): %v", swagVersion, err)
+	}
+	fresh, err := os.ReadFile(filepath.Join(out, "swagger.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(fresh) != docs.JSON() {
+		t.Errorf("api/docs/swagger.json is stale: run make docs (then the golden update)\n%s", firstDiff(docs.JSON(), string(fresh)))
 	}
 }
