@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # single quotes on purpose: bash -c scripts and envsubst/grep patterns
 # Builds pingapi with the Dockerfile's own build command (deploy/build.sh),
 # shows the binary is static (no dynamic loader), and runs it with an empty
 # environment from an empty directory -- as root, chrooted into a directory

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # single quotes on purpose: bash -c scripts and envsubst/grep patterns
 # Checks certbot/certbot.sh without Let's Encrypt (unreachable here): the
 # dummy certificate, where domain and e-mail come from (options, environment,
 # .env, a terminal prompt), validation, idempotence, and the commands the

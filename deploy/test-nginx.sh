@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # single quotes on purpose: bash -c scripts and envsubst/grep patterns
 # Runs Debian's nginx on loopback with the repository's nginx template
 # (rendered by nginx/render.sh, exactly as compose renders it) and a dummy
 # certificate from certbot/certbot.sh, in front of the real `pingapi serve`
@@ -101,7 +102,10 @@ else
 fi
 "${ngx[@]}" -g 'daemon off;' &
 nginx_pid=$!
-wait_port "$https_port" && wait_port "$http_port" || { fail "nginx did not start: $(cat "$tmp/error.log")"; finish test-nginx; }
+if ! wait_port "$https_port" || ! wait_port "$http_port"; then
+	fail "nginx did not start: $(cat "$tmp/error.log")"
+	finish test-nginx
+fi
 
 https=https://$domain:$https_port
 tls=(--silent --show-error --resolve "$domain:$https_port:127.0.0.1" --cacert "$cacert" --max-time 30)

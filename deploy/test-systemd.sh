@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # single quotes on purpose: bash -c scripts and envsubst/grep patterns
 # Checks deploy/pingapi.service with systemd-analyze (verify only: systemd
 # need not be running). verify needs the ExecStart binary to exist, so it
 # checks a copy whose ExecStart points at an executable in a temp dir; every other

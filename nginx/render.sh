@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2016 # single quotes on purpose: bash -c scripts and envsubst/grep patterns
 # Renders nginx/templates/*.template into a conf.d directory with envsubst,
 # substituting only pingapi's variables (nginx's own $variables stay), the
 # same way nginx's official image does at container start. Used by
