@@ -45,7 +45,7 @@
 // One scheduler goroutine sends every request: a min-heap orders the
 // measurements by their next event (send, deadline, end of the late-reply
 // window) and a token bucket caps the engine at Options.Rate packets per
-// second with at most one millisecond's worth in a burst, so thousands of
+// second with at most two milliseconds' worth in a burst, so thousands of
 // measurements started together are spread out, and keep their phase
 // afterwards. There is no goroutine or timer per packet; the reader uses
 // recvmmsg with buffers allocated once, and the send path does not allocate.

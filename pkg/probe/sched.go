@@ -9,13 +9,22 @@ import (
 // engine lock before it releases it to send them.
 const maxSendBatch = 64
 
+// minSleep is the shortest the scheduler asks to sleep while rate-limited.
+const minSleep = 50 * time.Microsecond
+
+// burstWindow sizes the token bucket: the engine never sends more than
+// Rate×burstWindow packets back to back (100 at the default rate). Go
+// timers wake about 1 ms late here, so a bucket of one millisecond's worth
+// would cap the real rate well below Rate; two keep it there.
+const burstWindow = 2 * time.Millisecond
+
 // scheduler holds the measurements ordered by their next event (a send, an
 // expiry, or the end of a late-reply window) and the token bucket that caps
 // the engine's packet rate. It is guarded by Engine.mu.
 type scheduler struct {
 	h      measHeap
 	rate   float64 // tokens per second
-	burst  float64 // bucket size: at most one millisecond's worth of packets
+	burst  float64 // bucket size: burstWindow's worth of packets
 	tokens float64
 	last   int64 // mono ns of the last refill
 	batch  []sendItem
@@ -29,7 +38,7 @@ type sendItem struct {
 
 func (s *scheduler) init(rate float64) {
 	s.rate = rate
-	s.burst = max(1, rate/1000)
+	s.burst = max(1, rate*burstWindow.Seconds())
 	s.tokens = s.burst
 	s.buf = make([]byte, 8+MaxSize)
 }
@@ -67,11 +76,13 @@ func (e *Engine) schedLoop() {
 		now := e.mono()
 		limited := e.collect(now)
 		wait := time.Hour
-		if len(e.sched.h) > 0 {
+		switch {
+		case limited:
+			// The next due send waits for a token; the heap top is already
+			// due, so its time would make this loop spin.
+			wait = max(e.sched.tokenWait(), minSleep)
+		case len(e.sched.h) > 0:
 			wait = time.Duration(e.sched.h[0].at - now)
-		}
-		if limited {
-			wait = min(wait, e.sched.tokenWait())
 		}
 		batch := e.sched.batch
 		e.mu.Unlock()
