@@ -70,6 +70,12 @@ fi
 cacert=$tmp/letsencrypt/live/$domain/fullchain.pem
 chmod -R a+rX "$tmp/www"
 
+# render.sh refuses what would give a broken configuration.
+check "render.sh refuses an empty DOMAIN" bash -c '! env -u DOMAIN "$1/nginx/render.sh" "$1/nginx/templates" "$2/r1" 2>/dev/null' _ "$repo" "$tmp"
+check "render.sh refuses a DOMAIN that is not a host name" bash -c '! DOMAIN="x.test;evil" "$1/nginx/render.sh" "$1/nginx/templates" "$2/r2" 2>/dev/null' _ "$repo" "$tmp"
+mkdir -p "$tmp/badtpl" && printf 'server_name ${DOMAIN} ${UNKNOWN_VAR};\n' >"$tmp/badtpl/x.conf.template"
+check "render.sh refuses a template variable it does not know" bash -c '! DOMAIN=x.test "$1/nginx/render.sh" "$2/badtpl" "$2/r3" 2>/dev/null && [ ! -e "$2/r3/x.conf" ]' _ "$repo" "$tmp"
+
 # The configuration: the template rendered by render.sh, included by a main
 # file that puts pid, logs and temp files in $tmp.
 DOMAIN=$domain API_UPSTREAM="127.0.0.1:$api_port" HTTP_LISTEN="127.0.0.1:$http_port" \
@@ -145,6 +151,18 @@ check "no token: 401 through nginx ($code)" [ "$code" = 401 ]
 body=$(curl "${tls[@]}" "${auth[@]}" -w '\n%{http_code}' "$https/pingapi/127.0.0.1?c=2")
 check "token-authenticated GET /pingapi/127.0.0.1?c=2 measures 2 echoes ($(tr '\n' ' ' <<<"$body" | cut -c1-200))" \
 	python3 -c 'import json,sys; b,c=sys.argv[1].rsplit("\n",1); d=json.loads(b); sys.exit(not(c=="200" and d["count_requested"]==2 and d["count_received"]==2 and d["packet_loss"]==0))' "$body"
+
+code=$(curl "${tls[@]}" "${auth[@]}" -o "$tmp/post.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data '{"ip":"127.0.0.1","c":"1"}' "$https/pingapi")
+check "POST /pingapi with the original's body ({\"ip\":...,\"c\":\"1\"}) through nginx ($code)" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not(sys.argv[2]=="200" and d["count_requested"]==1))' "$tmp/post.json" "$code"
+code=$(curl "${tls[@]}" -o "$tmp/openapi.json" -w '%{http_code}' "$https/openapi.json")
+check "the OpenAPI document is served through nginx ($code)" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not(sys.argv[2]=="200" and ("swagger" in d or "openapi" in d)))' "$tmp/openapi.json" "$code"
+for page in docs redoc; do
+	code=$(curl "${tls[@]}" -L -o /dev/null -w '%{http_code}' "$https/$page")
+	check "/$page is served through nginx ($code)" [ "$code" = 200 ]
+done
 
 # Streaming: each line is stamped (bash's $EPOCHREALTIME, no fork) when it
 # arrives at the client. Buffered by the proxy, all would arrive together at
