@@ -124,11 +124,13 @@ func (s *Server) noMethod(c *gin.Context) {
 		"method "+clip(c.Request.Method, 20)+" not allowed; allowed: "+c.Writer.Header().Get("Allow"), nil))
 }
 
-// clip bounds how much client input is echoed back in a message.
+// clip bounds how much client input is echoed back in a message (n bytes,
+// then "…") and escapes it, so a message stays one printable line.
 func clip(s string, n int) string {
-	if len(s) <= n {
-		return strconv.Quote(s)[1 : len(strconv.Quote(s))-1]
+	suffix := ""
+	if len(s) > n {
+		s, suffix = s[:n], "…"
 	}
-	q := strconv.Quote(s[:n])
-	return q[1:len(q)-1] + "…"
+	q := strconv.Quote(s)
+	return q[1:len(q)-1] + suffix
 }

@@ -152,3 +152,20 @@ func TestHTTPServerTimeouts(t *testing.T) {
 		t.Errorf("WriteTimeout %v does not fit a %v measurement", s.WriteTimeout, min)
 	}
 }
+
+func TestClip(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc"},
+		{"abcdef", 3, "abc…"},
+		{"a\"b\n", 10, `a\"b\n`},
+		{"\xff\xfe", 10, `\xff\xfe`},
+	} {
+		if got := clip(tt.in, tt.n); got != tt.want {
+			t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
