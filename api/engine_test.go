@@ -34,9 +34,6 @@ func realEngine(t *testing.T) *probe.Engine {
 // engine, resolver and dev policy (loopback allowed); only the verifier is
 // fake. Sends packets to loopback only.
 func TestRealEngineLoopback(t *testing.T) {
-	if testing.Short() {
-		t.Skip("sends real echoes for a few seconds; -short")
-	}
 	eng := realEngine(t)
 	e := newEnv(t, func(d *Deps) {
 		d.Pinger = eng
