@@ -146,16 +146,13 @@ func (s *Server) measure(c *gin.Context, req pingRequest) {
 	} else {
 		res, err = s.deps.Pinger.Ping(ctx, preq, nil)
 	}
-	s.record(res, err, ctx, time.Since(start))
+	s.record(ctx, res, err, time.Since(start))
 	if req.Stream {
 		return
 	}
-	if err != nil && ctx.Err() != nil {
-		// The client went away (nobody reads this) or the server is stopping.
-		s.fail(c, cancelledError(ctx))
-		return
-	}
 	if err != nil {
+		// A cancelled context means the client went away (nobody reads
+		// this) or the server is stopping.
 		s.fail(c, pingError(ctx, err))
 		return
 	}
@@ -171,7 +168,7 @@ func (s *Server) summary(req pingRequest, addr netip.Addr, res probe.Result) rep
 }
 
 // record updates the measurement metrics.
-func (s *Server) record(res probe.Result, err error, ctx context.Context, d time.Duration) {
+func (s *Server) record(ctx context.Context, res probe.Result, err error, d time.Duration) {
 	result := resultOK
 	switch {
 	case err != nil && ctx.Err() != nil:
