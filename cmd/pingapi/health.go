@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -77,13 +79,20 @@ func healthURL(listen string) (string, error) {
 	if port == "" {
 		return "", fmt.Errorf("LISTEN_ADDR %q: no port", listen)
 	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("LISTEN_ADDR %q: port %q is not a number in 1..65535", listen, port)
+	}
 	switch host {
 	case "", "0.0.0.0":
 		host = "127.0.0.1"
 	case "::":
 		host = "::1"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/healthz", nil
+	u := "http://" + net.JoinHostPort(host, port) + "/healthz"
+	if p, err := url.Parse(u); err != nil || p.Hostname() != host || p.Port() != port {
+		return "", fmt.Errorf("LISTEN_ADDR %q: host %q cannot be used in a URL", listen, host)
+	}
+	return u, nil
 }
 
 // checkHealth GETs url once, without proxies or redirects, and returns nil

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,11 @@ func TestHealthURL(t *testing.T) {
 		{"localhost:8080", "http://localhost:8080/healthz", ""},
 		{"8080", "", "missing port"},
 		{"127.0.0.1:", "", "no port"},
+		{":http", "", "not a number"},
+		{":0", "", "not a number"},
+		{":65536", "", "not a number"},
+		{":#0", "", "not a number"},
+		{"a b:80", "", "cannot be used in a URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.listen, func(t *testing.T) {
@@ -134,4 +140,25 @@ func portOf(t *testing.T, addr string) string {
 		t.Fatal(err)
 	}
 	return port
+}
+
+// FuzzHealthURL: whatever LISTEN_ADDR holds, healthURL either refuses it or
+// returns a parseable http URL of /healthz on the same port.
+func FuzzHealthURL(f *testing.F) {
+	for _, s := range []string{"", ":8080", "0.0.0.0:1", "[::]:8080", "[::1]:0", "localhost:http", "a:b:c", "[fe80::1%eth0]:80", "host:", "\x00:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, listen string) {
+		got, err := healthURL(listen)
+		if err != nil {
+			return
+		}
+		u, perr := url.Parse(got)
+		if perr != nil {
+			t.Fatalf("healthURL(%q) = %q, which does not parse: %v", listen, got, perr)
+		}
+		if u.Scheme != "http" || u.Path != "/healthz" || u.Port() == "" {
+			t.Fatalf("healthURL(%q) = %q", listen, got)
+		}
+	})
 }
