@@ -32,7 +32,8 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 type result struct {
 	status   int
 	err      error
-	elapsed  time.Duration
+	elapsed  time.Duration // request sent to body read, as the client saw it
+	engine   time.Duration // finished_at - started_at, as the server measured
 	received int
 }
 
@@ -94,7 +95,7 @@ wait:
 
 	var ok, received int
 	statuses := map[string]int{}
-	var lat []time.Duration
+	var lat, eng, over []time.Duration
 	for _, r := range results {
 		key := strconv.Itoa(r.status)
 		if r.err != nil {
@@ -106,14 +107,22 @@ wait:
 			received += r.received
 		}
 		lat = append(lat, r.elapsed)
+		eng = append(eng, r.engine)
+		over = append(over, r.elapsed-r.engine)
 	}
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
+	for _, s := range [][]time.Duration{lat, eng, over} {
+		slices.Sort(s)
+	}
+	dist := func(s []time.Duration) string {
+		q := func(p float64) time.Duration { return s[int(float64(len(s)-1)*p)].Round(time.Millisecond) }
+		return fmt.Sprintf("min %v p50 %v p99 %v max %v", q(0), q(0.5), q(0.99), q(1))
+	}
 	fmt.Fprintf(stdout, "measurements: %d concurrent, c=%d, distinct 127.10.x.y targets\n", *n, *c)
 	fmt.Fprintf(stdout, "statuses: %v\n", statuses)
 	fmt.Fprintf(stdout, "completed 200: %d/%d, echoes received %d/%d\n", ok, *n, received, *n**c)
-	fmt.Fprintf(stdout, "duration per measurement: min %v p50 %v p99 %v max %v (limit c+2 = %ds)\n",
-		lat[0].Round(time.Millisecond), pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), *c+2)
+	fmt.Fprintf(stdout, "duration per measurement, client side: %s (limit c+2 = %ds)\n", dist(lat), *c+2)
+	fmt.Fprintf(stdout, "  of which the engine (finished_at - started_at): %s\n", dist(eng))
+	fmt.Fprintf(stdout, "  and the rest (connect, auth, queueing, response): %s\n", dist(over))
 	fmt.Fprintf(stdout, "wall time first start to last end: %v\n", wall.Round(time.Millisecond))
 	within := lat[len(lat)-1] <= time.Duration(*c+2)*time.Second && ok == *n
 	fmt.Fprintf(stdout, "all completed within c+2 s: %v\n", within)
@@ -151,10 +160,12 @@ func measure(ctx context.Context, client *http.Client, base, token, target strin
 	}
 	defer resp.Body.Close()
 	var body struct {
-		CountReceived int `json:"count_received"`
+		CountReceived int       `json:"count_received"`
+		StartedAt     time.Time `json:"started_at"`
+		FinishedAt    time.Time `json:"finished_at"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&body)
-	return result{status: resp.StatusCode, elapsed: time.Since(t0), received: body.CountReceived}
+	return result{status: resp.StatusCode, elapsed: time.Since(t0), engine: body.FinishedAt.Sub(body.StartedAt), received: body.CountReceived}
 }
 
 // rssKiB reads VmRSS of pid from /proc.
