@@ -154,7 +154,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 // up to timeout; then it cancels the measurements still running and closes
 // the remaining connections.
 func drain(hs *http.Server, srv *api.Server, cancelRun context.CancelFunc, timeout time.Duration, serveErr <-chan error, log *slog.Logger) int {
-	log.Info("shutting down: draining in-flight requests", "in_flight", srv.InFlight(), "timeout", timeout)
+	log.Info("shutting down: draining in-flight requests (signal again to exit at once)", "in_flight", srv.InFlight(), "timeout", timeout)
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := hs.Shutdown(sctx)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/auth"
@@ -77,8 +78,8 @@ func printDevHint(w io.Writer, dev *auth.Dev, addr net.Addr, log *slog.Logger) {
 	}
 	base := "http://" + addr.String()
 	fmt.Fprintf(w, "\npingapi is running in dev mode (no AUTH0_DOMAIN or AUTH_JWKS_URL): loopback only, tokens from %s.\n"+
-		"Try (token valid %v; mint another with `pingapi token --data-dir ...`):\n\n"+
+		"Try (token valid %v; mint another with `pingapi token --data-dir %s`):\n\n"+
 		"  curl -H \"Authorization: Bearer %s\" \"%s/pingapi/127.0.0.1?c=3\"\n\n"+
 		"API docs: %s/docs (Swagger UI), %s/redoc\n\n",
-		dev.Path(), devTokenTTL, tok, base, base, base)
+		dev.Path(), devTokenTTL, filepath.Dir(dev.Path()), tok, base, base, base)
 }
