@@ -30,12 +30,48 @@ check "HEALTHCHECK calls the binary itself" grep -Eq '^ *CMD \["/pingapi", *"hea
 check "EXPOSE 8080, VOLUME /data, DATA_DIR=/data" bash -c 'grep -q "^EXPOSE 8080" <<<"$1" && grep -q "^VOLUME \[\"/data\"\]" <<<"$1" && grep -q "DATA_DIR=/data" <<<"$1"' _ "$final"
 check "VERSION and COMMIT build arguments reach the build" grep -q 'VERSION="${VERSION}" COMMIT="${COMMIT}" sh deploy/build.sh' "$df"
 check ".dockerignore keeps .env and .git out of the build context" bash -c 'grep -qx ".env" "$1" && grep -qx ".git" "$1"' _ "$repo/.dockerignore"
-mkdir -p "$tmp/root" "$tmp/empty"
+mkdir -p "$tmp/root" "$tmp/empty" "$tmp/context"
+# The build context the daemon would get: the tracked files (and the
+# untracked ones of the work tree) minus .dockerignore, without .git; then
+# the Dockerfile's RUN line, run by sh as in the golang image.
+list_files() {
+	if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$repo" ls-files --cached --others --exclude-standard
+	else
+		(cd "$repo" && find . -type f -printf '%P\n')
+	fi
+}
+list_files |
+	python3 -c '
+import fnmatch, sys
+pats = []
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line or line.startswith("#"):
+        continue
+    neg = line.startswith("!")
+    pat = line.lstrip("!").strip("/")
+    pats.append((neg, pat.split("/")))
+def ignored(path):
+    parts, out = path.split("/"), False
+    for neg, segs in pats:  # Docker: the last matching pattern wins; a pattern also matches a parent directory
+        if len(segs) <= len(parts) and all(fnmatch.fnmatchcase(p, s) for p, s in zip(parts, segs)):
+            out = not neg
+    return out
+for path in sys.stdin.read().split("\n"):
+    if path and not ignored(path):
+        print(path)
+' "$repo/.dockerignore" >"$tmp/context.list"
+# (A tracked file deleted in the work tree is missing from the context too.)
+(cd "$repo" && tar -cf - -T "$tmp/context.list" 2>/dev/null || true) | (cd "$tmp/context" && tar -xf -)
+check "the build context holds no .git, .env or data/ ($(wc -l <"$tmp/context.list") files)" \
+	bash -c '[ ! -e "$1/.git" ] && [ ! -e "$1/.env" ] && [ ! -e "$1/data" ] && [ -e "$1/.env.example" ]' _ "$tmp/context"
 bin=$tmp/root/pingapi
-if VERSION=v0.0.0-test COMMIT=0123456789ab "$repo/deploy/build.sh" "$bin"; then
-	pass "deploy/build.sh builds $(du -h "$bin" | cut -f1) static binary"
+run_line=$(grep -o 'VERSION="${VERSION}" COMMIT="${COMMIT}" sh deploy/build.sh [^ ]*' "$repo/Dockerfile")
+if (cd "$tmp/context" && VERSION=v0.0.0-test COMMIT=0123456789ab sh deploy/build.sh "$bin"); then
+	pass "the Dockerfile's build command ($run_line) builds a $(du -h "$bin" | cut -f1) binary from the build context"
 else
-	fail "deploy/build.sh failed"
+	fail "the Dockerfile's build command failed in the build context"
 	finish test-binary
 fi
 
