@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/pingapi/pingapi/pkg/config"
+)
+
+// TestServeProduction: production wiring passes AUTH_JWKS_URL, the issuer,
+// the audience and the algorithms to the verifier: the server starts while
+// the key endpoint is down (/readyz 503, requests 503), becomes ready when
+// the keys arrive, accepts a token of that issuer and audience, and refuses
+// one for another audience.
+func TestServeProduction(t *testing.T) {
+	serveNeedsRoot(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	jwks := fmt.Sprintf(`{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":"k1","n":%q,"e":%q}]}`,
+		b64(key.N.Bytes()), b64(big.NewInt(int64(key.E)).Bytes()))
+	var up atomic.Bool
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, jwks)
+	}))
+	defer keys.Close()
+
+	dir := t.TempDir()
+	empty := dir + "/empty.env"
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"AUTH_JWKS_URL":  keys.URL + "/jwks.json",
+		"AUTH0_ISSUER":   "https://issuer.test/",
+		"AUTH0_AUDIENCE": "https://pingapi.test/",
+	}
+	cfg, err := config.Load([]string{"--env-file", empty, "--listen", "127.0.0.1:0", "--data-dir", dir},
+		func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DevMode {
+		t.Fatal("AUTH_JWKS_URL set but dev mode on")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan int, 1)
+	go func() { done <- serve(ctx, nil, cfg, io.Discard, func(a net.Addr) { addrc <- a }) }()
+	var base string
+	select {
+	case a := <-addrc:
+		base = "http://" + a.String()
+	case code := <-done:
+		t.Fatalf("serve exited %d", code)
+	}
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d", code)
+		}
+	}()
+
+	mint := func(aud string) string {
+		now := time.Now()
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+			"iss": "https://issuer.test/", "aud": aud, "sub": "alice",
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		})
+		tok.Header["kid"] = "k1"
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	status := func(path, token string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := mint("https://pingapi.test/")
+
+	// Keys down: the server runs but is not ready, and says 503.
+	if got := status("/readyz", ""); got != 503 {
+		t.Errorf("/readyz with keys down: %d, want 503", got)
+	}
+	if got := status("/pingapi/127.0.0.1?c=0", good); got != 503 {
+		t.Errorf("request with keys down: %d, want 503", got)
+	}
+	if got := status("/.well-known/jwks.json", ""); got != 404 {
+		t.Errorf("production serves a JWKS: %d, want 404", got)
+	}
+
+	// Keys up: ready within the verifier's retry backoff (bounded wait).
+	up.Store(true)
+	deadline := time.Now().Add(30 * time.Second)
+	for status("/readyz", "") != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("never ready after the key endpoint came up")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tests := []struct {
+		name  string
+		token string
+		want  int
+	}{
+		{"valid token passes auth (then c=0 is out of range)", good, 422},
+		{"another audience", mint("https://other.test/"), 401},
+		{"no token", "", 401},
+	}
+	for _, tt := range tests {
+		if got := status("/pingapi/127.0.0.1?c=0", tt.token); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	// Production denies loopback targets by default.
+	if got := status("/pingapi/127.0.0.1?c=1", good); got != 403 {
+		t.Errorf("loopback target in production: %d, want 403", got)
+	}
+}
