@@ -86,6 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	pingInt := fs.Duration("ping-interval", monitor.DefaultPingInterval, "ping-interval")
 	rate := fs.Float64("rate", 0, "engine send rate cap, packets/s (0: engine default)")
 	fping := fs.Bool("fping", false, "also run fping on the same hosts, same echoes, for CPU per echo")
+	goroutines := fs.String("goroutines", "", "write a goroutine dump at the end of each round to FILE.N")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured round to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -136,6 +137,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if r == *rounds-1 {
 			a = s
 		}
+		if *goroutines != "" {
+			if f, err := os.Create(fmt.Sprintf("%s.%d", *goroutines, r)); err == nil {
+				pprof.Lookup("goroutine").WriteTo(f, 1)
+				f.Close()
+			}
+		}
 		if r == *rounds-1 && *cpuprofile != "" {
 			if f, err := os.Create(*cpuprofile); err == nil {
 				pprof.StartCPUProfile(f)
@@ -143,8 +150,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		rss, _ := rssKB()
-		fmt.Fprintf(stderr, "round %d: probes %d sent %d recv %d cpu %v rss %d MiB goroutines %d\n",
-			r, s.probes, s.sent, s.recv, s.cpu.Round(time.Millisecond), rss/1024, runtime.NumGoroutine())
+		es := eng.Stats()
+		fmt.Fprintf(stderr, "round %d: probes %d sent %d recv %d cpu %v rss %d MiB goroutines %d; engine sent %d matched %d active %d in-flight %d drops %d\n",
+			r, s.probes, s.sent, s.recv, s.cpu.Round(time.Millisecond), rss/1024, runtime.NumGoroutine(),
+			es.Sent, es.Matched, es.Active, es.InFlight, es.SocketDrops)
 	}
 	b := snap()
 	if *cpuprofile != "" {
