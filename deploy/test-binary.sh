@@ -63,7 +63,7 @@ for path in sys.stdin.read().split("\n"):
         print(path)
 ' "$repo/.dockerignore" >"$tmp/context.list"
 # (A tracked file deleted in the work tree is missing from the context too.)
-(cd "$repo" && tar -cf - -T "$tmp/context.list" 2>/dev/null || true) | (cd "$tmp/context" && tar -xf -)
+{ tar -C "$repo" -cf - -T "$tmp/context.list" 2>/dev/null || true; } | tar -C "$tmp/context" -xf -
 check "the build context holds no .git, .env or data/ ($(wc -l <"$tmp/context.list") files)" \
 	bash -c '[ ! -e "$1/.git" ] && [ ! -e "$1/.env" ] && [ ! -e "$1/data" ] && [ -e "$1/.env.example" ]' _ "$tmp/context"
 bin=$tmp/root/pingapi
