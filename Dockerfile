@@ -42,7 +42,7 @@ ENV DATA_DIR=/data \
 VOLUME ["/data"]
 EXPOSE 8080
 # No curl in the image: the binary checks itself (GET /healthz on LISTEN_ADDR).
-HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
     CMD ["/pingapi", "health", "--quiet"]
 ENTRYPOINT ["/pingapi"]
 CMD ["serve"]
