@@ -64,6 +64,7 @@ type Host struct {
 	Addr6  netip.Addr // the host's IPv6 address; invalid with NoIPv6
 	Local4 netip.Addr // the test namespace's end of the link
 	Local6 netip.Addr // the test namespace's IPv6 end; invalid with NoIPv6
+	Link   string     // the test namespace's veth interface (for tcpdump -i)
 
 	t testing.TB
 }
@@ -80,6 +81,7 @@ func NewHost(t testing.TB, opts Options) *Host {
 	id := fmt.Sprintf("%08x", binary.BigEndian.Uint32(rnd[:]))
 	h := &Host{Name: "netlab-" + id, t: t}
 	outer := "nl" + id // 10 bytes, under IFNAMSIZ
+	h.Link = outer
 	// A /30 per host: 16384 of them in 10.200.0.0/16.
 	sub := binary.BigEndian.Uint16(rnd[2:]) & 0x3fff
 	base := [4]byte{10, 200, byte(sub >> 6), byte(sub&63) << 2}
