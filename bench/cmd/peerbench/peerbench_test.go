@@ -124,3 +124,21 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 	}
 	t.Skipf(format, args...)
 }
+
+func TestWireRTTs(t *testing.T) {
+	in := `1795332778.339639667 IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 2307, seq 1, length 64
+1795332778.339651278 IP 127.0.0.1 > 127.0.0.1: ICMP echo reply, id 2307, seq 1, length 64
+1795332778.549081964 IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 2307, seq 2, length 64
+1795332778.549000000 IP 127.0.0.1 > 127.0.0.1: ICMP echo reply, id 9999, seq 2, length 64
+1795332778.549141436 IP 127.0.0.1 > 127.0.0.1: ICMP echo reply, id 2307, seq 2, length 64
+1795332778.600000000 IP6 ::1 > ::1: ICMP6, echo request, id 5, seq 7, length 64
+1795332778.600000100 IP6 ::1 > ::1: ICMP6, echo reply, id 5, seq 7, length 64
+1795332778.7 IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 1, seq 1, length 64
+garbage
+`
+	got := wireRTTs(strings.NewReader(in))
+	want := []time.Duration{100, 11611, 59472}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}

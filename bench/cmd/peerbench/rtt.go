@@ -24,6 +24,8 @@ type rttResult struct {
 	Sent    int
 	RTTs    []time.Duration // sorted
 	Command string
+	Wire    []time.Duration // sorted wire RTTs from tcpdump, when captured
+	Drops   string          // tcpdump's "N packets dropped by kernel"
 }
 
 func (r rttResult) p(q float64) time.Duration { return stats.NearestRank(r.RTTs, q) }
@@ -38,6 +40,7 @@ func runRTT(args []string, stdout, stderr io.Writer) int {
 	interval := fs.Duration("i", 10*time.Millisecond, "interval")
 	target := fs.String("t", "127.0.0.1", "loopback target")
 	rounds := fs.Int("rounds", 1, "alternate ping and engine this many times")
+	pcap := fs.Bool("pcap", false, "also capture each run with tcpdump on lo and compare with the wire (only meaningful in a private network namespace: it pairs every echo on lo)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -47,8 +50,8 @@ func runRTT(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	ctx := context.Background()
-	fmt.Fprintln(stdout, "| round | peer | received / sent | median µs | p10 µs | p90 µs | mean µs |")
-	fmt.Fprintln(stdout, "|---:|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(stdout, "| round | peer | received / sent | median µs | p10 µs | p90 µs | mean µs | wire pairs | wire median µs | median − wire µs |")
+	fmt.Fprintln(stdout, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var diffs []float64
 	var pooled [2][]time.Duration // ping, engine
 	for round := 1; round <= *rounds; round++ {
@@ -56,10 +59,23 @@ func runRTT(args []string, stdout, stderr io.Writer) int {
 		var ping, eng rttResult
 		var err error
 		for k := range 2 {
+			var cap *capture
+			if *pcap {
+				if cap, err = startCapture(ctx); err != nil {
+					fmt.Fprintln(stderr, "rtt: tcpdump:", err)
+					return 1
+				}
+			}
 			if (k+round)%2 == 1 {
 				ping, err = rttPing(ctx, *target, *n, *interval)
+				if cap != nil {
+					ping.Wire, ping.Drops = cap.stop()
+				}
 			} else {
 				eng, err = rttEngine(ctx, self, *target, *n, *interval)
+				if cap != nil {
+					eng.Wire, eng.Drops = cap.stop()
+				}
 			}
 			if err != nil {
 				fmt.Fprintln(stderr, "rtt:", err)
@@ -75,8 +91,16 @@ func runRTT(args []string, stdout, stderr io.Writer) int {
 			if len(r.RTTs) > 0 {
 				mean = sum / time.Duration(len(r.RTTs))
 			}
-			fmt.Fprintf(stdout, "| %d | %s | %d / %d | %.1f | %.1f | %.1f | %.1f |\n", round, r.Peer,
-				len(r.RTTs), r.Sent, us(r.p(50)), us(r.p(10)), us(r.p(90)), us(mean))
+			wire, diff := "", ""
+			if *pcap {
+				wm := stats.NearestRank(r.Wire, 50)
+				wire, diff = fmt.Sprintf("%.1f", us(wm)), fmt.Sprintf("%+.1f", us(r.p(50))-us(wm))
+			}
+			fmt.Fprintf(stdout, "| %d | %s | %d / %d | %.1f | %.1f | %.1f | %.1f | %d | %s | %s |\n", round, r.Peer,
+				len(r.RTTs), r.Sent, us(r.p(50)), us(r.p(10)), us(r.p(90)), us(mean), len(r.Wire), wire, diff)
+			if r.Drops != "" && !strings.HasPrefix(r.Drops, "0 ") {
+				fmt.Fprintf(stderr, "rtt: round %d %s: tcpdump: %s\n", round, r.Peer, r.Drops)
+			}
 		}
 		diffs = append(diffs, us(eng.p(50))-us(ping.p(50)))
 		pooled[0] = append(pooled[0], ping.RTTs...)
