@@ -339,8 +339,9 @@ func (r *rxRing) appendMsgs(out []rxMsg, tx bool) []rxMsg {
 	return out
 }
 
-// recv implements packetConn: one wake-up drains the error queue (transmit
-// timestamps) and then reads the receive queue, each with one recvmmsg.
+// recv implements packetConn: one wake-up reads the receive queue and the
+// error queue (transmit timestamps), each with one recvmmsg, and returns
+// the stamps first.
 func (c *sysConn) recv() ([]rxMsg, error) {
 	c.rerr = nil
 	if err := c.rc.Read(c.recvFn); err != nil {
@@ -354,11 +355,16 @@ func (c *sysConn) recv() ([]rxMsg, error) {
 }
 
 func (c *sysConn) doRecv(fd uintptr) bool {
+	// The receive queue first, then the error queue: the kernel queues a
+	// request's transmit stamp before the request can draw a reply, so
+	// every reply read here has its stamp in the error queue by now, and
+	// the engine handles the stamps first.
+	errno := c.rxq.recvmmsg(fd, 0)
 	c.errq.n = 0
 	if c.txStamps {
 		_ = c.errq.recvmmsg(fd, unix.MSG_ERRQUEUE)
 	}
-	switch errno := c.rxq.recvmmsg(fd, 0); errno {
+	switch errno {
 	case 0:
 	case unix.EAGAIN, unix.EINTR:
 		return c.errq.n > 0
