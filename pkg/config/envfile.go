@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/joho/godotenv"
@@ -37,25 +38,64 @@ func readEnvFile(path string, missingOK bool) (map[string]string, error) {
 }
 
 // parseEnv parses the bytes of a .env file. On a syntax error it returns
-// an error of the form "LINE: reason", where LINE is the first line after
-// the longest prefix of the file that parses: the line that breaks it. The
-// reason never quotes the file's content, which may hold secrets.
+// an error of the form "LINE: reason" naming the line that breaks the file.
+// The reason never quotes the file's content, which may hold secrets.
 func parseEnv(b []byte) (map[string]string, error) {
 	m, err := godotenv.UnmarshalBytes(b)
 	if err == nil {
 		return m, nil
 	}
-	lines := bytes.SplitAfter(b, []byte("\n"))
-	bad := len(lines)
-	// godotenv reports no position. Values may span lines inside quotes, so
-	// the culprit is the line after the longest prefix that still parses.
-	for n := len(lines) - 1; n >= 0; n-- {
-		if _, perr := godotenv.UnmarshalBytes(bytes.Join(lines[:n], nil)); perr == nil {
-			bad = n + 1
-			break
+	line := errorLine(b, err)
+	if line == 0 {
+		line = errorLineSearch(b)
+	}
+	return nil, fmt.Errorf("%d: %s", line, envReason(err))
+}
+
+// maxSearchLines bounds errorLineSearch, which is quadratic.
+const maxSearchLines = 5000
+
+// errorLine locates a godotenv error from its message, which reports no
+// position but quotes what it was parsing: for a bad name, the rest of the
+// file from the statement's start; for an unterminated quote, the value,
+// whose opening quote is the file's last unescaped quote of that kind. It
+// returns 0 when the message does not say.
+func errorLine(b []byte, err error) int {
+	norm := bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")) // as godotenv parses it
+	lineAt := func(off int) int { return bytes.Count(norm[:off], []byte("\n")) + 1 }
+	msg := err.Error()
+	if strings.HasPrefix(msg, "unexpected character") {
+		if i := strings.Index(msg, " near "); i >= 0 {
+			if rest, uerr := strconv.Unquote(msg[i+len(" near "):]); uerr == nil && bytes.HasSuffix(norm, []byte(rest)) {
+				return lineAt(len(norm) - len(rest))
+			}
 		}
 	}
-	return nil, fmt.Errorf("%d: %s", bad, envReason(err))
+	if v, ok := strings.CutPrefix(msg, "unterminated quoted value "); ok && v != "" {
+		q := v[0]
+		for i := len(norm) - 1; i >= 0; i-- {
+			if norm[i] == q && (i == 0 || norm[i-1] != '\\') {
+				return lineAt(i)
+			}
+		}
+	}
+	return 0
+}
+
+// errorLineSearch is the fallback: the line after the longest prefix of the
+// file that still parses (values may span lines inside quotes). Past
+// maxSearchLines it gives up and blames the last line.
+func errorLineSearch(b []byte) int {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	if len(lines) > maxSearchLines {
+		return len(lines)
+	}
+	for n := len(lines) - 1; n >= 0; n-- {
+		if _, err := godotenv.UnmarshalBytes(bytes.Join(lines[:n], nil)); err == nil {
+			return n + 1
+		}
+	}
+	return 1
 }
 
 // envReason keeps the part of a godotenv error that does not repeat the

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/joho/godotenv"
 )
 
 // FuzzParseEnv: a .env file is untrusted bytes. parseEnv never panics, and
@@ -37,6 +39,25 @@ func FuzzParseEnv(f *testing.F) {
 		if lines := bytes.Count(b, []byte("\n")) + 1; aerr != nil || n < 1 || n > lines {
 			t.Fatalf("error %q: line out of 1..%d", msg, lines)
 		}
+		// The line named holds the culprit: the unexpected character, or
+		// the opening quote of the unterminated value.
+		text := string(bytes.Split(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"))[n-1])
+		gerr := godotenvErr(b).Error()
+		var culprit string
+		if q, ok := strings.CutPrefix(gerr, "unterminated quoted value "); ok && q != "" {
+			culprit = q[:1]
+		} else if rest, ok := strings.CutPrefix(gerr, "unexpected character "); ok {
+			if c, _, ok := strings.Cut(rest, " in variable name"); ok {
+				culprit, _ = strconv.Unquote(c)
+				// godotenv names the byte as a rune: string(rune(byte)).
+				if r := []rune(culprit); len(r) == 1 && r[0] < 0x100 {
+					culprit = string([]byte{byte(r[0])})
+				}
+			}
+		}
+		if culprit != "" && culprit != "\n" && !strings.Contains(text, culprit) {
+			t.Fatalf("error %q names line %d %q, which lacks %q", msg, n, text, culprit)
+		}
 		switch {
 		case reason == "unterminated quoted value", reason == "expected NAME=value", reason == "syntax error",
 			strings.HasPrefix(reason, "unexpected character ") && strings.HasSuffix(reason, " in variable name"):
@@ -44,4 +65,9 @@ func FuzzParseEnv(f *testing.F) {
 			t.Fatalf("unexpected reason %q", reason)
 		}
 	})
+}
+
+func godotenvErr(b []byte) error {
+	_, err := godotenv.UnmarshalBytes(b)
+	return err
 }
