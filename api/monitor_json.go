@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -67,11 +68,11 @@ func appendRecord(b []byte, r *monitor.Record, set attrSet) []byte {
 		b = append(b, '"', ':')
 		switch i {
 		case 0:
-			b = strconv.AppendQuote(b, r.Name)
+			b = appendString(b, r.Name)
 		case 1:
 			b = strconv.AppendBool(b, r.Validity)
 		case 2:
-			b = strconv.AppendQuote(b, string(r.Status))
+			b = appendString(b, string(r.Status))
 		case 3:
 			b = appendFloat(b, r.XmitTimestamp)
 		case 4:
@@ -99,6 +100,21 @@ func appendRecord(b []byte, r *monitor.Record, set attrSet) []byte {
 		}
 	}
 	return append(b, '}')
+}
+
+// appendString appends s as a JSON string. Names are validated hostnames
+// or addresses, so the fast path is the rule; anything else goes through
+// encoding/json.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // appendFloat writes f with at most three decimals (milliseconds of a

@@ -39,7 +39,7 @@ func monitorLookupAll(ctx context.Context, name string) ([]netip.Addr, error) {
 // newMonitorEnv serves a monitor of the immutable hosts 192.0.2.1,
 // 192.0.2.2 and h3.test, probed once (3 requests: 1, 2 and 3 ms), plus the
 // never-probed 192.0.2.9 added through the API.
-func newMonitorEnv(t *testing.T, store *monitor.Store, mod func(*Deps)) *env {
+func newMonitorEnv(t testing.TB, store *monitor.Store, mod func(*Deps)) *env {
 	t.Helper()
 	p := &fakePinger{ready: true, rtts: []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}}
 	m, err := monitor.New(monitor.Options{

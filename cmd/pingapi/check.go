@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ func parseThreshold(s string) (threshold, error) {
 	r, p, ok := strings.Cut(s, ",")
 	rta, err1 := strconv.ParseFloat(strings.TrimSpace(r), 64)
 	pl, err2 := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(p), "%"))
-	if !ok || err1 != nil || err2 != nil || rta < 0 || pl < 0 || pl > 100 {
+	if !ok || err1 != nil || err2 != nil || !(rta >= 0) || math.IsInf(rta, 0) || pl < 0 || pl > 100 {
 		return threshold{}, fmt.Errorf("invalid threshold %q: want RTA,PL%% (e.g. 200.0,20%%)", s)
 	}
 	return threshold{rta, pl}, nil

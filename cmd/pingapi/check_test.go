@@ -65,3 +65,15 @@ func TestParseThreshold(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseThreshold(f *testing.F) {
+	for _, s := range []string{"200.0,20%", "0,0", "1e3,100%", ",", "NaN,5%", "-0,5%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		th, err := parseThreshold(s)
+		if err == nil && (th.rta < 0 || th.pl < 0 || th.pl > 100 || th.rta != th.rta) {
+			t.Fatalf("accepted %q as %+v", s, th)
+		}
+	})
+}
