@@ -28,9 +28,15 @@ func loopTarget(i int) netip.Addr {
 }
 
 func cpuTime() time.Duration {
+	u, s := cpuSplit()
+	return u + s
+}
+
+// cpuSplit returns the process's user and system CPU time.
+func cpuSplit() (user, sys time.Duration) {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 func maxRSS() int64 {
@@ -92,16 +98,19 @@ func BenchmarkFleet(b *testing.B) {
 			}
 			defer e.Close()
 			var sent, recv int
-			var cpu time.Duration
+			var usr, sys time.Duration
 			for b.Loop() {
-				cpu0 := cpuTime()
+				u0, s0 := cpuSplit()
 				s, r := fleet(b, e, n, 5, time.Second)
-				cpu += cpuTime() - cpu0
+				u1, s1 := cpuSplit()
+				usr += u1 - u0
+				sys += s1 - s0
 				sent += s
 				recv += r
 			}
 			st := e.Stats()
-			b.ReportMetric(float64(cpu.Microseconds())/float64(sent), "cpu-µs/echo")
+			b.ReportMetric(float64((usr+sys).Microseconds())/float64(sent), "cpu-µs/echo")
+			b.ReportMetric(float64(usr.Microseconds())/float64(sent), "user-µs/echo")
 			b.ReportMetric(float64(sent-recv), "lost")
 			b.ReportMetric(float64(st.SocketDrops), "sockdrops")
 			b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")

@@ -113,6 +113,7 @@ type meas struct {
 	interval int64 // ns
 	lateWin  int64 // ns a table entry outlives its expiry to catch late replies
 	notify   chan struct{}
+	started  time.Time
 
 	pk       []pkt
 	nsent    int   // requests scheduled so far (sequence numbers assigned)

@@ -23,21 +23,19 @@ import (
 // engine, or when the kernel refused every request (for example no route or
 // a Source address that is not local).
 func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (Result, error) {
-	m, res, err := e.start(ctx, req)
+	m, err := e.start(ctx, &req)
 	if err != nil {
-		return res, err
+		return Result{Target: req.Target.Unmap()}, err
 	}
-	return e.wait(ctx, m, res, onPacket)
+	return e.wait(ctx, m, onPacket)
 }
 
 // start validates req and registers the measurement with the scheduler.
 // It is split from wait so that the long wait runs on a small stack frame:
 // with 100,000 measurements in flight, stack size is most of their memory.
-func (e *Engine) start(ctx context.Context, req Request) (*meas, Result, error) {
-	req, err := normalize(req)
-	res := Result{Target: req.Target}
-	if err != nil {
-		return nil, res, err
+func (e *Engine) start(ctx context.Context, req *Request) (*meas, error) {
+	if err := normalize(req); err != nil {
+		return nil, err
 	}
 	fam := 0
 	if req.Target.Is6() {
@@ -45,13 +43,13 @@ func (e *Engine) start(ctx context.Context, req Request) (*meas, Result, error) 
 	}
 	c := e.conns[fam]
 	if c == nil {
-		return nil, res, fmt.Errorf("%w: no IPv%d socket", ErrNoSocket, 4+2*fam)
+		return nil, fmt.Errorf("%w: no IPv%d socket", ErrNoSocket, 4+2*fam)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, res, err
+		return nil, err
 	}
 	m := &meas{
-		req:      req,
+		req:      *req,
 		fam:      fam,
 		conn:     c,
 		dst:      flightAddr{ip: req.Target.As16()},
@@ -66,65 +64,78 @@ func (e *Engine) start(ctx context.Context, req Request) (*meas, Result, error) 
 	if z := req.Target.Zone(); z != "" {
 		ifi, err := net.InterfaceByName(z)
 		if err != nil {
-			return nil, res, fmt.Errorf("probe: zone of %v: %w", req.Target, err)
+			return nil, fmt.Errorf("probe: zone of %v: %w", req.Target, err)
 		}
 		m.dst.scope = uint32(ifi.Index)
 	}
 	m.payload = makePayload(req.Size, m.token)
-	m.oob = buildOOB(fam == 1, req)
+	m.oob = buildOOB(fam == 1, *req)
 
-	res.Started = time.Now()
+	m.started = time.Now()
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return nil, res, ErrClosed
+		return nil, ErrClosed
 	}
 	m.nextSend = e.mono()
 	m.at = m.nextSend
 	heap.Push(&e.sched.h, m)
 	e.mu.Unlock()
 	e.kick()
-	return m, res, nil
+	return m, nil
 }
 
 // wait hands finished requests to onPacket until the measurement is over.
-func (e *Engine) wait(ctx context.Context, m *meas, res Result, onPacket func(Packet)) (Result, error) {
+// It stays lean (the work is in emit and end) because it is where every
+// waiting measurement's goroutine sits.
+func (e *Engine) wait(ctx context.Context, m *meas, onPacket func(Packet)) (Result, error) {
 	var batch []Packet
 	for {
 		select {
 		case <-m.notify:
 		case <-ctx.Done():
-			e.finish(m)
-			return m.result(res), ctx.Err()
+			return e.abort(m, ctx.Err())
 		case <-e.done:
-			e.finish(m)
-			return m.result(res), ErrClosed
+			return e.abort(m, ErrClosed)
 		}
-		e.mu.Lock()
-		for m.nemit < m.nsent && m.pk[m.nemit].final() {
-			batch = append(batch, m.packet(m.nemit))
-			m.nemit++
-		}
-		done := m.nemit == len(m.pk)
-		if done {
-			e.finishLocked(m)
-		}
-		e.mu.Unlock()
+		done := e.emit(m, &batch)
 		if onPacket != nil {
-			for _, p := range batch {
-				onPacket(p)
+			for i := range batch {
+				onPacket(batch[i])
 			}
 		}
 		batch = batch[:0]
 		if done {
-			return e.end(m, res)
+			return e.end(m)
 		}
 	}
 }
 
+// emit appends the requests whose fate became final, in order, and reports
+// whether the measurement is over (then it is removed from the engine).
+func (e *Engine) emit(m *meas, batch *[]Packet) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for m.nemit < m.nsent && m.pk[m.nemit].final() {
+		*batch = append(*batch, m.packet(m.nemit))
+		m.nemit++
+	}
+	done := m.nemit == len(m.pk)
+	if done {
+		e.finishLocked(m)
+	}
+	return done
+}
+
+// abort ends a measurement early with err.
+func (e *Engine) abort(m *meas, err error) (Result, error) {
+	e.finish(m)
+	return m.result(), err
+}
+
 // end builds the final Result of a finished measurement.
-func (e *Engine) end(m *meas, res Result) (Result, error) {
-	res = m.result(res)
+func (e *Engine) end(m *meas) (Result, error) {
+	res := m.result()
 	if res.SendErrors == res.Sent && m.sendErr != nil {
 		return res, fmt.Errorf("probe: send to %v: %w", m.req.Target, m.sendErr)
 	}
@@ -164,9 +175,9 @@ func (e *Engine) finishLocked(m *meas) {
 	}
 }
 
-// result fills res from a finished measurement.
-func (m *meas) result(res Result) Result {
-	res.Finished = time.Now()
+// result builds the Result of a finished measurement.
+func (m *meas) result() Result {
+	res := Result{Target: m.req.Target, Started: m.started, Finished: time.Now()}
 	res.Packets = make([]Packet, 0, m.nsent)
 	for i := 0; i < m.nsent; i++ {
 		p := m.packet(i)

@@ -213,23 +213,23 @@ func (e *Engine) Ready() bool {
 // HasIPv6 reports whether the engine could open an IPv6 socket.
 func (e *Engine) HasIPv6() bool { return e.conns[1] != nil }
 
-// normalize applies the defaults of Request and validates it.
-func normalize(req Request) (Request, error) {
+// normalize applies the defaults of Request and validates it in place.
+func normalize(req *Request) error {
 	req.Target = req.Target.Unmap()
 	req.Source = req.Source.Unmap()
 	switch {
 	case !req.Target.IsValid():
-		return req, errors.New("probe: invalid target address")
+		return errors.New("probe: invalid target address")
 	case req.Count < 0:
-		return req, fmt.Errorf("probe: count %d must be >= 1", req.Count)
+		return fmt.Errorf("probe: count %d must be >= 1", req.Count)
 	case req.Interval < 0 || req.Timeout < 0:
-		return req, errors.New("probe: negative interval or timeout")
+		return errors.New("probe: negative interval or timeout")
 	case req.TTL < 0 || req.TTL > 255:
-		return req, fmt.Errorf("probe: ttl %d out of range 1..255", req.TTL)
+		return fmt.Errorf("probe: ttl %d out of range 1..255", req.TTL)
 	case req.TOS < 0 || req.TOS > 255:
-		return req, fmt.Errorf("probe: tos %d out of range 0..255", req.TOS)
+		return fmt.Errorf("probe: tos %d out of range 0..255", req.TOS)
 	case req.Source.IsValid() && req.Source.Is4() != req.Target.Is4():
-		return req, errors.New("probe: source and target address families differ")
+		return errors.New("probe: source and target address families differ")
 	}
 	if req.Count == 0 {
 		req.Count = DefaultCount
@@ -238,7 +238,7 @@ func normalize(req Request) (Request, error) {
 		req.Interval = DefaultInterval
 	}
 	if req.Interval < MinInterval {
-		return req, fmt.Errorf("probe: interval %v below the minimum %v", req.Interval, MinInterval)
+		return fmt.Errorf("probe: interval %v below the minimum %v", req.Interval, MinInterval)
 	}
 	if req.Timeout == 0 {
 		req.Timeout = DefaultTimeout
@@ -247,7 +247,7 @@ func normalize(req Request) (Request, error) {
 		req.Size = DefaultSize
 	}
 	if req.Size < MinSize || req.Size > MaxSize {
-		return req, fmt.Errorf("probe: size %d out of range %d..%d", req.Size, MinSize, MaxSize)
+		return fmt.Errorf("probe: size %d out of range %d..%d", req.Size, MinSize, MaxSize)
 	}
-	return req, nil
+	return nil
 }
