@@ -160,6 +160,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		pprof.StopCPUProfile()
 	}
 	rss, hwm := rssKB()
+	var live runtime.MemStats
+	runtime.ReadMemStats(&live)
 	cancel()
 	<-done
 	st := m.Stats()
@@ -180,6 +182,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "rss at end / peak     %d / %d MiB\n", rss/1024, hwm/1024)
 	fmt.Fprintf(stdout, "rss per host          %.0f bytes (peak RSS / hosts)\n", float64(hwm*1024)/float64(*n))
 	fmt.Fprintf(stdout, "host table heap       %.0f bytes per host (idle table)\n", tableBytes)
+	fmt.Fprintf(stdout, "at end                heap in use %d MiB, goroutine stacks %d MiB, %d goroutines, GC cycles %d\n",
+		live.HeapInuse>>20, live.StackInuse>>20, runtime.NumGoroutine(), live.NumGC)
 	fmt.Fprintf(stdout, "peak goroutines       %d\n", peakGoroutines)
 	fmt.Fprintf(stdout, "scheduler skips       overruns %d, saturated %d, late rounds %d\n", st.Overruns, st.Saturated, st.LateRounds)
 	if *fping {
