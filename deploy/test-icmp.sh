@@ -50,6 +50,7 @@ measure() {
 	pid=$!
 	local ok=0
 	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break # serve gave up
 		if inns "$tmp/pingapi" health --quiet --url "http://127.0.0.1:$port/healthz" 2>/dev/null; then
 			ok=1
 			break
