@@ -92,17 +92,26 @@ func TestConcurrentLoopback(t *testing.T) {
 // test accepts mean ± 4 standard deviations (a false failure about once in
 // 16,000 runs).
 func TestLoss(t *testing.T) {
-	h := netlab.NewHost(t, netlab.Options{NoIPv6: true})
+	h := netlab.NewHost(t, netlab.Options{})
 	h.DropEchoPercent(30)
 	e := newEngine(t, probe.Options{})
-	const n, p = 200, 0.30
-	r := ping(t, e, probe.Request{Target: h.Addr4, Count: n, Interval: 10 * ms, Timeout: 200 * ms})
-	lost := r.Sent - r.Received
-	mean, sd := n*p, math.Sqrt(n*p*(1-p))
-	if r.Sent != n || math.Abs(float64(lost)-mean) > 4*sd {
-		t.Fatalf("lost %d of %d, want %.0f ± %.0f", lost, r.Sent, mean, 4*sd)
+	targets := []netip.Addr{h.Addr4}
+	if e.HasIPv6() {
+		targets = append(targets, h.Addr6)
 	}
-	t.Logf("lost %d of %d (expected %.0f ± %.1f at 4σ)", lost, n, mean, 4*sd)
+	for _, tgt := range targets {
+		t.Run(tgt.String(), func(t *testing.T) {
+			t.Parallel()
+			const n, p = 200, 0.30
+			r := ping(t, e, probe.Request{Target: tgt, Count: n, Interval: 10 * ms, Timeout: 200 * ms})
+			lost := r.Sent - r.Received
+			mean, sd := n*p, math.Sqrt(n*p*(1-p))
+			if r.Sent != n || math.Abs(float64(lost)-mean) > 4*sd {
+				t.Fatalf("lost %d of %d, want %.0f ± %.0f", lost, r.Sent, mean, 4*sd)
+			}
+			t.Logf("lost %d of %d (expected %.0f ± %.1f at 4σ)", lost, n, mean, 4*sd)
+		})
+	}
 }
 
 // TestDropAll: a host that never answers is a result with 100 % loss.
