@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -100,5 +101,36 @@ func TestMatch(t *testing.T) {
 	}
 	if _, err := m.Match(t.Context(), "nowhere.test"); err == nil {
 		t.Fatal("Match(unresolvable): no error")
+	}
+}
+
+func TestRecordsPaging(t *testing.T) {
+	var names []string
+	for i := range 1300 {
+		names = append(names, fmt.Sprintf("10.2.%d.%d", i/250, i%250+1))
+	}
+	m := newTestMonitor(t, names, nil)
+	tests := []struct{ offset, limit, want int }{
+		{0, 0, 1300}, {0, 10, 10}, {1290, 100, 10}, {1300, 5, 0}, {513, 600, 600}, {-5, 3, 3},
+	}
+	for _, tt := range tests {
+		var got []string
+		err := m.Records(tt.offset, tt.limit, func(rs []Record) error {
+			for _, r := range rs {
+				got = append(got, r.Name)
+			}
+			return nil
+		})
+		if err != nil || len(got) != tt.want {
+			t.Fatalf("Records(%d, %d): %d records, %v; want %d", tt.offset, tt.limit, len(got), err, tt.want)
+		}
+		if start := max(tt.offset, 0); len(got) > 0 && got[0] != names[start] {
+			t.Errorf("Records(%d, %d) starts at %s, want %s", tt.offset, tt.limit, got[0], names[start])
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := m.Records(0, 0, func([]Record) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("an error of fn does not stop the iteration: %v after %d calls", err, calls)
 	}
 }

@@ -187,7 +187,8 @@ func (m *Monitor) fail(ctx context.Context, h *host, stage string, err error) {
 // ProbeOnce probes every host of the table now, all at once (bounded by
 // MaxInFlight), and returns when they have finished or ctx is done. Queued
 // list changes are applied first. It is meant for tests and tools; the
-// scheduler (Run) is what spreads probes in production.
+// scheduler (Run) is what spreads probes in production. Calling it while Run
+// runs is safe but applies queued list changes mid-round.
 func (m *Monitor) ProbeOnce(ctx context.Context) {
 	if m.hasPending() {
 		m.apply()
