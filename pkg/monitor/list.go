@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // Errors of the list mutations; match them with errors.Is.
@@ -134,13 +135,8 @@ func (m *Monitor) Update(ctx context.Context, names []string, mode string) error
 	if mode != "replace" && mode != "append" && mode != "" {
 		return ErrBadMode
 	}
-	for i, name := range names {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := m.checkResolvable(ctx, name); err != nil {
-			return &IndexError{Index: i + 1, Name: name, Err: err}
-		}
+	if err := m.checkAll(ctx, names); err != nil {
+		return err
 	}
 	m.lmu.Lock()
 	defer m.lmu.Unlock()
@@ -161,6 +157,42 @@ func (m *Monitor) Update(ctx context.Context, names []string, mode string) error
 	}
 	m.list = next
 	m.pending = true
+	return nil
+}
+
+// resolveWorkers bounds the concurrent lookups of one Update.
+const resolveWorkers = 32
+
+// checkAll checks every name, resolving hostnames concurrently, and returns
+// the *IndexError of the first bad one in request order.
+func (m *Monitor) checkAll(ctx context.Context, names []string) error {
+	errs := make([]error, len(names))
+	sem := make(chan struct{}, resolveWorkers)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		if _, err := netip.ParseAddr(name); err == nil {
+			continue // literals need no lookup
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = m.checkResolvable(ctx, name)
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, err := range errs {
+		if err != nil {
+			return &IndexError{Index: i + 1, Name: names[i], Err: err}
+		}
+	}
 	return nil
 }
 
