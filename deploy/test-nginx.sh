@@ -106,6 +106,20 @@ else
 	fail "nginx -t: $(cat "$tmp/nginx-t.log")"
 	finish test-nginx
 fi
+# The same file must also load under Debian's own /etc/nginx/nginx.conf
+# (the systemd deployment in docs/DEPLOY.md), which sets TLS directives at
+# http level that a second value would clash with.
+if [ -r /etc/nginx/nginx.conf ]; then
+	cp -r /etc/nginx "$tmp/debian-nginx"
+	sed -i -e "s#^pid .*#pid $tmp/debian-nginx.pid;#" -e "s#/etc/nginx/conf.d/\*.conf#$tmp/conf.d/*.conf#" \
+		-e "s#/etc/nginx/sites-enabled/\*#$tmp/debian-nginx/no-sites/*#" "$tmp/debian-nginx/nginx.conf"
+	if nginx -t -c "$tmp/debian-nginx/nginx.conf" -e "$tmp/error.log" >"$tmp/nginx-t-debian.log" 2>&1 &&
+		! grep -q 'duplicate' "$tmp/nginx-t-debian.log"; then
+		pass "nginx -t accepts it under Debian's stock nginx.conf too, without duplicate warnings"
+	else
+		fail "under Debian's nginx.conf: $(grep -v stapling "$tmp/nginx-t-debian.log")"
+	fi
+fi
 "${ngx[@]}" -g 'daemon off;' &
 nginx_pid=$!
 if ! wait_port "$https_port" || ! wait_port "$http_port"; then
