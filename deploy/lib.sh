@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the deploy/test-*.sh scripts; sourced, not run.
 # Every check prints one PASS/FAIL line; finish exits non-zero when any
 # failed. A test that cannot run here skips, except in CI (CI=true), where
@@ -59,4 +60,17 @@ need() {
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || skip "$c not installed (scripts/install-deps.sh installs it)"
 	done
+}
+
+# need_icmp: skips (fails in CI) unless this user can open ICMP sockets, as
+# `pingapi serve` must at start: root (raw sockets), or a group inside
+# net.ipv4.ping_group_range (unprivileged datagram sockets).
+need_icmp() {
+	[ "$(id -u)" = 0 ] && return 0
+	local lo hi g
+	read -r lo hi </proc/sys/net/ipv4/ping_group_range || skip "cannot read net.ipv4.ping_group_range"
+	for g in $(id -G); do
+		if [ "$g" -ge "$lo" ] && [ "$g" -le "$hi" ]; then return 0; fi
+	done
+	skip "ICMP needs root or net.ipv4.ping_group_range covering this user's groups (now: $lo $hi)"
 }

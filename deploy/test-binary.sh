@@ -9,6 +9,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/deploy/lib.sh"
 need go readelf python3
+need_icmp
 
 tmp=$(mktemp -d)
 serve_pid=''

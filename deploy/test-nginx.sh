@@ -11,6 +11,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/deploy/lib.sh"
 need nginx openssl curl python3 go envsubst
+need_icmp
 
 domain=pingapi.test
 tmp=$(mktemp -d)
