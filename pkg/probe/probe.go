@@ -39,6 +39,7 @@ const (
 	DefaultRate       = 50000       // packets per second, whole engine
 	DefaultRecvBuffer = 8 << 20     // bytes per socket
 	DefaultCount      = 1           // echo requests per measurement
+	MaxCount          = 1 << 20     // a measurement's state grows with its Count
 	DefaultInterval   = time.Second // between two sends of one measurement
 	MinInterval       = 10 * time.Millisecond
 	DefaultTimeout    = 2 * time.Second // per-packet deadline after its send
@@ -51,7 +52,7 @@ const (
 // Interval. Zero fields take the documented defaults.
 type Request struct {
 	Target   netip.Addr
-	Count    int           // number of echo requests; must be >= 1
+	Count    int           // number of echo requests; default 1, maximum MaxCount
 	Interval time.Duration // between sends; default 1s, minimum 10ms
 	Timeout  time.Duration // per-packet deadline after its send; default DefaultTimeout (2s)
 	Size     int           // ICMP payload bytes; default 56, minimum 8, maximum 65000
@@ -220,8 +221,8 @@ func normalize(req *Request) error {
 	switch {
 	case !req.Target.IsValid():
 		return errors.New("probe: invalid target address")
-	case req.Count < 0:
-		return fmt.Errorf("probe: count %d must be >= 1", req.Count)
+	case req.Count < 0 || req.Count > MaxCount:
+		return fmt.Errorf("probe: count %d out of range 1..%d", req.Count, MaxCount)
 	case req.Interval < 0 || req.Timeout < 0:
 		return errors.New("probe: negative interval or timeout")
 	case req.TTL < 0 || req.TTL > 255:

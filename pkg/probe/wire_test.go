@@ -2,7 +2,10 @@ package probe
 
 import (
 	"encoding/binary"
+	"net/netip"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseReply(t *testing.T) {
@@ -125,4 +128,45 @@ func FuzzParseSent(f *testing.F) {
 			t.Fatalf("IPv4 destination not mapped: %+v", s)
 		}
 	})
+}
+
+func TestNormalize(t *testing.T) {
+	v4 := netip.MustParseAddr("192.0.2.1")
+	v6 := netip.MustParseAddr("2001:db8::1")
+	tests := []struct {
+		name string
+		req  Request
+		want string // error substring; "" = valid
+	}{
+		{"defaults", Request{Target: v4}, ""},
+		{"mapped target", Request{Target: netip.MustParseAddr("::ffff:192.0.2.1"), Source: v4}, ""},
+		{"no target", Request{}, "invalid target"},
+		{"negative count", Request{Target: v4, Count: -1}, "count"},
+		{"huge count", Request{Target: v4, Count: MaxCount + 1}, "count"},
+		{"interval too short", Request{Target: v4, Interval: 9 * time.Millisecond}, "interval"},
+		{"negative timeout", Request{Target: v4, Timeout: -1}, "negative"},
+		{"size too small", Request{Target: v4, Size: 7}, "size"},
+		{"size too big", Request{Target: v4, Size: MaxSize + 1}, "size"},
+		{"ttl", Request{Target: v4, TTL: 256}, "ttl"},
+		{"tos", Request{Target: v4, TOS: -1}, "tos"},
+		{"mixed families", Request{Target: v4, Source: v6}, "families"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := tc.req
+			err := normalize(&req)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if req.Count != DefaultCount || req.Interval != DefaultInterval || req.Timeout != DefaultTimeout || req.Size != DefaultSize || !req.Target.Is4() {
+					t.Errorf("defaults not applied: %+v", req)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
 }
