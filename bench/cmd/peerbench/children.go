@@ -124,6 +124,34 @@ func childEngine(args []string, stdout, stderr io.Writer) int {
 	return printCounts(stdout, c)
 }
 
+// childIdle is the harness without any pinging: one goroutine per target
+// that waits as long as a measurement would and keeps a probe.Result-sized
+// packet slice, so its peak RSS is the floor under childEngine's (Go
+// runtime, goroutine stacks, per-target results).
+func childIdle(args []string, stdout, stderr io.Writer) int {
+	cf, addrs, err := parseChildFlags("child-idle", args, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	wait := time.Duration(cf.count-1)*cf.interval + 50*time.Millisecond
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	for range addrs {
+		wg.Go(func() {
+			res := probe.Result{Packets: make([]probe.Packet, 0, cf.count)}
+			t := time.NewTimer(wait)
+			<-t.C
+			for i := range cf.count {
+				res.Packets = append(res.Packets, probe.Packet{Seq: i})
+			}
+			sent.Add(int64(len(res.Packets)))
+		})
+	}
+	wg.Wait()
+	return printCounts(stdout, counts{Targets: len(addrs), Sent: sent.Load()})
+}
+
 // childProbing runs one pro-bing Pinger per target, privileged (raw socket),
 // all concurrently: how go-ping and pro-bing users measure many hosts.
 func childProbing(args []string, stdout, stderr io.Writer) int {

@@ -147,6 +147,8 @@ func runPeer(ctx context.Context, cfg loadConfig, p, self, file string, common [
 			argv = append([]string{self, "child-engine"}, common...)
 		case "probing":
 			argv = append([]string{self, "child-probing"}, common...)
+		case "idle":
+			argv = append([]string{self, "child-idle"}, common...)
 		case "fping":
 			argv = fpingArgs(cfg, file)
 		default:

@@ -7,6 +7,10 @@
 //	peerbench load [-n 1000] [-c 5] [-i 1s] [-W 1s] [-peers engine,fping,probing] [-limit 120s]
 //	peerbench rtt  [-n 1000] [-i 10ms]
 //
+// Peers: engine (pingapi's pkg/probe, one goroutine per target on one
+// shared Engine), fping, probing (pro-bing, one Pinger per target) and idle
+// (the same goroutines without any pinging: the harness's memory floor).
+//
 // "load" prints one markdown table row per peer: CPU seconds per 1,000
 // echoes, replies lost, peak RSS. "rtt" compares the median loopback RTT of
 // iputils ping and the engine. The child subcommands ("child-engine",
@@ -37,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRTT(args, stdout, stderr)
 	case "child-engine":
 		return childEngine(args, stdout, stderr)
+	case "child-idle":
+		return childIdle(args, stdout, stderr)
 	case "child-probing":
 		return childProbing(args, stdout, stderr)
 	case "child-rtt":
