@@ -9,8 +9,9 @@
 // fail it instead when the environment variable CI is "true".
 //
 // Hosts are safe to create from parallel tests and from concurrent test
-// processes: names are random and each Host takes its own /30 in
-// 10.200.0.0/16 and /64 in fd00:200::/48.
+// processes: names are random, and each Host takes a /30 in 10.200.0.0/16
+// (and the matching /64 in fd00:200::/32) that no interface uses, chosen
+// under a lock file shared by all test processes.
 package netlab
 
 import (
@@ -82,8 +83,23 @@ func NewHost(t testing.TB, opts Options) *Host {
 	h := &Host{Name: "netlab-" + id, t: t}
 	outer := "nl" + id // 10 bytes, under IFNAMSIZ
 	h.Link = outer
-	// A /30 per host: 16384 of them in 10.200.0.0/16.
-	sub := binary.BigEndian.Uint16(rnd[2:]) & 0x3fff
+	h.run("ip", "netns", "add", h.Name)
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", h.Name).CombinedOutput(); err != nil {
+			t.Errorf("netlab: removing %s: %v: %s", h.Name, err, out)
+		}
+	})
+	h.Exec("ip", "link", "set", "lo", "up")
+	h.run("ip", "link", "add", outer, "type", "veth", "peer", "name", "eth0", "netns", h.Name)
+
+	// Take a free /30 (and /64) under a lock shared by every test process,
+	// so that concurrent test binaries never pick the same subnet.
+	lockDir := "/run/lock"
+	if _, err := os.Stat(lockDir); err != nil {
+		lockDir = "/tmp"
+	}
+	unlock := lockFile(t, lockDir+"/pingapi-netlab.lock")
+	sub := h.freeSubnet(binary.BigEndian.Uint16(rnd[2:]))
 	base := [4]byte{10, 200, byte(sub >> 6), byte(sub&63) << 2}
 	h.Local4 = netip.AddrFrom4([4]byte{base[0], base[1], base[2], base[3] + 1})
 	h.Addr4 = netip.AddrFrom4([4]byte{base[0], base[1], base[2], base[3] + 2})
@@ -93,23 +109,48 @@ func NewHost(t testing.TB, opts Options) *Host {
 		p[15] = 2
 		h.Addr6 = netip.AddrFrom16(p)
 	}
-	h.run("ip", "netns", "add", h.Name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", h.Name).CombinedOutput(); err != nil {
-			t.Errorf("netlab: removing %s: %v: %s", h.Name, err, out)
-		}
-	})
-	h.Exec("ip", "link", "set", "lo", "up")
-	h.run("ip", "link", "add", outer, "type", "veth", "peer", "name", "eth0", "netns", h.Name)
 	h.run("ip", "addr", "add", h.Local4.String()+"/30", "dev", outer)
-	h.Exec("ip", "addr", "add", h.Addr4.String()+"/30", "dev", "eth0")
 	if !opts.NoIPv6 {
 		h.run("ip", "addr", "add", h.Local6.String()+"/64", "dev", outer, "nodad")
+	}
+	unlock()
+	h.Exec("ip", "addr", "add", h.Addr4.String()+"/30", "dev", "eth0")
+	if !opts.NoIPv6 {
 		h.Exec("ip", "addr", "add", h.Addr6.String()+"/64", "dev", "eth0", "nodad")
 	}
 	h.run("ip", "link", "set", outer, "up")
 	h.Exec("ip", "link", "set", "eth0", "up")
 	return h
+}
+
+// freeSubnet returns the index (0..16383) of a /30 in 10.200.0.0/16 that no
+// interface of the test's namespace uses, starting from a random one.
+func (h *Host) freeSubnet(start uint16) uint16 {
+	h.t.Helper()
+	used := h.run("ip", "-o", "-4", "addr", "show", "to", "10.200.0.0/16")
+	for i := range uint16(1 << 14) {
+		sub := (start + i) & 0x3fff
+		pfx := fmt.Sprintf("inet 10.200.%d.%d/", sub>>6, (sub&63)<<2+1)
+		if !strings.Contains(used, pfx) {
+			return sub
+		}
+	}
+	h.t.Fatalf("netlab: no free /30 left in 10.200.0.0/16")
+	return 0
+}
+
+// lockFile takes an exclusive flock on path and returns its release.
+func lockFile(t testing.TB, path string) (unlock func()) {
+	t.Helper()
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		t.Fatalf("netlab: lock %s: %v", path, err)
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		unix.Close(fd)
+		t.Fatalf("netlab: lock %s: %v", path, err)
+	}
+	return func() { unix.Close(fd) } // closing releases the lock
 }
 
 // run runs a command in the test's namespace and fails the test on error.
