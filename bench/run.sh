@@ -5,7 +5,7 @@
 #   sudo bench/run.sh [OUT.md]          # default bench/results/peerbench-<UTC time>.md
 #
 # Environment: REPS (default 3), RTT_ROUNDS (default 5), SIZES (default
-# "1000 10000"), PEERS (default "engine,fping,probing"), NETNS (default 1).
+# "1000 10000"), PEERS (default "engine,fping,probing,idle"), NETNS (default 1).
 #
 # With NETNS=1 every peer runs inside a network namespace of its own with
 # only its loopback up: a raw ICMP socket sees every ICMP packet of its
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
 RTT_ROUNDS=${RTT_ROUNDS:-5}
 SIZES=${SIZES:-"1000 10000"}
-PEERS=${PEERS:-engine,fping,probing}
+PEERS=${PEERS:-engine,fping,probing,idle}
 mkdir -p bench/results
 OUT=${1:-bench/results/peerbench-$(date -u +%Y%m%dT%H%M%SZ).md}
 BIN=$(mktemp -d)/peerbench

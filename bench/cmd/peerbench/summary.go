@@ -70,7 +70,7 @@ func writeSummary(w io.Writer, ss []peerSummary) {
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range ss {
 		cpuRatio, rssRatio := "", ""
-		if eng != nil && s.Peer != "engine" && s.CPUPer1000 > 0 && s.MaxRSSMiB > 0 {
+		if eng != nil && s.Peer != "engine" && s.Peer != "idle" && s.CPUPer1000 > 0 && s.MaxRSSMiB > 0 {
 			cpuRatio = fmt.Sprintf("%.2f", eng.CPUPer1000/s.CPUPer1000)
 			rssRatio = fmt.Sprintf("%.2f", eng.MaxRSSMiB/s.MaxRSSMiB)
 		}
