@@ -224,6 +224,6 @@ func fpingRun(names []string, count int, pingInt time.Duration, stdout, stderr i
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "fping                 %d echoes in %.1f s, lost %d, cpu %.2f s, %.1f µs per echo, maxrss %d MiB\n",
-		echoes, el.Seconds(), lost, cpu.Seconds(), float64(cpu.Microseconds())/float64(echoes), ru.Maxrss/1024)
+	fmt.Fprintf(stdout, "fping                 %d echoes in %.1f s, lost %d, cpu %.2f s, %.1f µs per echo\n",
+		echoes, el.Seconds(), lost, cpu.Seconds(), float64(cpu.Microseconds())/float64(echoes))
 }
