@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,6 +23,7 @@ type Applied struct {
 	V6  bool
 	// What the request carried, as the host saw it.
 	From netip.Addr // source address
+	To   netip.Addr // destination address (the reply comes from it)
 	TTL  int        // TTL / hop limit
 	TOS  int        // IPv4 TOS byte / IPv6 traffic class
 }
@@ -96,9 +98,11 @@ func rawICMP(v6 bool) (*net.IPConn, error) {
 		return nil, err
 	}
 	if v6 {
-		// IPv6 raw sockets get no header: ask for hop limit and class.
+		// IPv6 raw sockets get no header: ask for hop limit, class and
+		// destination.
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT, 1)
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVTCLASS, 1)
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
 	}
 	f := os.NewFile(uintptr(fd), "netlab-icmp")
 	defer f.Close()
@@ -127,6 +131,7 @@ func (r *Responder) serve(c *net.IPConn, v6 bool) {
 		rx := readOOB(oob[:oobn], &a)
 		if !v6 && n >= 20 {
 			a.TOS, a.TTL = int(buf[1]), int(buf[8])
+			a.To = netip.AddrFrom4([4]byte(buf[16:20]))
 		}
 		if ip, ok := netip.AddrFromSlice(src.IP); ok {
 			a.From = ip.Unmap()
@@ -149,7 +154,9 @@ func (r *Responder) serve(c *net.IPConn, v6 bool) {
 			r.mu.Lock()
 			r.applied[idx].Got = time.Since(rx)
 			r.mu.Unlock()
-			_, _ = c.WriteToIP(reply, src)
+			// From the address the request was sent to, as a kernel
+			// would answer.
+			_, _, _ = c.WriteMsgIP(reply, srcOOB(a.To), src)
 		})
 	}
 }
@@ -172,9 +179,35 @@ func readOOB(oob []byte, a *Applied) time.Time {
 			a.TTL = int(binary.NativeEndian.Uint32(m.Data))
 		case m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_TCLASS && len(m.Data) >= 4:
 			a.TOS = int(binary.NativeEndian.Uint32(m.Data))
+		case m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_PKTINFO && len(m.Data) >= 16:
+			a.To = netip.AddrFrom16([16]byte(m.Data[:16]))
 		}
 	}
 	return rx
+}
+
+// srcOOB returns the control message that sends from src (IP_PKTINFO or
+// IPV6_PKTINFO), or nil.
+func srcOOB(src netip.Addr) []byte {
+	switch {
+	case src.Is4():
+		b := make([]byte, unix.CmsgSpace(unix.SizeofInet4Pktinfo))
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+		h.Level, h.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+		h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+		pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&b[unix.CmsgLen(0)]))
+		pi.Spec_dst = src.As4()
+		return b
+	case src.Is6():
+		b := make([]byte, unix.CmsgSpace(unix.SizeofInet6Pktinfo))
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+		h.Level, h.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
+		h.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+		pi := (*unix.Inet6Pktinfo)(unsafe.Pointer(&b[unix.CmsgLen(0)]))
+		pi.Addr = src.As16()
+		return b
+	}
+	return nil
 }
 
 // echoToReply turns a received echo request (with its IPv4 header on IPv4

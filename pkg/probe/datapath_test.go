@@ -255,6 +255,41 @@ func TestDgramMode(t *testing.T) {
 	}
 }
 
+// TestDgramPerPacketOptions checks TTL, TOS and source on datagram sockets:
+// the engine and the responder both live in the namespace (the kernel's own
+// echo replies are off there), and the responder reports what it received.
+func TestDgramPerPacketOptions(t *testing.T) {
+	h := netlab.NewHost(t, netlab.Options{})
+	h.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+	resp := h.Respond(func() time.Duration { return 2 * ms })
+	var e *probe.Engine
+	if err := h.Do(func() (err error) {
+		e, err = probe.New(probe.Options{Mode: probe.ModeDgram})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	cases := []probe.Request{
+		{Target: netip.MustParseAddr("127.0.0.1"), TTL: 3, TOS: 0x28},
+		{Target: h.Addr4, TTL: 200, Source: netip.MustParseAddr("127.0.0.9")},
+	}
+	if e.HasIPv6() {
+		cases = append(cases, probe.Request{Target: netip.MustParseAddr("::1"), TTL: 4, TOS: 0x40})
+	}
+	for i, req := range cases {
+		req.Count, req.Timeout = 1, time.Second
+		r := ping(t, e, req)
+		if r.Received != 1 || r.Packets[0].RTT < 2*ms {
+			t.Fatalf("case %d: received %d rtt %v", i, r.Received, r.Packets[0].RTT)
+		}
+		a := resp.Applied()[i]
+		if a.TTL != req.TTL || a.TOS != req.TOS || (req.Source.IsValid() && a.From != req.Source) {
+			t.Errorf("case %d: host saw ttl %d tos %#x from %v; sent %+v", i, a.TTL, a.TOS, a.From, req)
+		}
+	}
+}
+
 // TestNoSocketError checks the error when datagram sockets are not allowed
 // (this namespace's ping_group_range is set to "1 0") and raw ones are not
 // asked for: it must name both fixes.
