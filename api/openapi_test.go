@@ -25,9 +25,11 @@ var updateOpenAPI = flag.Bool("update-openapi", false, "rewrite testdata/openapi
 
 // undocumentedRoutes are registered routes that are not API operations:
 // the static assets behind the documentation pages.
-var undocumentedRoutes = map[string]string{
-	"GET /docs/*any":                 "Swagger UI assets (index.html, bundle, css)",
-	"GET /redoc/redoc.standalone.js": "Redoc bundle",
+func undocumentedRoutes() map[string]string {
+	return map[string]string{
+		"GET /docs/*any":                 "Swagger UI assets (index.html, bundle, css)",
+		"GET /redoc/redoc.standalone.js": "Redoc bundle",
+	}
 }
 
 // docServer builds the full router, monitor routes included.
@@ -63,9 +65,10 @@ func ginToOpenAPI(p string) string {
 func TestOpenAPICoverage(t *testing.T) {
 	doc := parseDoc(t)
 	registered := map[string]bool{}
+	skip := undocumentedRoutes()
 	for _, r := range docServer(t).router.Routes() {
 		key := r.Method + " " + r.Path
-		if _, skip := undocumentedRoutes[key]; skip {
+		if _, ok := skip[key]; ok {
 			continue
 		}
 		oa := ginToOpenAPI(r.Path)

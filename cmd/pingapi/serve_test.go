@@ -224,3 +224,29 @@ func TestServeDrainDeadlineCancels(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+func TestNewLogger(t *testing.T) {
+	tests := []struct {
+		level, format string
+		wantInfo      bool
+		wantJSON      bool
+	}{
+		{"info", "text", true, false},
+		{"info", "json", true, true},
+		{"warn", "text", false, false},
+		{"debug", "json", true, true},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		log := newLogger(config.Config{LogLevel: tt.level, LogFormat: tt.format}, &buf)
+		log.Info("hello", "k", 1)
+		log.Error("boom")
+		out := buf.String()
+		if strings.Contains(out, "hello") != tt.wantInfo || !strings.Contains(out, "boom") {
+			t.Errorf("%s/%s: output %q", tt.level, tt.format, out)
+		}
+		if isJSON := strings.HasPrefix(out, "{"); isJSON != tt.wantJSON {
+			t.Errorf("%s/%s: JSON=%v, want %v: %q", tt.level, tt.format, isJSON, tt.wantJSON, out)
+		}
+	}
+}
