@@ -166,13 +166,17 @@ func build(src *sources) (Config, error) {
 	b := &builder{src: src}
 	c := Config{EnvFile: src.used}
 
+	// Dev mode follows what is set, valid or not, so that a typo in
+	// AUTH0_DOMAIN is reported as such and not as a dev-mode listen error.
+	rawDomain, _ := b.str("AUTH0_DOMAIN", "")
+	rawJWKS, _ := b.str("AUTH_JWKS_URL", "")
+	c.DevMode = rawDomain == "" && rawJWKS == ""
 	c.Auth0Domain = b.auth0Domain()
 	c.JWKSURL = b.jwksURL()
-	c.DevMode = c.Auth0Domain == "" && c.JWKSURL == ""
 	if c.JWKSURL == "" && c.Auth0Domain != "" {
 		c.JWKSURL = "https://" + c.Auth0Domain + "/.well-known/jwks.json"
 	}
-	c.Auth0Issuer = b.issuer(c.Auth0Domain, c.DevMode)
+	c.Auth0Issuer = b.issuer(c.Auth0Domain, rawDomain != "", c.DevMode)
 	c.Auth0Audience, _ = b.str("AUTH0_AUDIENCE", "")
 	if !c.DevMode && c.Auth0Audience == "" {
 		b.errs = append(b.errs, errors.New("AUTH0_AUDIENCE is required when AUTH0_DOMAIN or AUTH_JWKS_URL is set: set it to your Auth0 API identifier (the aud claim of its tokens)"))
@@ -194,9 +198,8 @@ func build(src *sources) (Config, error) {
 	c.TargetAllowOnly = b.boolean("TARGET_ALLOW_ONLY", false)
 	c.ResolveTimeout = b.duration("RESOLVE_TIMEOUT", 2*time.Second, time.Millisecond, time.Minute)
 	c.MaxConcurrent = b.integer("MAX_CONCURRENT", 1000, 1, 1_000_000)
-	c.MaxConcurrentPerSubject = b.integer("MAX_CONCURRENT_PER_SUBJECT", 5, 1, 1_000_000)
-	if c.MaxConcurrentPerSubject > c.MaxConcurrent {
-		v, from := b.str("MAX_CONCURRENT_PER_SUBJECT", "")
+	c.MaxConcurrentPerSubject = b.integer("MAX_CONCURRENT_PER_SUBJECT", min(5, c.MaxConcurrent), 1, 1_000_000)
+	if v, from := b.str("MAX_CONCURRENT_PER_SUBJECT", ""); v != "" && c.MaxConcurrentPerSubject > c.MaxConcurrent {
 		b.fail("MAX_CONCURRENT_PER_SUBJECT", v, from, fmt.Sprintf("must not exceed MAX_CONCURRENT (%d)", c.MaxConcurrent))
 	}
 	c.TrustedProxies = b.prefixes("TRUSTED_PROXIES")
@@ -236,13 +239,13 @@ func (b *builder) jwksURL() string {
 	return v
 }
 
-func (b *builder) issuer(domain string, dev bool) string {
+func (b *builder) issuer(domain string, domainSet, dev bool) string {
 	v, from := b.str("AUTH0_ISSUER", "")
 	if v == "" {
 		if domain != "" {
 			return "https://" + domain + "/"
 		}
-		if !dev {
+		if !dev && !domainSet { // a bad domain is reported on its own
 			b.errs = append(b.errs, errors.New("AUTH0_ISSUER is required when AUTH_JWKS_URL is set without AUTH0_DOMAIN: set it to the iss claim of your issuer's tokens"))
 		}
 		return ""

@@ -38,6 +38,7 @@ func TestRejections(t *testing.T) {
 		{"missing_audience.env", h + `AUTH0_AUDIENCE is required when AUTH0_DOMAIN or AUTH_JWKS_URL is set: set it to your Auth0 API identifier (the aud claim of its tokens)`},
 		{"jwks_without_issuer.env", h + `AUTH0_ISSUER is required when AUTH_JWKS_URL is set without AUTH0_DOMAIN: set it to the iss claim of your issuer's tokens`},
 		{"bad_domain.env", h + `AUTH0_DOMAIN="https://example.us.auth0.com/" (from testdata/bad_domain.env): must be a host name such as example.us.auth0.com, without scheme, port or path`},
+		{"bad_domain_public_listen.env", h + `AUTH0_DOMAIN="https://example.us.auth0.com/" (from testdata/bad_domain_public_listen.env): must be a host name such as example.us.auth0.com, without scheme, port or path`},
 		{"bad_jwks_url.env", h + `AUTH_JWKS_URL="keys.example/jwks.json" (from testdata/bad_jwks_url.env): must be an absolute http or https URL such as https://example.com/.well-known/jwks.json`},
 		{"bad_issuer.env", h + `AUTH0_ISSUER="example.us.auth0.com" (from testdata/bad_issuer.env): must be a URL such as https://example.us.auth0.com/ (the exact iss claim)`},
 		{"alg_none.env", h + `AUTH_ALGORITHMS="RS256,none" (from testdata/alg_none.env): "none" is never accepted: tokens must be signed`},
@@ -205,6 +206,18 @@ func TestFlagErrors(t *testing.T) {
 	}
 	if _, err := Load([]string{"-h"}, nil); !errors.Is(err, ErrHelp) {
 		t.Errorf("-h: err = %v; want ErrHelp", err)
+	}
+}
+
+// TestPerSubjectDefaultFollowsGlobal: a small MAX_CONCURRENT lowers the
+// per-subject default instead of failing.
+func TestPerSubjectDefaultFollowsGlobal(t *testing.T) {
+	c, err := Load([]string{"--env-file", "testdata/original.env"}, env(map[string]string{"MAX_CONCURRENT": "3"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxConcurrent != 3 || c.MaxConcurrentPerSubject != 3 {
+		t.Errorf("got %d/%d, want 3/3", c.MaxConcurrent, c.MaxConcurrentPerSubject)
 	}
 }
 
