@@ -2,8 +2,9 @@
 # shellcheck disable=SC2016 # single quotes on purpose: bash -c scripts and envsubst/grep patterns
 # Builds pingapi with the Dockerfile's own build command (deploy/build.sh),
 # shows the binary is static (no dynamic loader), and runs it with an empty
-# environment from an empty directory -- as root, chrooted into a directory
-# that holds only the binary, like the distroless image but with even less --
+# environment from an empty directory -- as root, chrooted into a read-only
+# directory that holds only the binary (writable /data only), like the
+# distroless image under compose but with even less --
 # far enough to answer /healthz through `pingapi health`.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,9 +86,14 @@ out=$(env -i "$bin" version)
 check "pingapi version reports the build arguments ($out)" [ "$out" = "pingapi v0.0.0-test commit 0123456789ab $(go env GOVERSION) $(go env GOOS)/$(go env GOARCH)" ]
 
 port=$(free_port)
-if [ "$(id -u)" = 0 ] && command -v chroot >/dev/null; then
-	how="chroot with only the binary, env -i"
-	(cd "$tmp/empty" && exec env -i "$(command -v chroot)" "$tmp/root" /pingapi serve --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1) &
+if [ "$(id -u)" = 0 ] && command -v chroot >/dev/null && command -v unshare >/dev/null; then
+	# As compose runs it (read_only: true, a volume on /data): the root is
+	# mounted read-only in a private mount namespace, only /data is writable.
+	how="chroot with only the binary, read-only but /data, env -i"
+	mkdir -p "$tmp/root/data" "$tmp/data"
+	(cd "$tmp/empty" && exec unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" &&
+		mount --bind "$2" "$1/data" && exec env -i "$3" "$1" /pingapi serve --listen "127.0.0.1:$4"' \
+		_ "$tmp/root" "$tmp/data" "$(command -v chroot)" "$port" >"$tmp/serve.log" 2>&1) &
 else
 	how="empty directory, env -i (not root: no chroot)"
 	(cd "$tmp/empty" && exec env -i "$bin" serve --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1) &
