@@ -312,3 +312,15 @@ func TestPingNoSocket(t *testing.T) {
 		}
 	})
 }
+
+// TestReadErrorsBackOff: transient socket errors do not stop the reader.
+func TestReadErrorsBackOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newFake(false, func(c *fakeConn, s sentEcho) { c.replyAfter(s, time.Millisecond) })
+		c.recvErrs = 20
+		e := fakeEngine(c, false)
+		defer e.Close()
+		r, err := e.Ping(t.Context(), Request{Target: tgt4, Count: 3, Interval: time.Second, Timeout: 5 * time.Second}, nil)
+		wantCounts(t, r, err, 3, 3, 0, 0)
+	})
+}

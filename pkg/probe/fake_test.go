@@ -23,6 +23,8 @@ type fakeConn struct {
 	// kernel does on the error queue (behind a 14-byte link header).
 	txAfter time.Duration
 
+	recvErrs int // recv fails this many times first (reader goroutine only)
+
 	rx     chan rxMsg
 	closed chan struct{}
 	once   sync.Once
@@ -102,6 +104,10 @@ func (c *fakeConn) replyAfter(s sentEcho, d time.Duration) {
 }
 
 func (c *fakeConn) recv() ([]rxMsg, error) {
+	if c.recvErrs > 0 {
+		c.recvErrs--
+		return nil, errFakeRecv
+	}
 	select {
 	case m := <-c.rx:
 		return []rxMsg{m}, nil
@@ -125,6 +131,9 @@ func (c *fakeConn) sends() []sentEcho {
 	return append([]sentEcho(nil), c.sent...)
 }
 
-var errFakeSend = errors.New("fake: network is unreachable")
+var (
+	errFakeSend = errors.New("fake: network is unreachable")
+	errFakeRecv = errors.New("fake: no buffer space available")
+)
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

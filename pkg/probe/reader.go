@@ -47,6 +47,7 @@ func (e *Engine) Stats() Stats {
 // batches of datagrams and hands each matching reply to its measurement.
 func (e *Engine) readLoop(fam int, c packetConn) {
 	defer e.wg.Done()
+	backoff := time.Duration(0)
 	for {
 		msgs, err := c.recv()
 		if err != nil {
@@ -58,9 +59,20 @@ func (e *Engine) readLoop(fam int, c packetConn) {
 			if errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			e.log.Warn("probe: read", "family", 4+2*fam, "err", err)
+			// A socket error that repeats must not turn this loop into a
+			// spinning, log-flooding one: back off up to 100 ms.
+			backoff = min(max(2*backoff, time.Millisecond), 100*time.Millisecond)
+			e.log.Warn("probe: read", "family", 4+2*fam, "err", err, "retry_in", backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-e.done:
+				t.Stop()
+				return
+			}
 			continue
 		}
+		backoff = 0
 		e.mu.Lock()
 		for i := range msgs {
 			e.match(fam, c, &msgs[i])
