@@ -268,3 +268,54 @@ func TestOpenAPIUpToDate(t *testing.T) {
 		t.Errorf("api/docs/swagger.json is stale: run make docs (then the golden update)\n%s", firstDiff(docs.JSON(), string(fresh)))
 	}
 }
+
+// TestOpenAPIOperations: each operation documents its path parameters,
+// a secured operation documents 401, and every error response has a
+// described schema (the error envelope, or the monitor's Ping903-compatible
+// error body).
+func TestOpenAPIOperations(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Security   []map[string][]string `json:"security"`
+			Parameters []struct {
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+			Responses map[string]struct {
+				Description string `json:"description"`
+				Schema      *struct {
+					Ref string `json:"$ref"`
+				} `json:"schema"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(docs.JSON()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	pathParam := regexp.MustCompile(`\{([^}]+)\}`)
+	for p, ops := range doc.Paths {
+		for m, op := range ops {
+			where := strings.ToUpper(m) + " " + p
+			for _, want := range pathParam.FindAllStringSubmatch(p, -1) {
+				found := false
+				for _, prm := range op.Parameters {
+					found = found || (prm.In == "path" && prm.Name == want[1])
+				}
+				if !found {
+					t.Errorf("%s: path parameter %q is not documented (@Param %s path ...)", where, want[1], want[1])
+				}
+			}
+			if _, ok := op.Responses["401"]; len(op.Security) > 0 && !ok {
+				t.Errorf("%s: needs a token but does not document 401 (@Failure 401 {object} errorBody)", where)
+			}
+			for code, r := range op.Responses {
+				if r.Description == "" {
+					t.Errorf("%s: response %s has no description", where, code)
+				}
+				if code >= "400" && (r.Schema == nil || r.Schema.Ref == "") {
+					t.Errorf("%s: error response %s has no schema (@Failure %s {object} errorBody)", where, code, code)
+				}
+			}
+		}
+	}
+}
