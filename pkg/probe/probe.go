@@ -64,7 +64,7 @@ type Request struct {
 // Packet is the fate of one echo request.
 type Packet struct {
 	Seq        int           // 0-based sequence number within the measurement
-	SentAt     time.Time     // when the request was handed to the kernel
+	SentAt     time.Time     // when the request left: kernel transmit stamp, else time just before sendmsg
 	Received   bool          // a matching reply arrived before the deadline
 	RTT        time.Duration // kernel receive timestamp minus SentAt; 0 unless Received
 	TTL        int           // TTL / hop limit of the reply; 0 unless Received
