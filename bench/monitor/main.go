@@ -162,6 +162,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rss, hwm := rssKB()
 	var live runtime.MemStats
 	runtime.ReadMemStats(&live)
+	liveG := runtime.NumGoroutine()
 	cancel()
 	<-done
 	st := m.Stats()
@@ -183,7 +184,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "rss per host          %.0f bytes (peak RSS / hosts)\n", float64(hwm*1024)/float64(*n))
 	fmt.Fprintf(stdout, "host table heap       %.0f bytes per host (idle table)\n", tableBytes)
 	fmt.Fprintf(stdout, "at end                heap in use %d MiB, goroutine stacks %d MiB, %d goroutines, GC cycles %d\n",
-		live.HeapInuse>>20, live.StackInuse>>20, runtime.NumGoroutine(), live.NumGC)
+		live.HeapInuse>>20, live.StackInuse>>20, liveG, live.NumGC)
 	fmt.Fprintf(stdout, "peak goroutines       %d\n", peakGoroutines)
 	fmt.Fprintf(stdout, "scheduler skips       overruns %d, saturated %d, late rounds %d\n", st.Overruns, st.Saturated, st.LateRounds)
 	if *fping {
