@@ -37,7 +37,7 @@ func TestAgainstCapture(t *testing.T) {
 	if _, err := exec.LookPath("tcpdump"); err != nil {
 		netlab.Unavailable(t, "needs tcpdump")
 	}
-	h := netlab.NewHost(t, netlab.Options{NoIPv6: true})
+	h := netlab.NewHost(t, netlab.Options{})
 	// A loopback address of our own, so that the capture filter leaves out
 	// other processes' loopback traffic.
 	lo := netip.AddrFrom4([4]byte{127, 201, byte(time.Now().UnixNano() >> 8), byte(time.Now().UnixNano()>>16) | 1})
@@ -47,14 +47,22 @@ func TestAgainstCapture(t *testing.T) {
 		medianTol, packetTol time.Duration
 	}{
 		{"loopback", "lo", lo, 5 * time.Microsecond, 20 * time.Microsecond},
-		{"veth", h.Link, h.Addr4, 10 * time.Microsecond, 100 * time.Microsecond},
+		{"veth", h.Link, h.Addr4, 15 * time.Microsecond, 100 * time.Microsecond},
+		{"veth-ipv6", h.Link, h.Addr6, 15 * time.Microsecond, 100 * time.Microsecond},
 	}
 	e := newEngine(t, probe.Options{})
 	for _, tc := range tests {
+		if tc.target.Is6() && !e.HasIPv6() {
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) {
-			const n = 200
+			const n = 100
 			file := filepath.Join(t.TempDir(), "cap.pcap")
-			stop := startCapture(t, tc.iface, "icmp and host "+tc.target.String(), file)
+			proto := "icmp"
+			if tc.target.Is6() {
+				proto = "icmp6"
+			}
+			stop := startCapture(t, tc.iface, proto+" and host "+tc.target.String(), file)
 			r := ping(t, e, probe.Request{Target: tc.target, Count: n, Interval: 10 * ms, Timeout: time.Second})
 			stop()
 			capReq, capRTT := readCapture(t, file)
@@ -129,7 +137,8 @@ func startCapture(t *testing.T, iface, filter, file string) (stop func()) {
 
 func abs(x int64) int64 { return max(x, -x) }
 
-var capLine = regexp.MustCompile(`^(\d+)\.(\d{9}) IP .* ICMP echo (request|reply), id (\d+), seq (\d+)`)
+// capLine matches tcpdump's rendering of ICMP and ICMPv6 echoes.
+var capLine = regexp.MustCompile(`^(\d+)\.(\d{9}) IP6? .* ICMP6?,? echo (request|reply), id (\d+), seq (\d+)`)
 
 // readCapture returns the capture's request times (Unix ns, sorted) and the
 // RTT of each, from tcpdump's text rendering of the file.
