@@ -4,6 +4,15 @@
 // and unreachability against known truth without sending a packet anywhere
 // else. Everything is removed with t.Cleanup.
 //
+// Typical use:
+//
+//	h := netlab.NewHost(t, netlab.Options{})
+//	h.DropEchoPercent(30) // or h.DropAll(), or r := h.Respond(delay)
+//	... measure h.Addr4 / h.Addr6 and compare with the known truth ...
+//
+// To run code inside the host (a datagram-socket engine, say), use h.Do;
+// h.Sysctl and h.Exec change the host's own settings only.
+//
 // It needs root (CAP_NET_ADMIN), iproute2 and, for the drop rules, nftables.
 // Helpers skip the test with a one-line reason when those are missing, and
 // fail it instead when the environment variable CI is "true".
