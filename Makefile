@@ -7,7 +7,7 @@ test:
 	scripts/test
 
 build:
-	CGO_ENABLED=0 go build -trimpath -o pingapi ./cmd/pingapi
+	deploy/build.sh pingapi
 
 docs:
 	go run github.com/swaggo/swag/cmd/swag@v1.16.6 init -g server.go -d api,pkg/report,pkg/stats,pkg/monitor -o api/docs --outputTypes json --parseInternal
