@@ -114,12 +114,16 @@ type meas struct {
 	lateWin  int64 // ns a table entry outlives its expiry to catch late replies
 	notify   chan struct{}
 	started  time.Time
+	// eachPacket: Ping has an onPacket to call, so it is woken for every
+	// request that settles; otherwise only when the measurement completes.
+	eachPacket bool
 
 	pk       []pkt
 	nsent    int   // requests scheduled so far (sequence numbers assigned)
 	nexp     int   // first request whose expiry has not been processed
 	nfree    int   // first request whose table entry may still exist
 	nemit    int   // first request not yet handed to onPacket
+	nfinal   int   // requests whose fate is final
 	nextSend int64 // mono ns of the next send
 	at       int64 // mono ns of the next scheduler event (heap key)
 	hidx     int   // index in the scheduler heap, -1 when absent
@@ -149,6 +153,21 @@ func (m *meas) nextAt() int64 {
 	return t
 }
 
+// settle makes request i's fate final with flag (fRecv, fLost or
+// fSendErr), once, and wakes Ping's goroutine if it hands out each packet
+// or the measurement is now complete. Caller holds Engine.mu.
+func (m *meas) settle(i int, flag uint16) {
+	p := &m.pk[i]
+	if p.final() {
+		return
+	}
+	p.flags |= flag
+	m.nfinal++
+	if m.eachPacket || m.nfinal == len(m.pk) {
+		m.poke()
+	}
+}
+
 // poke wakes the measurement's Ping goroutine without blocking.
 func (m *meas) poke() {
 	select {
@@ -165,10 +184,7 @@ func (m *meas) classify(i int) {
 		p.flags |= fLate
 		return // stays pending until its expiry declares it lost
 	}
-	if !p.final() {
-		p.flags |= fRecv
-		m.poke()
-	}
+	m.settle(i, fRecv)
 }
 
 // packet converts request i's state for the caller. Caller holds Engine.mu

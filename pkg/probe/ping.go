@@ -23,7 +23,7 @@ import (
 // engine, or when the kernel refused every request (for example no route or
 // a Source address that is not local).
 func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (Result, error) {
-	m, err := e.start(ctx, &req)
+	m, err := e.start(ctx, &req, onPacket != nil)
 	if err != nil {
 		return Result{Target: req.Target.Unmap()}, err
 	}
@@ -33,7 +33,7 @@ func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (
 // start validates req and registers the measurement with the scheduler.
 // It is split from wait so that the long wait runs on a small stack frame:
 // with 100,000 measurements in flight, stack size is most of their memory.
-func (e *Engine) start(ctx context.Context, req *Request) (*meas, error) {
+func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool) (*meas, error) {
 	if err := normalize(req); err != nil {
 		return nil, err
 	}
@@ -49,17 +49,18 @@ func (e *Engine) start(ctx context.Context, req *Request) (*meas, error) {
 		return nil, err
 	}
 	m := &meas{
-		req:      *req,
-		fam:      fam,
-		conn:     c,
-		dst:      flightAddr{ip: req.Target.As16()},
-		token:    rand.Uint64(),
-		timeout:  int64(req.Timeout),
-		interval: int64(req.Interval),
-		lateWin:  int64(min(req.Timeout, 5*time.Second)),
-		notify:   make(chan struct{}, 1),
-		pk:       make([]pkt, req.Count),
-		hidx:     -1,
+		req:        *req,
+		fam:        fam,
+		conn:       c,
+		dst:        flightAddr{ip: req.Target.As16()},
+		token:      rand.Uint64(),
+		timeout:    int64(req.Timeout),
+		interval:   int64(req.Interval),
+		lateWin:    int64(min(req.Timeout, 5*time.Second)),
+		notify:     make(chan struct{}, 1),
+		pk:         make([]pkt, req.Count),
+		hidx:       -1,
+		eachPacket: eachPacket,
 	}
 	if z := req.Target.Zone(); z != "" {
 		ifi, err := net.InterfaceByName(z)

@@ -125,8 +125,7 @@ func (e *Engine) collect(now int64) (limited bool) {
 			}
 			m.nextSend = next
 			if !e.allocSeq(m, i) {
-				m.pk[i].flags |= fSendErr
-				m.poke()
+				m.settle(i, fSendErr)
 				continue
 			}
 			s.batch = append(s.batch, sendItem{m, i})
@@ -148,10 +147,7 @@ func (e *Engine) expire(m *meas, now int64) {
 		if p.flags&fSendErr == 0 && (p.flags&fSent == 0 || m.expiry(m.nexp) > now) {
 			break
 		}
-		if !p.final() {
-			p.flags |= fLost
-			m.poke()
-		}
+		m.settle(m.nexp, fLost)
 		m.nexp++
 	}
 	for m.nfree < m.nexp {
@@ -213,11 +209,10 @@ func (e *Engine) sendBatch(batch []sendItem) {
 		p.sentWall, p.sentMono = out[j].wall, out[j].mono
 		p.flags |= fSent
 		if err := out[j].err; err != nil {
-			p.flags |= fSendErr
 			if m.sendErr == nil {
 				m.sendErr = err
 			}
-			m.poke()
+			m.settle(it.idx, fSendErr)
 		} else {
 			e.cnt.sent++
 			if p.flags&fReply != 0 {
