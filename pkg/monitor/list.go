@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Errors of the list mutations; match them with errors.Is.
@@ -248,6 +249,16 @@ func (m *Monitor) apply() {
 		h.immutable = imm[h.name]
 	}
 	m.byName, m.order, m.sched = byName, order, sched
+	m.limit.Store(int64(m.inFlightLimit(len(order))))
+}
+
+// inFlightLimit is the bound on concurrent probes for n hosts.
+func (m *Monitor) inFlightLimit(n int) int {
+	if m.maxFixed > 0 {
+		return m.maxFixed
+	}
+	busy := time.Duration(m.set.PingCount-1)*m.set.PingInterval + m.set.Timeout()
+	return 2*int(int64(n)*int64(busy)/int64(m.set.ProbeInterval)) + 1024
 }
 
 // hasPending reports whether list changes wait for the next round.

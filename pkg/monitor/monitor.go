@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/probe"
@@ -41,8 +42,11 @@ type Options struct {
 	// Default: net.DefaultResolver.
 	LookupAll func(ctx context.Context, name string) ([]netip.Addr, error)
 	// MaxInFlight bounds the probes running at once (each is one goroutine
-	// blocked in Pinger.Ping). Default 200,000. A host due while the bound
-	// is reached skips that round (counted in Stats).
+	// blocked in Pinger.Ping). 0: adaptive, twice the number a healthy
+	// engine has in flight (hosts × probe duration / probe-interval) plus
+	// 1,024, recomputed when the list changes. A host due while the bound is
+	// reached skips that round (counted in Stats.Saturated): when the engine
+	// cannot keep up, memory stays bounded and data get older instead.
 	MaxInFlight int
 	Now         func() time.Time // default time.Now
 	Logger      *slog.Logger     // default: discard
@@ -60,7 +64,9 @@ type Monitor struct {
 	now       func() time.Time
 	log       *slog.Logger
 	version   string
-	sem       chan struct{}
+	maxFixed  int          // Options.MaxInFlight
+	inFlight  atomic.Int64 // probes running
+	limit     atomic.Int64 // current bound on inFlight
 	started   time.Time
 
 	// mu guards the probed table: order, sched, byName and every host.
@@ -123,11 +129,7 @@ func New(opts Options) (*Monitor, error) {
 	if m.lookupAll == nil {
 		m.lookupAll = defaultLookupAll
 	}
-	n := opts.MaxInFlight
-	if n <= 0 {
-		n = 200_000
-	}
-	m.sem = make(chan struct{}, n)
+	m.maxFixed = opts.MaxInFlight
 	m.list = newLists()
 	for _, name := range opts.Immutable {
 		if err := ValidateName(name); err != nil {

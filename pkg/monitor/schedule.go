@@ -81,20 +81,19 @@ func (m *Monitor) dispatch(ctx context.Context, wg *sync.WaitGroup, h *host) {
 		m.mu.Unlock()
 		return
 	}
-	select {
-	case m.sem <- struct{}{}:
-	default:
+	if m.inFlight.Load() >= m.limit.Load() {
 		m.stats.Saturated++
 		m.mu.Unlock()
 		return
 	}
+	m.inFlight.Add(1)
 	h.probing = true
 	addr := h.addr
 	m.mu.Unlock()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer func() { <-m.sem }()
+		defer m.inFlight.Add(-1)
 		m.probe(ctx, h, addr)
 	}()
 }
@@ -184,8 +183,8 @@ func (m *Monitor) fail(ctx context.Context, h *host, stage string, err error) {
 	h.xmitTS = m.now().UnixNano()
 }
 
-// ProbeOnce probes every host of the table now, all at once (bounded by
-// MaxInFlight), and returns when they have finished or ctx is done. Queued
+// ProbeOnce probes every host of the table now, all at once (hosts beyond
+// the in-flight bound are skipped, see Options.MaxInFlight), and returns when they have finished or ctx is done. Queued
 // list changes are applied first. It is meant for tests and tools; the
 // scheduler (Run) is what spreads probes in production. Calling it while Run
 // runs is safe but applies queued list changes mid-round.

@@ -201,3 +201,36 @@ func TestChangesTakeEffectNextRound(t *testing.T) {
 		}
 	})
 }
+
+func TestSchedulerBoundsInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakePinger{}
+		var names []string
+		for i := 1; i <= 5; i++ {
+			n := fmt.Sprintf("10.0.0.%d", i)
+			f.set(n, behaviour{block: true}) // an engine that never finishes
+			names = append(names, n)
+		}
+		m, stop := startMonitor(t, Options{Settings: testSettings(), Immutable: names, Pinger: f, MaxInFlight: 2})
+		time.Sleep(10*time.Second - time.Nanosecond)
+		synctest.Wait()
+		st := m.Stats()
+		stop()
+		if calls := len(f.calls); calls != 2 || st.Saturated != 3 {
+			t.Fatalf("%d probes started, %d saturated; want 2 and 3", calls, st.Saturated)
+		}
+	})
+}
+
+func TestInFlightLimit(t *testing.T) {
+	m := newTestMonitor(t, nil, nil) // rounds of 10 s, probes of 2 s + 1 s
+	for _, tt := range []struct{ hosts, want int }{{0, 1024}, {1000, 1624}, {100000, 61024}} {
+		if got := m.inFlightLimit(tt.hosts); got != tt.want {
+			t.Errorf("inFlightLimit(%d) = %d, want %d", tt.hosts, got, tt.want)
+		}
+	}
+	d, _ := New(Options{Pinger: &fakePinger{}})
+	if got := d.inFlightLimit(100000); got != 2*16666+1024 {
+		t.Errorf("at the defaults, 100,000 hosts: %d", got)
+	}
+}
