@@ -184,8 +184,9 @@ func (m *Monitor) fail(ctx context.Context, h *host, stage string, err error) {
 }
 
 // ProbeOnce probes every host of the table now, all at once (hosts beyond
-// the in-flight bound are skipped, see Options.MaxInFlight), and returns when they have finished or ctx is done. Queued
-// list changes are applied first. It is meant for tests and tools; the
+// the in-flight bound are skipped, see Options.MaxInFlight), and returns
+// when they have finished or ctx is done. Queued list changes are applied
+// first. It is meant for tests and tools; the
 // scheduler (Run) is what spreads probes in production. Calling it while Run
 // runs is safe but applies queued list changes mid-round.
 func (m *Monitor) ProbeOnce(ctx context.Context) {
