@@ -42,9 +42,14 @@ type threshold struct {
 	pl  int     // percent
 }
 
-// parseThreshold parses "200.0,20%" (the % is optional).
+// parseThreshold parses "200.0,20%" (check_ping also takes ':' as the
+// separator; the % is optional).
 func parseThreshold(s string) (threshold, error) {
-	r, p, ok := strings.Cut(s, ",")
+	sep := ","
+	if !strings.Contains(s, sep) {
+		sep = ":"
+	}
+	r, p, ok := strings.Cut(s, sep)
 	rta, err1 := strconv.ParseFloat(strings.TrimSpace(r), 64)
 	pl, err2 := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(p), "%"))
 	if !ok || err1 != nil || err2 != nil || !(rta >= 0) || math.IsInf(rta, 0) || pl < 0 || pl > 100 {

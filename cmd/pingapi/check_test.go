@@ -53,6 +53,7 @@ func TestParseThreshold(t *testing.T) {
 		{"200.0,20%", threshold{200, 20}, true},
 		{"0.5,0%", threshold{0.5, 0}, true},
 		{"100,5", threshold{100, 5}, true},
+		{"100:5%", threshold{100, 5}, true},
 		{"100", threshold{}, false},
 		{"100,101%", threshold{}, false},
 		{"-1,5%", threshold{}, false},
