@@ -24,8 +24,9 @@ const (
 	exitUnknown  = 3
 )
 
-// queryBatch bounds the names of one /host request.
-const queryBatch = 500
+// queryBatchBytes bounds the names of one /host request, so that its URL
+// stays far below the server's header limit (16 KiB).
+const queryBatchBytes = 4000
 
 func runQuery(args []string, stdout, stderr io.Writer) int {
 	return query(context.Background(), args, os.Getenv, stdout, stderr)
@@ -98,8 +99,14 @@ func query(ctx context.Context, args []string, getenv func(string) string, stdou
 // queryHosts shows the records of hosts in order, in batches; hosts that
 // are not monitored are reported on stderr.
 func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show func(monitor.Record), stderr io.Writer) error {
-	for start := 0; start < len(hosts); start += queryBatch {
-		batch := hosts[start:min(start+queryBatch, len(hosts))]
+	for start := 0; start < len(hosts); {
+		end, size := start, 0
+		for end < len(hosts) && (end == start || size+len(hosts[end])+1 <= queryBatchBytes) {
+			size += len(hosts[end]) + 1
+			end++
+		}
+		batch := hosts[start:end]
+		start = end
 		recs, err := cl.Hosts(ctx, batch...)
 		if err != nil && !errors.Is(err, client.ErrNotMonitored) {
 			return err

@@ -229,3 +229,16 @@ func TestCredentialsFile(t *testing.T) {
 		t.Fatalf("--credentials with a bad token: exit %d, %s", code, e.String())
 	}
 }
+
+func TestQueryManyHosts(t *testing.T) {
+	url := monitorServer(t)
+	args := []string{"--url", url, "--token", "good.tester.sig"}
+	for i := range 1000 { // about 12 KB of names: several requests
+		args = append(args, fmt.Sprintf("192.0.2.%d", i%7+1))
+	}
+	var o, e bytes.Buffer
+	code := query(t.Context(), args, func(string) string { return "" }, &o, &e)
+	if code != 1 || strings.Count(o.String(), "\n") != 1000-1000/7 {
+		t.Fatalf("exit %d, %d lines; stderr %s", code, strings.Count(o.String(), "\n"), e.String())
+	}
+}
