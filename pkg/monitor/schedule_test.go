@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -233,4 +234,29 @@ func TestInFlightLimit(t *testing.T) {
 	if got := d.inFlightLimit(100000); got != 2*16666+1024 {
 		t.Errorf("at the defaults, 100,000 hosts: %d", got)
 	}
+}
+
+func TestSchedulerSkipsRoundsWhenLate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var skew atomic.Int64 // the clock jumps, as after a suspend
+		now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		f := &fakePinger{}
+		names := []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}
+		m, stop := startMonitor(t, Options{Settings: testSettings(), Immutable: names, Pinger: f, Now: now})
+		defer stop()
+		time.Sleep(time.Nanosecond)
+		skew.Store(int64(35 * time.Second))
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		// Round 0 is finished late, rounds 1 and 2 are skipped, round 3
+		// (t0+30 s, where the clock now is) runs.
+		if st := m.Stats(); st.LateRounds != 2 {
+			t.Errorf("late rounds = %d, want 2 (the clock jumped from round 0 into round 3)", st.LateRounds)
+		}
+		for _, n := range names {
+			if c := len(f.callsTo(n)); c < 1 || c > 3 {
+				t.Errorf("%s probed %d times in rounds 0, 3 and 4, want 1 to 3", n, c)
+			}
+		}
+	})
 }
