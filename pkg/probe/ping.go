@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"time"
 )
 
@@ -25,7 +26,7 @@ import (
 func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (Result, error) {
 	m, err := e.start(ctx, &req, onPacket != nil)
 	if err != nil {
-		return Result{Target: req.Target.Unmap()}, err
+		return failed(req.Target, err)
 	}
 	return e.wait(ctx, m, onPacket)
 }
@@ -43,31 +44,33 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool) (*mea
 	}
 	c := e.conns[fam]
 	if c == nil {
-		return nil, fmt.Errorf("%w: no IPv%d socket", ErrNoSocket, 4+2*fam)
+		return nil, noSocket(fam)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m := &meas{
-		req:        *req,
-		fam:        fam,
-		conn:       c,
-		dst:        flightAddr{ip: req.Target.As16()},
-		token:      rand.Uint64(),
-		timeout:    int64(req.Timeout),
-		interval:   int64(req.Interval),
-		lateWin:    int64(min(req.Timeout, 5*time.Second)),
-		notify:     make(chan struct{}, 1),
-		pk:         make([]pkt, req.Count),
-		hidx:       -1,
-		eachPacket: eachPacket,
-	}
-	if z := req.Target.Zone(); z != "" {
-		ifi, err := net.InterfaceByName(z)
+	// Field by field on a heap object: a composite literal of this size
+	// would be staged in start's frame, and every waiting goroutine would
+	// pay for the bigger stack.
+	m := new(meas)
+	m.req = *req
+	m.fam = fam
+	m.conn = c
+	m.dst.ip = req.Target.As16()
+	m.token = rand.Uint64()
+	m.timeout = int64(req.Timeout)
+	m.interval = int64(req.Interval)
+	m.lateWin = int64(min(req.Timeout, 5*time.Second))
+	m.notify = make(chan struct{}, 1)
+	m.pk = make([]pkt, req.Count)
+	m.hidx = -1
+	m.eachPacket = eachPacket
+	if req.Target.Zone() != "" {
+		scope, err := zoneIndex(req.Target)
 		if err != nil {
-			return nil, fmt.Errorf("probe: zone of %v: %w", req.Target, err)
+			return nil, err
 		}
-		m.dst.scope = uint32(ifi.Index)
+		m.dst.scope = scope
 	}
 	m.payload = makePayload(req.Size, m.token)
 	m.oob = buildOOB(fam == 1, *req)
@@ -84,6 +87,28 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool) (*mea
 	e.mu.Unlock()
 	e.kick()
 	return m, nil
+}
+
+// failed is Ping's result when the measurement could not start.
+//
+//go:noinline
+func failed(target netip.Addr, err error) (Result, error) {
+	return Result{Target: target.Unmap()}, err
+}
+
+// noSocket and zoneIndex keep rare paths (and their fmt frames) out of
+// start.
+//
+//go:noinline
+func noSocket(fam int) error { return fmt.Errorf("%w: no IPv%d socket", ErrNoSocket, 4+2*fam) }
+
+//go:noinline
+func zoneIndex(a netip.Addr) (uint32, error) {
+	ifi, err := net.InterfaceByName(a.Zone())
+	if err != nil {
+		return 0, fmt.Errorf("probe: zone of %v: %w", a, err)
+	}
+	return uint32(ifi.Index), nil
 }
 
 // wait hands finished requests to onPacket until the measurement is over.
