@@ -291,3 +291,15 @@ func TestMonitorHostStream(t *testing.T) {
 		}
 	}
 }
+
+func TestMonitorPostTooLarge(t *testing.T) {
+	e := newMonitorEnv(t, nil, nil)
+	body := `["` + strings.Repeat("a", maxIPListBody) + `"]`
+	w := e.do("POST", "/config/ip-list", body, append(bearer("a"), "Content-Type", "application/json")...)
+	if w.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", w.Code)
+	}
+	if code, _, _ := monitorBody(t, w.Body.String()); code != CodeBodyTooLarge {
+		t.Errorf("code %q", code)
+	}
+}
