@@ -303,3 +303,25 @@ func TestMonitorPostTooLarge(t *testing.T) {
 		t.Errorf("code %q", code)
 	}
 }
+
+// BenchmarkMonitorHostStream serves GET /host for 100,000 hosts.
+func BenchmarkMonitorHostStream(b *testing.B) {
+	names := make([]string, 100000)
+	for i := range names {
+		names[i] = fmt.Sprintf("10.%d.%d.%d", i/62500, i/250%250, i%250+1)
+	}
+	e := newEnv(b, nil)
+	m, err := monitor.New(monitor.Options{Pinger: e.pinger, Immutable: names})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e = newEnv(b, func(d *Deps) { d.Monitor = m })
+	b.ReportAllocs()
+	for b.Loop() {
+		w := e.do("GET", "/host", "", bearer("a")...)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+		b.SetBytes(int64(w.Body.Len()))
+	}
+}
