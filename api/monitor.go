@@ -60,6 +60,8 @@ func (s *Server) monitorID(c *gin.Context) { c.JSON(http.StatusOK, s.deps.Monito
 //	@Produce		json
 //	@Param			attr	path		string	true	"attribute"	Enums(package, version, pid)
 //	@Success		200		{object}	any		"the bare value: a string or a number"
+//	@Failure		401		{object}	errorBody
+//	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody
 //	@Security		BearerAuth
 //	@Router			/id/{attr} [get]
@@ -93,6 +95,7 @@ func (s *Server) monitorIDAttr(c *gin.Context) {
 //	@Header			200		{string}	Link			"the next page: </host?offset=N&limit=M>; rel=\"next\""
 //	@Failure		400		{object}	monitorErrorBody
 //	@Failure		401		{object}	errorBody
+//	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody	"select named no monitored host"
 //	@Security		BearerAuth
 //	@Router			/host [get]
@@ -161,6 +164,7 @@ func (s *Server) monitorHosts(c *gin.Context) {
 //	@Success		200		{array}		monitor.Record
 //	@Failure		400		{object}	monitorErrorBody
 //	@Failure		401		{object}	errorBody
+//	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody	"not monitored"
 //	@Security		BearerAuth
 //	@Router			/host/{name} [get]
@@ -213,6 +217,7 @@ type matchResult struct {
 //	@Success		200		{array}		matchResult
 //	@Failure		400		{object}	monitorErrorBody
 //	@Failure		401		{object}	errorBody
+//	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Security		BearerAuth
 //	@Router			/match/{host} [get]
 func (s *Server) monitorMatch(c *gin.Context) {
@@ -253,6 +258,7 @@ func (s *Server) monitorMatch(c *gin.Context) {
 //	@Success		200		{array}		matchResult
 //	@Failure		400		{object}	monitorErrorBody
 //	@Failure		401		{object}	errorBody
+//	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Security		BearerAuth
 //	@Router			/match [get]
 func (s *Server) monitorMatchSelect(c *gin.Context) { s.monitorMatch(c) }

@@ -52,6 +52,7 @@ func nonNil(s []string) []string {
 //	@Produce		json
 //	@Success		200	{object}	monitorConfigBody
 //	@Failure		401	{object}	errorBody
+//	@Failure		403	{object}	errorBody	"insufficient scope"
 //	@Security		BearerAuth
 //	@Router			/config [get]
 func (s *Server) monitorConfig(c *gin.Context) { c.JSON(http.StatusOK, s.configBody()) }
@@ -63,6 +64,8 @@ func (s *Server) monitorConfig(c *gin.Context) { c.JSON(http.StatusOK, s.configB
 //	@Produce		json
 //	@Param			keyword	path		string	true	"setting"	Enums(probe-interval, ping-count, ping-interval, tolerance, data-length, listen, ip-list, immutable-ip-list, mutable-ip-list)
 //	@Success		200		{object}	any		"the bare value"
+//	@Failure		401		{object}	errorBody
+//	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody
 //	@Security		BearerAuth
 //	@Router			/config/{keyword} [get]
@@ -218,6 +221,7 @@ func (s *Server) monitorPutIP(c *gin.Context) {
 //	@Param			ip	path		string	true	"IP address or hostname, as listed"
 //	@Success		200	{object}	ipListResult
 //	@Failure		401	{object}	errorBody
+//	@Failure		403	{object}	errorBody	"insufficient scope"
 //	@Failure		404	{object}	monitorErrorBody	"not in the mutable list, or immutable"
 //	@Failure		500	{object}	monitorErrorBody	"the list could not be saved"
 //	@Security		BearerAuth
