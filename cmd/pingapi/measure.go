@@ -39,10 +39,12 @@ type measureEnv struct {
 }
 
 // runMeasure is `pingapi measure`: see docs/MEASURE.md. SIGINT stops the
-// measurements and prints what was measured.
+// measurements and prints what was measured; a second SIGINT kills the
+// process as usual.
 func runMeasure(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	return measure(ctx, realMeasureEnv(), args, stdout, stderr)
 }
 
