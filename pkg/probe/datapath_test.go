@@ -82,7 +82,9 @@ func TestConcurrentLoopback(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if st := e.Stats(); st.InFlight != 0 || st.Active != 0 || st.Unmatched != 0 {
+	// Unmatched is not checked: other processes' raw ICMP sockets on this
+	// host may, rarely, use the same identifier (the token tells them apart).
+	if st := e.Stats(); st.InFlight != 0 || st.Active != 0 || st.Matched != st.Sent {
 		t.Errorf("after the run: %+v", st)
 	}
 }
