@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -241,6 +243,19 @@ func TestMeasureTargetsFromFileAndCIDR(t *testing.T) {
 	want := []string{"192.0.2.7", "198.51.100.1", "198.51.100.2", "192.0.2.9", "192.0.2.8"}
 	if !reflect.DeepEqual(printed, want) || len(got) != len(want) {
 		t.Errorf("printed %v (pinged %v), want %v; stderr %q", printed, got, want, errb.String())
+	}
+}
+
+func TestMeasureTargetsFromRealFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts.txt")
+	if err := os.WriteFile(path, []byte("192.0.2.1\n# off: 192.0.2.2\n2001:db8::5 # v6\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eng := &fakeEngine{results: map[netip.Addr]probe.Result{}}
+	var out, errb bytes.Buffer
+	code := measure(context.Background(), newEnv(eng, ""), []string{"-c", "1", "-f", path, "--json"}, &out, &errb)
+	if n := strings.Count(out.String(), "\n"); n != 2 || len(eng.reqs) != 2 || code != exitSomeSilent {
+		t.Fatalf("exit %d, %d lines, %d pings; stderr %q", code, n, len(eng.reqs), errb.String())
 	}
 }
 
