@@ -147,6 +147,8 @@ func setupConn(fd int, v6, raw bool, rcvbuf int) (*sysConn, error) {
 		if err := attachFilter(fd, v6, c.id); err != nil {
 			return fail("SO_ATTACH_FILTER", err)
 		}
+		// Whatever was queued before the filter is somebody else's.
+		drain(fd)
 	} else {
 		// The kernel assigns the identifier (the socket's "port") on bind
 		// and rewrites it into every request we send.
@@ -179,6 +181,16 @@ func setupConn(fd int, v6, raw bool, rcvbuf int) (*sysConn, error) {
 	c.recvFn = c.doRecv
 	c.initRecv()
 	return c, nil
+}
+
+// drain discards the datagrams queued on a non-blocking socket.
+func drain(fd int) {
+	var b [64]byte
+	for range 1 << 16 {
+		if _, _, err := unix.Recvfrom(fd, b[:], unix.MSG_DONTWAIT); err != nil {
+			return
+		}
+	}
 }
 
 // attachFilter installs a classic BPF program so that the socket only
