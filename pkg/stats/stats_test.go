@@ -228,3 +228,20 @@ func FuzzSummarize(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSummarize(b *testing.B) {
+	rtts := make([]time.Duration, 1000)
+	for i := range rtts {
+		rtts[i] = time.Duration(i*7919%1000+1) * time.Microsecond
+	}
+	for b.Loop() {
+		Summarize(len(rtts), rtts, 0)
+	}
+}
+
+func BenchmarkHistogramAdd(b *testing.B) {
+	var h Histogram
+	for i := 0; b.Loop(); i++ {
+		h.Add(time.Duration(i%100000) * time.Microsecond)
+	}
+}
