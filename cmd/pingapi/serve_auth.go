@@ -80,6 +80,6 @@ func printDevHint(w io.Writer, dev *auth.Dev, addr net.Addr, log *slog.Logger) {
 	fmt.Fprintf(w, "\npingapi is running in dev mode (no AUTH0_DOMAIN or AUTH_JWKS_URL): loopback only, tokens from %s.\n"+
 		"Try (token valid %v; mint another with `pingapi token --data-dir %s`):\n\n"+
 		"  curl -H \"Authorization: Bearer %s\" \"%s/pingapi/127.0.0.1?c=3\"\n\n"+
-		"API docs: %s/docs (Swagger UI), %s/redoc\n\n",
+		"API docs: %s/docs (Swagger UI: Authorize with \"Bearer <token>\"), %s/redoc\n\n",
 		dev.Path(), devTokenTTL, filepath.Dir(dev.Path()), tok, base, base, base)
 }
