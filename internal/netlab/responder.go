@@ -20,7 +20,10 @@ type Applied struct {
 	// timestamp of the request to the moment the reply was handed to the
 	// kernel. It exceeds Want by the timer's lateness; 0 until sent.
 	Got time.Duration
-	V6  bool
+	// Done is the same up to the return of the send syscall: the reply
+	// left between Got and Done (a preempted responder widens the gap).
+	Done time.Duration
+	V6   bool
 	// What the request carried, as the host saw it.
 	From netip.Addr // source address
 	To   netip.Addr // destination address (the reply comes from it)
@@ -33,6 +36,8 @@ type Applied struct {
 // use.
 type Responder struct {
 	mu      sync.Mutex
+	idle    sync.Cond // signalled when pending drops to 0; uses mu
+	pending int       // replies scheduled but not yet written
 	delay   func() time.Duration
 	applied []Applied
 	wg      sync.WaitGroup
@@ -46,6 +51,7 @@ type Responder struct {
 func (h *Host) Respond(delay func() time.Duration) *Responder {
 	h.t.Helper()
 	r := &Responder{delay: delay}
+	r.idle.L = &r.mu
 	h.Sysctl("net.ipv4.icmp_echo_ignore_all", "1")
 	fams := []bool{false}
 	if h.Addr6.IsValid() {
@@ -77,10 +83,14 @@ func (h *Host) Respond(delay func() time.Duration) *Responder {
 }
 
 // Applied returns what the responder did so far, one entry per echo request
-// in the order they arrived (IPv4 and IPv6 interleaved).
+// in the order they arrived (IPv4 and IPv6 interleaved). It first waits for
+// the replies already scheduled to be written, so every entry is complete.
 func (r *Responder) Applied() []Applied {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for r.pending > 0 {
+		r.idle.Wait()
+	}
 	return append([]Applied(nil), r.applied...)
 }
 
@@ -145,6 +155,7 @@ func (r *Responder) serve(c *net.IPConn, v6 bool) {
 		a.Want = want
 		idx := len(r.applied)
 		r.applied = append(r.applied, a)
+		r.pending++
 		r.mu.Unlock()
 		r.wg.Add(1)
 		time.AfterFunc(time.Until(rx.Add(want)), func() {
@@ -157,6 +168,13 @@ func (r *Responder) serve(c *net.IPConn, v6 bool) {
 			// From the address the request was sent to, as a kernel
 			// would answer.
 			_, _, _ = c.WriteMsgIP(reply, srcOOB(a.To), src)
+			r.mu.Lock()
+			r.applied[idx].Done = time.Since(rx)
+			r.pending--
+			if r.pending == 0 {
+				r.idle.Broadcast()
+			}
+			r.mu.Unlock()
 		})
 	}
 }
