@@ -143,7 +143,9 @@ func (e *Engine) emit(m *meas, batch *[]Packet) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for m.nemit < m.nsent && m.pk[m.nemit].final() {
-		*batch = append(*batch, m.packet(m.nemit))
+		if m.eachPacket {
+			*batch = append(*batch, m.packet(m.nemit))
+		}
 		m.nemit++
 	}
 	done := m.nemit == len(m.pk)
