@@ -89,7 +89,7 @@ func TestStoreCrashMidSave(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "progress"), []byte(strconv.Itoa(i)), 0o600)
 		}
 	}
-	if testing.Short() {
+	if testing.Short() && os.Getenv("CI") != "true" {
 		t.Skip("skipped in -short mode: spawns subprocesses")
 	}
 	dir := t.TempDir()
