@@ -142,7 +142,7 @@ func New(opts Options) (*Engine, error) {
 		log.Warn("probe: no IPv6 socket", "err", err6)
 		c6 = nil
 	}
-	log.Debug("probe: sockets open", "v4", c4.describe(), "v6", describe(c6))
+	log.Info("probe: sockets open", "v4", c4.describe(), "v6", describe(c6))
 	return newEngine(opts, log, c4, c6), nil
 }
 
