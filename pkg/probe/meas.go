@@ -32,7 +32,7 @@ type flightAddr struct {
 type rxMsg struct {
 	data   []byte
 	src    [16]byte // IPv4 as ::ffff:a.b.c.d
-	rxWall int64    // kernel receive timestamp, Unix ns (user space if absent)
+	rxWall int64    // kernel receive timestamp, Unix ns; 0 if absent (the reader then uses its own clock)
 	ttl    int      // from IP_TTL / IPV6_HOPLIMIT; 0 when absent
 	drops  uint32   // SO_RXQ_OVFL: datagrams the socket dropped so far
 	// tx marks a transmit timestamp from the socket's error queue: data is
