@@ -2,14 +2,17 @@
 # Installs what the tests need on a fresh Debian machine: the network tools
 # the integration tests build their hosts with (iproute2, nftables), the
 # peers the tests and benchmarks compare against (fping, iputils ping), nginx
-# and docker-compose for the deployment tests, and the Go modules.
+# docker-compose, systemd-analyze and the tools the deployment tests use
+# (envsubst, readelf, file, setpriv, tcpdump), and the Go modules.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in ip:iproute2 nft:nftables fping:fping ping:iputils-ping nginx:nginx-light \
-	docker-compose:docker-compose openssl:openssl curl:curl wrk:wrk; do
+for pair in ip:iproute2 nft:nftables fping:fping ping:iputils-ping tcpdump:tcpdump \
+	nginx:nginx-light docker-compose:docker-compose openssl:openssl curl:curl wrk:wrk \
+	envsubst:gettext-base readelf:binutils file:file setpriv:util-linux \
+	systemd-analyze:systemd python3:python3; do
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need+=("$pkg")
 done
