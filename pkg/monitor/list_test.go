@@ -102,6 +102,15 @@ func TestMatch(t *testing.T) {
 	if _, err := m.Match(t.Context(), "nowhere.test"); err == nil {
 		t.Fatal("Match(unresolvable): no error")
 	}
+	// A host monitored under a name that does not resolve (now) is still
+	// found by that name, with the lookup error.
+	m = newTestMonitor(t, []string{"10.0.0.4", "gone.test"}, nil)
+	if got, err := m.Match(t.Context(), "gone.test"); err == nil || !slices.Equal(got, []string{"gone.test"}) {
+		t.Fatalf("Match(monitored, unresolvable) = %q %v; want [gone.test] and an error", got, err)
+	}
+	if _, err := m.Match(t.Context(), "bad name"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Match(bad name) = %v, want ErrInvalid", err)
+	}
 }
 
 func TestRecordsPaging(t *testing.T) {

@@ -219,18 +219,18 @@ func (m *Monitor) Records(offset, limit int, fn func([]Record) error) error {
 // Match returns the monitored names whose address is one of the IPv4
 // addresses of name (an address literal or a hostname, resolved now), plus
 // a host monitored under exactly name. Hostnames in the table that have not
-// been resolved yet are matched by name only.
+// been resolved yet are matched by name only. When name does not resolve,
+// the error wraps target.ErrNotFound and the names are still returned: a
+// host monitored under exactly name is found whatever its DNS does.
 func (m *Monitor) Match(ctx context.Context, name string) ([]string, error) {
 	var addrs []netip.Addr
+	var lookupErr error
 	if a, err := netip.ParseAddr(name); err == nil {
 		addrs = []netip.Addr{a.Unmap()}
 	} else if err := ValidateName(name); err != nil {
-		return nil, err
-	} else {
-		addrs, err = m.lookupAll(ctx, name)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, target.ErrNotFound)
-		}
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	} else if addrs, err = m.lookupAll(ctx, name); err != nil {
+		addrs, lookupErr = nil, fmt.Errorf("%s: %w", name, target.ErrNotFound)
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -247,7 +247,7 @@ func (m *Monitor) Match(ctx context.Context, name string) ([]string, error) {
 			}
 		}
 	}
-	return out, nil
+	return out, lookupErr
 }
 
 func defaultResolve(ctx context.Context, name string) (netip.Addr, error) {
