@@ -168,6 +168,12 @@ func (s *Server) monitorPostIPList(c *gin.Context) {
 	names := make([]string, len(elems))
 	for i, raw := range elems {
 		if json.Unmarshal(raw, &names[i]) != nil {
+			// The index is the first bad element's: one of those before
+			// this one may be bad too.
+			if err := s.deps.Monitor.Check(c.Request.Context(), names[:i]); err != nil {
+				s.postIPListFail(c, err)
+				return
+			}
 			s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidTarget,
 				"element is not a string", nil), i+1)
 			return
@@ -175,6 +181,17 @@ func (s *Server) monitorPostIPList(c *gin.Context) {
 		names[i] = strings.TrimSpace(names[i])
 	}
 	err = s.deps.Monitor.Update(c.Request.Context(), names, mode)
+	if err != nil {
+		s.postIPListFail(c, err)
+		return
+	}
+	_, mut := s.deps.Monitor.IPList()
+	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: len(mut)})
+}
+
+// postIPListFail answers a failed POST /config/ip-list, with the 1-based
+// index of the element at fault when there is one.
+func (s *Server) postIPListFail(c *gin.Context, err error) {
 	var ie *monitor.IndexError
 	if errors.As(err, &ie) {
 		e := listError(ie.Err)
@@ -182,12 +199,7 @@ func (s *Server) monitorPostIPList(c *gin.Context) {
 		s.monitorFail(c, e, ie.Index)
 		return
 	}
-	if err != nil {
-		s.monitorFail(c, listError(err), 0)
-		return
-	}
-	_, mut := s.deps.Monitor.IPList()
-	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: len(mut)})
+	s.monitorFail(c, listError(err), 0)
 }
 
 // monitorPutIP adds one name to the mutable list.

@@ -180,6 +180,8 @@ func TestMonitorUpdates(t *testing.T) {
 		{"post bad element", "POST", "/config/ip-list", `["192.0.2.30","not a host"]`, 400, CodeInvalidTarget, 2},
 		{"post unresolvable element", "POST", "/config/ip-list", `{"ip-list":["192.0.2.30","h1.test","nowhere.test"],"mode":"replace"}`, 403, CodeUnresolvableHost, 3},
 		{"post non-string", "POST", "/config/ip-list", `["192.0.2.30",7]`, 400, CodeInvalidTarget, 2},
+		{"post bad element before a non-string", "POST", "/config/ip-list", `["192.0.2.30","not a host",7]`, 400, CodeInvalidTarget, 2},
+		{"post unresolvable element before a non-string", "POST", "/config/ip-list", `["nowhere.test",7]`, 403, CodeUnresolvableHost, 1},
 		{"post bad mode", "POST", "/config/ip-list", `{"ip-list":[],"mode":"merge"}`, 400, CodeInvalidParameter, 0},
 		{"post no list", "POST", "/config/ip-list", `{"mode":"append"}`, 400, CodeInvalidJSON, 0},
 		{"post bad json", "POST", "/config/ip-list", `[1,`, 400, CodeInvalidJSON, 0},

@@ -161,6 +161,13 @@ func (m *Monitor) Update(ctx context.Context, names []string, mode string) error
 	return nil
 }
 
+// Check checks names as Update would (each must be an address or a
+// hostname that resolves to an IPv4 address) without changing anything, and
+// returns the *IndexError of the first bad one in order.
+func (m *Monitor) Check(ctx context.Context, names []string) error {
+	return m.checkAll(ctx, names)
+}
+
 // resolveWorkers bounds the concurrent lookups of one Update.
 const resolveWorkers = 32
 
