@@ -162,10 +162,27 @@ func nagiosState(r monitor.Record, w, c threshold) int {
 func nagiosLine(prefix string, r monitor.Record, w, c threshold) string {
 	pl := packetLoss(r)
 	state := nagiosText(nagiosState(r, w, c))
+	plData := fmt.Sprintf("pl=%d%%;%s;%s;0", pl, perfInt(w.pl), perfInt(c.pl))
 	if pl == 100 {
-		return fmt.Sprintf("%s %s - Packet loss = %d%%| rta=U;%f;%f;; pl=%d%%;%d;%d;0",
-			prefix, state, pl, w.rta, c.rta, pl, w.pl, c.pl)
+		return fmt.Sprintf("%s %s - Packet loss = %d%%| rta=U;%f;%f;; %s",
+			prefix, state, pl, w.rta, c.rta, plData)
 	}
-	return fmt.Sprintf("%s %s - Packet loss = %d%%, RTA = %2.2f ms|rta=%fms;%f;%f;%f pl=%d%%;%d;%d;0",
-		prefix, state, pl, r.Avg, r.Avg, w.rta, c.rta, 0.0, pl, w.pl, c.pl)
+	return fmt.Sprintf("%s %s - Packet loss = %d%%, RTA = %2.2f ms|rta=%fms;%s;%s;%f %s",
+		prefix, state, pl, r.Avg, r.Avg, perfFloat(w.rta), perfFloat(c.rta), 0.0, plData)
+}
+
+// perfFloat and perfInt print a threshold of the performance data as
+// check_ping's fperfdata and perfdata do: a threshold of 0 is left empty.
+func perfFloat(v float64) string {
+	if v > 0 {
+		return fmt.Sprintf("%f", v)
+	}
+	return ""
+}
+
+func perfInt(v int) string {
+	if v > 0 {
+		return strconv.Itoa(v)
+	}
+	return ""
 }

@@ -24,6 +24,9 @@ func TestCheck(t *testing.T) {
 			"PING CRITICAL - Packet loss = 0%, RTA = 700.00 ms|rta=700.000000ms;200.000000;600.000000;0.000000 pl=0%;20;60;0\n", "", 2},
 		{"loss equal to critical", []string{"-w", "100,20%", "-c", "600,50%", "-H", "192.0.2.2"}, nil,
 			"PING CRITICAL - Packet loss = 50%, RTA = 250.00 ms|rta=250.000000ms;100.000000;600.000000;0.000000 pl=50%;20;50;0\n", "", 2},
+		// check_ping leaves a threshold of 0 out of the performance data.
+		{"zero thresholds", []string{"-w", "0,0%", "-c", "600,60%", "-H", "192.0.2.1"}, nil,
+			"PING WARNING - Packet loss = 0%, RTA = 0.41 ms|rta=0.410000ms;;600.000000;0.000000 pl=0%;;60;0\n", "", 1},
 		{"unreachable", args("-H", "192.0.2.6"), nil, "PING CRITICAL - 192.0.2.6 could not be probed (unreachable)\n", "", 2},
 		{"no data yet", args("-H", "192.0.2.5"), nil, "PING OK - no data collected yet for 192.0.2.5\n", "", 0},
 		{"no data yet -N", args("-N", "-H", "192.0.2.5"), nil, "PING UNKNOWN - no data collected yet for 192.0.2.5\n", "", 3},
