@@ -71,8 +71,8 @@ type host struct {
 }
 
 // spread returns the start offset of name within a round of length
-// interval: FNV-1a of the name modulo the interval. It is stable across
-// restarts, so a host keeps its phase.
+// interval: FNV-1a of the name modulo the interval. Rounds are aligned on
+// multiples of the interval, so a host keeps its phase across restarts.
 func spread(name string, interval time.Duration) time.Duration {
 	if interval <= 0 {
 		return 0

@@ -14,9 +14,11 @@ import (
 )
 
 // Run is the scheduler: one loop and one timer for all hosts. Time is cut
-// into rounds of probe-interval; each host starts its probe at its offset
-// (FNV-1a of its name modulo the interval) within every round, so starts
-// are spread evenly and stay put across restarts. A due host is handed to a
+// into rounds of probe-interval, aligned on multiples of it (time.Truncate);
+// each host starts its probe at its offset (FNV-1a of its name modulo the
+// interval) within every round, so starts are spread evenly and stay put
+// across restarts. At start, hosts whose offset in the current round has
+// passed wait for the next round rather than all starting at once. A due host is handed to a
 // goroutine that lives only while the probe runs; the loop never waits for a
 // probe, so a slow, failing or unresolvable host delays no other. List
 // changes queued by Add, Delete and Update are applied at the start of the
@@ -26,14 +28,19 @@ func (m *Monitor) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	p := m.set.ProbeInterval
-	round := m.now()
+	start := m.now()
+	round := start.Truncate(p)
 	m.mu.Lock()
-	m.started = round
+	m.started = start
+	first := m.sched
 	m.mu.Unlock()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
 	next := 0 // index in sched of the next host to start in this round
+	for next < len(first) && round.Add(first[next].offset).Before(start) {
+		next++ // its slot of this round is past: no herd at start
+	}
 	for {
 		now := m.now()
 		m.mu.RLock()

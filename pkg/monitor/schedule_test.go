@@ -69,6 +69,42 @@ func TestSchedulerSpreadsStarts(t *testing.T) {
 	})
 }
 
+// TestSchedulerPhaseAcrossRestarts starts the scheduler in the middle of a
+// round: hosts whose slot has passed wait for the next round (no herd), the
+// others start at their slot, and every start lies at its hash offset from
+// a multiple of probe-interval, whenever the process started.
+func TestSchedulerPhaseAcrossRestarts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var names []string
+		for i := range 200 {
+			names = append(names, fmt.Sprintf("10.3.0.%d", i+1))
+		}
+		t0 := time.Now() // the bubble's clock starts on a multiple of 10 s
+		time.Sleep(4 * time.Second)
+		f := &fakePinger{}
+		_, stop := startMonitor(t, Options{Settings: testSettings(), Immutable: names, Pinger: f})
+		time.Sleep(16*time.Second - time.Nanosecond) // to t0+20 s
+		synctest.Wait()
+		stop()
+		for _, n := range names {
+			off := spread(n, 10*time.Second)
+			want := []time.Time{t0.Add(10*time.Second + off)}
+			if off >= 4*time.Second {
+				want = append([]time.Time{t0.Add(off)}, want...)
+			}
+			calls := f.callsTo(n)
+			if len(calls) != len(want) {
+				t.Fatalf("%s (offset %v): %d probes, want %d", n, off, len(calls), len(want))
+			}
+			for k := range want {
+				if !calls[k].Equal(want[k]) {
+					t.Errorf("%s probe %d at +%v, want +%v", n, k, calls[k].Sub(t0), want[k].Sub(t0))
+				}
+			}
+		}
+	})
+}
+
 func TestSchedulerIsolatesSlowHosts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakePinger{}
