@@ -143,3 +143,36 @@ func TestRecordsPaging(t *testing.T) {
 		t.Errorf("an error of fn does not stop the iteration: %v after %d calls", err, calls)
 	}
 }
+
+// TestRecordsSnapshot applies list changes while the records are being read
+// (as a round boundary may during a streamed GET /host): the reader gets
+// the table of when it started, each host once.
+func TestRecordsSnapshot(t *testing.T) {
+	var names []string
+	for i := range 1300 {
+		names = append(names, fmt.Sprintf("10.4.%d.%d", i/250, i%250+1))
+	}
+	m := newTestMonitor(t, nil, nil)
+	if err := m.Update(t.Context(), names, "replace"); err != nil {
+		t.Fatal(err)
+	}
+	m.apply()
+	var got []string
+	err := m.Records(0, 0, func(rs []Record) error {
+		for _, r := range rs {
+			got = append(got, r.Name)
+		}
+		if len(got) == 512 { // after the first chunk: drop ten hosts, apply
+			for _, n := range names[:10] {
+				if err := m.Delete(n); err != nil {
+					return err
+				}
+			}
+			m.apply()
+		}
+		return nil
+	})
+	if err != nil || !slices.Equal(got, names) {
+		t.Fatalf("%d records (%v), want the %d of the table at start, in order", len(got), err, len(names))
+	}
+}

@@ -185,13 +185,18 @@ func (m *Monitor) Lookup(name string) (Record, bool) {
 
 // Records calls fn with the records of the probed table in list order,
 // starting at offset, at most limit of them (limit <= 0: all), in chunks
-// copied under the lock so that a slow consumer never blocks probing. It
-// stops at the first error of fn.
+// copied under the lock so that a slow consumer never blocks probing. The
+// hosts are those of the table when Records starts: a round that applies
+// list changes meanwhile neither repeats nor skips any. It stops at the
+// first error of fn.
 func (m *Monitor) Records(offset, limit int, fn func([]Record) error) error {
 	const chunk = 512
 	if offset < 0 {
 		offset = 0
 	}
+	m.mu.RLock()
+	order := m.order // apply replaces the slice, never changes it in place
+	m.mu.RUnlock()
 	buf := make([]Record, 0, chunk)
 	for sent := 0; limit <= 0 || sent < limit; {
 		n := chunk
@@ -200,8 +205,8 @@ func (m *Monitor) Records(offset, limit int, fn func([]Record) error) error {
 		}
 		buf = buf[:0]
 		m.mu.RLock()
-		for i := offset; i < len(m.order) && len(buf) < n; i++ {
-			buf = append(buf, m.order[i].record())
+		for i := offset; i < len(order) && len(buf) < n; i++ {
+			buf = append(buf, order[i].record())
 		}
 		m.mu.RUnlock()
 		if len(buf) == 0 {
