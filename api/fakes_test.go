@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
@@ -115,36 +116,49 @@ func (f *fakeVerifier) Verify(ctx context.Context, tok string) (*auth.Claims, er
 	return nil, errors.Join(auth.ErrInvalidToken, errors.New("signature"))
 }
 
-// fakeResolver answers from a table; literals resolve to themselves (with
-// the real family check).
-type fakeResolver map[string]any // host → netip.Addr or error
-
-func (f fakeResolver) Resolve(ctx context.Context, t target.Target, fam target.Family) (netip.Addr, error) {
-	if t.IsLiteral() {
-		return (&target.Resolver{}).Resolve(ctx, t, fam)
-	}
-	switch v := f[t.Host].(type) {
-	case netip.Addr:
-		return v, nil
-	case error:
-		return netip.Addr{}, v
-	case string: // "block": wait for ctx
-		<-ctx.Done()
-		return netip.Addr{}, context.Cause(ctx)
-	}
-	return netip.Addr{}, target.ErrNotFound
+// testResolver is the real target.Resolver over a fake DNS table, so the
+// handler sees the errors the system resolver produces. Its own timeout is
+// long: Deps.ResolveTimeout governs, as in serve.
+//
+//	timeout.test  the resolver reports an i/o timeout
+//	servfail.test SERVFAIL (a temporary resolver failure)
+//	slow.test     blocks until the context ends
+//	anything else not in the table: NXDOMAIN
+func testResolver() *target.Resolver {
+	return dnsResolver(map[string][]string{
+		"example.com":  {"192.0.2.10"},
+		"v6.example":   {"2001:db8::10"},
+		"private.test": {"10.1.2.3"},
+		"mixed.test":   {"10.1.2.3", "2001:db8::11", "192.0.2.11"},
+		"denied.test":  {"10.1.2.3", "fd00::1"},
+	})
 }
 
-// testResolver is the table most tests use.
-func testResolver() fakeResolver {
-	return fakeResolver{
-		"example.com":   netip.MustParseAddr("192.0.2.10"),
-		"v6.example":    netip.MustParseAddr("2001:db8::10"),
-		"private.test":  netip.MustParseAddr("10.1.2.3"),
-		"timeout.test":  target.ErrTimeout,
-		"servfail.test": errors.New("server misbehaving"),
-		"slow.test":     "block",
-	}
+// dnsResolver is a target.Resolver answering from table (see testResolver).
+func dnsResolver(table map[string][]string) *target.Resolver {
+	return &target.Resolver{Timeout: time.Minute, Lookup: func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		switch host {
+		case "timeout.test":
+			return nil, &net.DNSError{Err: "i/o timeout", Name: host, IsTimeout: true}
+		case "servfail.test":
+			return nil, &net.DNSError{Err: "server misbehaving", Name: host, IsTemporary: true}
+		case "slow.test":
+			<-ctx.Done()
+			return nil, &net.DNSError{Err: "i/o timeout", Name: host, IsTimeout: true}
+		}
+		var out []netip.Addr
+		for _, s := range table[host] {
+			a := netip.MustParseAddr(s)
+			if network == "ip4" && !a.Is4() || network == "ip6" && a.Is4() {
+				continue
+			}
+			out = append(out, a)
+		}
+		if len(out) == 0 {
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}
+		return out, nil
+	}}
 }
 
 // env is a server under test with its fakes.
@@ -231,7 +245,7 @@ func waitFor[T any](t testing.TB, ch <-chan T, what string) T {
 // countingResolver counts calls and resolves nothing.
 type countingResolver struct{ n *int }
 
-func (c countingResolver) Resolve(ctx context.Context, t target.Target, fam target.Family) (netip.Addr, error) {
+func (c countingResolver) ResolveAllowed(ctx context.Context, t target.Target, fam target.Family, p target.Checker) (netip.Addr, error) {
 	*c.n++
 	return netip.Addr{}, target.ErrNotFound
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
@@ -14,20 +15,21 @@ import (
 	"github.com/pingapi/pingapi/pkg/target"
 )
 
-// fuzzResolver resolves every name at once (no network, no waiting).
-type fuzzResolver struct{}
-
-func (fuzzResolver) Resolve(ctx context.Context, t target.Target, fam target.Family) (netip.Addr, error) {
-	if t.IsLiteral() {
-		return (&target.Resolver{}).Resolve(ctx, t, fam)
-	}
-	if strings.HasPrefix(t.Host, "nx") {
-		return netip.Addr{}, target.ErrNotFound
-	}
-	if fam == 6 {
-		return netip.MustParseAddr("2001:db8::1"), nil
-	}
-	return netip.MustParseAddr("192.0.2.1"), nil
+// fuzzResolver resolves every name at once (no network, no waiting): names
+// starting with "nx" do not exist, others have 192.0.2.1 and 2001:db8::1.
+func fuzzResolver() *target.Resolver {
+	return &target.Resolver{Lookup: func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		if strings.HasPrefix(host, "nx") {
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}
+		switch network {
+		case "ip4":
+			return []netip.Addr{netip.MustParseAddr("192.0.2.1")}, nil
+		case "ip6":
+			return []netip.Addr{netip.MustParseAddr("2001:db8::1")}, nil
+		}
+		return []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}, nil
+	}}
 }
 
 // Whatever a client sends in the path, the query, the headers or the POST
@@ -51,7 +53,7 @@ func FuzzRequest(f *testing.F) {
 	}
 	e := newEnv(f, func(d *Deps) {
 		d.Logger = slog.New(slog.DiscardHandler)
-		d.Resolver = fuzzResolver{}
+		d.Resolver = fuzzResolver()
 		d.Pinger = &fakePinger{ready: true, rtts: []time.Duration{time.Millisecond}}
 		d.MaxConcurrentPerSubject = 1 << 20
 	})

@@ -184,15 +184,18 @@ func (s *Server) record(ctx context.Context, res probe.Result, err error, d time
 	s.m.echoReceived.Add(float64(res.Received))
 }
 
-// resolve turns the target into the address to measure and applies the
-// policy to it.
+// resolve turns the target into the address to measure: the first of the
+// name's addresses (in the family's preference order) that the policy
+// allows.
 func (s *Server) resolve(ctx context.Context, req pingRequest) (netip.Addr, error) {
 	rctx, cancel := context.WithTimeoutCause(ctx, s.deps.ResolveTimeout, target.ErrTimeout)
 	defer cancel()
-	addr, err := s.deps.Resolver.Resolve(rctx, req.Target, req.Family)
+	addr, err := s.deps.Resolver.ResolveAllowed(rctx, req.Target, req.Family, s.deps.Policy)
 	if err != nil {
 		return netip.Addr{}, resolveError(ctx, req, err)
 	}
+	// Belt and braces: a Resolver that ignored the policy must not get an
+	// address measured.
 	if err := s.deps.Policy.Check(addr); err != nil {
 		return netip.Addr{}, deniedError(err)
 	}
@@ -221,6 +224,8 @@ func resolveError(ctx context.Context, req pingRequest, err error) error {
 		}
 		return newError(http.StatusUnprocessableEntity, CodeUnresolvable, msg, err)
 	}
+	// target.ErrLookup (SERVFAIL, refused, no server) and anything else: the
+	// resolver failed, not the name.
 	return newError(http.StatusBadGateway, CodeResolveFailed, "resolving "+name+" failed; retry later", err)
 }
 

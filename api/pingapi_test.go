@@ -68,6 +68,9 @@ func TestStatuses(t *testing.T) {
 		{"get resolve deadline", "GET", "/pingapi/slow.test", "", auth,
 			func(d *Deps) { d.ResolveTimeout = time.Nanosecond }, 504, CodeResolveTimeout},
 		{"get resolve failed", "GET", "/pingapi/servfail.test", "", auth, nil, 502, CodeResolveFailed},
+		{"get name with an allowed address", "GET", "/pingapi/mixed.test", "", auth, nil, 200, ""},
+		{"get name with only denied addresses", "GET", "/pingapi/denied.test", "", auth, nil, 403, CodeTargetDenied},
+		{"get mapped literal family=4", "GET", "/pingapi/::ffff:192.0.2.1?family=4&c=1", "", auth, nil, 200, ""},
 		{"get pinger error", "GET", "/pingapi/192.0.2.1", "", auth,
 			func(d *Deps) { d.Pinger = &fakePinger{ready: true, err: errors.New("no socket")} }, 503, CodeProbeUnavailable},
 		{"get no pinger", "GET", "/pingapi/192.0.2.1", "", auth, func(d *Deps) { d.Pinger = nil }, 503, CodeProbeUnavailable},
@@ -222,6 +225,28 @@ func TestPolicyBeforeResolve(t *testing.T) {
 	}
 	if called != 0 {
 		t.Errorf("resolver called %d times", called)
+	}
+}
+
+// A hostname is measured at the first of its addresses that the policy
+// allows; when it allows none, the denial names the host and the reason.
+func TestResolvedAddressPolicy(t *testing.T) {
+	e := newEnv(t, nil)
+	w := e.do("GET", "/pingapi/mixed.test?c=1", "", bearer("a")...)
+	if w.Code != 200 {
+		t.Fatalf("mixed.test: status %d: %s", w.Code, w.Body)
+	}
+	if reqs := e.pinger.requests(); len(reqs) != 1 || reqs[0].Target.String() != "192.0.2.11" {
+		t.Fatalf("measured %+v, want 192.0.2.11 (the allowed IPv4 address)", reqs)
+	}
+	w = e.do("GET", "/pingapi/mixed.test?c=1&family=6", "", bearer("a")...)
+	if reqs := e.pinger.requests(); w.Code != 200 || len(reqs) != 2 || reqs[1].Target.String() != "2001:db8::11" {
+		t.Fatalf("family=6: status %d, measured %+v", w.Code, reqs)
+	}
+	w = e.do("GET", "/pingapi/denied.test?c=1", "", bearer("a")...)
+	d := decodeEnvelope(t, w.Body.Bytes())
+	if w.Code != 403 || d.Code != CodeTargetDenied || !strings.Contains(d.Message, "denied.test") || !strings.Contains(d.Message, "private") {
+		t.Fatalf("denied.test: status %d %+v", w.Code, d)
 	}
 }
 

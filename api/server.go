@@ -45,11 +45,14 @@ type Verifier interface {
 	Ready() bool
 }
 
-// Resolver turns a parsed target into the one address to measure;
-// *target.Resolver implements it. Errors wrap target.ErrNotFound,
-// target.ErrTimeout or target.ErrInvalid (family mismatch of a literal).
+// Resolver turns a parsed target into the one address to measure that
+// policy p allows; *target.Resolver implements it. A hostname's addresses
+// are tried in preference order, so a name with one denied and one allowed
+// address is measured at the allowed one. Errors wrap target.ErrDenied
+// (naming the host), target.ErrNotFound, target.ErrTimeout,
+// target.ErrLookup or target.ErrInvalid (family mismatch of a literal).
 type Resolver interface {
-	Resolve(ctx context.Context, t target.Target, fam target.Family) (netip.Addr, error)
+	ResolveAllowed(ctx context.Context, t target.Target, fam target.Family, p target.Checker) (netip.Addr, error)
 }
 
 // Policy decides which addresses may be measured; target.Policy implements

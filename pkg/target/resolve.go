@@ -29,8 +29,10 @@ type Resolver struct {
 // ErrInvalid. A hostname is looked up within the Resolver's timeout (and the
 // caller's ctx): family 0 returns the first IPv4 address, or the first IPv6
 // one when the name has none; 4 and 6 only that family. No address of the
-// family → ErrNotFound; the timeout expired → ErrTimeout; ctx cancelled by
-// the caller → an error wrapping ctx.Err().
+// family (NXDOMAIN, or no record of that type) → ErrNotFound; the timeout
+// expired → ErrTimeout; the resolver failed (SERVFAIL, refused,
+// unreachable) → ErrLookup; ctx cancelled by the caller → an error wrapping
+// ctx.Err().
 func (r *Resolver) Resolve(ctx context.Context, t Target, fam Family) (netip.Addr, error) {
 	addrs, err := r.candidates(ctx, t, fam)
 	if err != nil {
@@ -39,12 +41,18 @@ func (r *Resolver) Resolve(ctx context.Context, t Target, fam Family) (netip.Add
 	return addrs[0], nil
 }
 
+// Checker decides whether an address may be measured; Policy implements it.
+// Check returns nil or an error wrapping ErrDenied that says why.
+type Checker interface {
+	Check(a netip.Addr) error
+}
+
 // ResolveAllowed is Resolve with policy p applied: a literal is checked
 // before anything else, and a hostname's addresses after resolution. It
 // returns the first address in preference order (see Resolve) that p allows,
 // or, when p allows none, the denial of the preferred address (wrapping
-// ErrDenied).
-func (r *Resolver) ResolveAllowed(ctx context.Context, t Target, fam Family, p Policy) (netip.Addr, error) {
+// ErrDenied), naming the host for a hostname.
+func (r *Resolver) ResolveAllowed(ctx context.Context, t Target, fam Family, p Checker) (netip.Addr, error) {
 	if t.IsLiteral() {
 		if err := p.Check(t.Addr); err != nil {
 			return netip.Addr{}, err
@@ -145,7 +153,9 @@ func lookupError(ctx, lctx context.Context, host string, err error) error {
 	if isDNS && dnsErr.IsNotFound {
 		return fmt.Errorf("%w: %s: no such host", ErrNotFound, host)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrNotFound, host, err)
+	// SERVFAIL, REFUSED, an unreachable server: the name may well exist, so
+	// this is not "does not resolve".
+	return fmt.Errorf("%w: %s: %v", ErrLookup, host, err)
 }
 
 func familyOf(a netip.Addr) Family {

@@ -62,7 +62,7 @@ func TestResolve(t *testing.T) {
 		{"v4only.test", 6, "", ErrNotFound, ""},
 		{"empty.test", 0, "", ErrNotFound, ""},
 		{"nxdomain.test", 0, "", ErrNotFound, "no such host"},
-		{"servfail.test", 0, "", ErrNotFound, "server misbehaving"},
+		{"servfail.test", 0, "", ErrLookup, "server misbehaving"},
 		{"slow.test", 0, "", ErrTimeout, "slow.test"},
 		{"192.0.2.9", 0, "192.0.2.9", nil, ""},
 		{"192.0.2.9", 4, "192.0.2.9", nil, ""},

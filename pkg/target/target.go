@@ -7,7 +7,7 @@
 //	t, err := target.Parse(s)                          // 400 on ErrInvalid
 //	fam, err := target.ParseFamily(q)                  // 400 on ErrInvalid
 //	addr, err := resolver.ResolveAllowed(ctx, t, fam, policy)
-//	// ErrDenied → 403, ErrNotFound → 404/422, ErrTimeout → 504/422
+//	// ErrDenied → 403, ErrNotFound → 422, ErrTimeout → 504, ErrLookup → 502
 //
 // Nothing in this package runs a shell or accepts the non-standard IPv4
 // forms ("1.2.3", "0x7f.1", "017.0.0.1") that inet_aton-style resolvers
@@ -27,6 +27,9 @@ var (
 	ErrNotFound = errors.New("target does not resolve") // name has no address (of the family)
 	ErrDenied   = errors.New("target denied by policy")
 	ErrTimeout  = errors.New("target resolution timed out")
+	// ErrLookup: the resolver itself failed (SERVFAIL, refused, no server
+	// reachable), so whether the name exists is unknown; retrying may help.
+	ErrLookup = errors.New("target resolution failed")
 )
 
 // Family selects the address family: 0 any (IPv4 preferred), 4 or 6.
