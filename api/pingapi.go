@@ -55,7 +55,12 @@ func (s *Server) registerPingAPI(r gin.IRouter) {
 //	@Security		BearerAuth
 //	@Router			/pingapi/{target} [get]
 func (s *Server) getPing(c *gin.Context) {
-	req, err := parseGet(c.Param("target"), c.Request.URL.Query(), c.GetHeader("Accept"))
+	q, err := parseQuery(c.Request.URL.RawQuery)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	req, err := parseGet(c.Param("target"), q, c.GetHeader("Accept"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -98,8 +103,13 @@ func (s *Server) postPing(c *gin.Context) {
 			"the body is larger than "+strconv.FormatInt(s.deps.MaxBodyBytes, 10)+" bytes", nil))
 		return
 	}
+	q, err := parseQuery(c.Request.URL.RawQuery)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.deps.MaxBodyBytes)
-	req, err := parsePost(c.GetHeader("Content-Type"), body, c.Request.URL.Query(), c.GetHeader("Accept"))
+	req, err := parsePost(c.GetHeader("Content-Type"), body, q, c.GetHeader("Accept"))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -70,6 +70,8 @@ func TestStatuses(t *testing.T) {
 		{"get resolve failed", "GET", "/pingapi/servfail.test", "", auth, nil, 502, CodeResolveFailed},
 		{"get name with an allowed address", "GET", "/pingapi/mixed.test", "", auth, nil, 200, ""},
 		{"get name with only denied addresses", "GET", "/pingapi/denied.test", "", auth, nil, 403, CodeTargetDenied},
+		{"get query with a semicolon", "GET", "/pingapi/192.0.2.1?c=1;family=6", "", auth, nil, 400, CodeInvalidParameter},
+		{"get query with a bad escape", "GET", "/pingapi/192.0.2.1?c=1&%zz=1", "", auth, nil, 400, CodeInvalidParameter},
 		{"get mapped literal family=4", "GET", "/pingapi/::ffff:192.0.2.1?family=4&c=1", "", auth, nil, 200, ""},
 		{"get pinger error", "GET", "/pingapi/192.0.2.1", "", auth,
 			func(d *Deps) { d.Pinger = &fakePinger{ready: true, err: errors.New("no socket")} }, 503, CodeProbeUnavailable},
@@ -115,6 +117,8 @@ func TestStatuses(t *testing.T) {
 		{"post too large", "POST", "/pingapi", big, h(auth, ctJSON), nil, 413, CodeBodyTooLarge},
 		{"post denied", "POST", "/pingapi", `{"ip":"::1"}`, h(auth, ctJSON), nil, 403, CodeTargetDenied},
 		{"post unauthenticated", "POST", "/pingapi", `{"ip":"example.com"}`, ctJSON, nil, 401, CodeMissingToken},
+		{"post malformed query", "POST", "/pingapi?packets=1;stream=1", `{"ip":"example.com"}`, h(auth, ctJSON), nil, 400, CodeInvalidParameter},
+		{"post family mismatch", "POST", "/pingapi", `{"ip":"2001:db8::1","family":4}`, h(auth, ctJSON), nil, 400, CodeInvalidTarget},
 
 		{"unknown route", "GET", "/nope", "", nil, nil, 404, CodeNotFound},
 		{"wrong method", "PUT", "/pingapi", "", auth, nil, 405, CodeMethodNotAllowed},
@@ -212,15 +216,21 @@ func TestNoReplyIs200(t *testing.T) {
 }
 
 // A literal that the policy denies is refused before any lookup, and an
-// invalid target before anything else.
+// invalid request (target, parameters, a literal of the other family than
+// asked) before admission and anything else.
 func TestPolicyBeforeResolve(t *testing.T) {
 	called := 0
 	e := newEnv(t, func(d *Deps) {
 		d.Resolver = countingResolver{&called}
 	})
-	for _, p := range []string{"/pingapi/127.0.0.1", "/pingapi/bad_name", "/pingapi/192.0.2.1?c=0"} {
-		if w := e.do("GET", p, "", bearer("a")...); w.Code < 400 {
+	for _, p := range []string{"/pingapi/127.0.0.1", "/pingapi/bad_name", "/pingapi/192.0.2.1?c=0",
+		"/pingapi/192.0.2.1?family=6", "/pingapi/::ffff:192.0.2.1?family=6", "/pingapi/2001:db8::1?family=4"} {
+		w := e.do("GET", p, "", bearer("a")...)
+		if w.Code < 400 {
 			t.Fatalf("%s: %d", p, w.Code)
+		}
+		if h := w.Header().Get("RateLimit-Limit"); h != "" {
+			t.Errorf("%s: admitted (RateLimit-Limit %s) before it was refused", p, h)
 		}
 	}
 	if called != 0 {

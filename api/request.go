@@ -143,6 +143,38 @@ func parseQueryOptions(q url.Values, accept string) (pingRequest, error) {
 	return r, nil
 }
 
+// parseQuery parses a raw query string strictly: url.URL.Query drops the
+// pairs it cannot parse ("c=1;family=6", "%zz"), which would silently turn
+// c=1 into the default 5.
+func parseQuery(raw string) (url.Values, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"the query string is malformed: separate parameters with & and %-encode reserved characters", err)
+	}
+	return q, nil
+}
+
+// checkLiteralFamily refuses an IP literal of the other family than the one
+// asked for, as part of validating the request (before admission or any
+// lookup). IPv4-mapped IPv6 literals count as IPv4, as the resolver treats
+// them.
+func checkLiteralFamily(t target.Target, fam target.Family) error {
+	if !t.IsLiteral() || fam == 0 {
+		return nil
+	}
+	is4 := t.Addr.Unmap().Is4()
+	if fam == 4 && is4 || fam == 6 && !is4 {
+		return nil
+	}
+	have := "IPv6"
+	if is4 {
+		have = "IPv4"
+	}
+	return newError(http.StatusBadRequest, CodeInvalidTarget,
+		clip(t.Input, 64)+" is an "+have+" address but family="+strconv.Itoa(int(fam))+" was requested", nil)
+}
+
 // parseGet validates GET /pingapi/{target}.
 func parseGet(rawTarget string, q url.Values, accept string) (pingRequest, error) {
 	t, err := parseTarget(rawTarget)
@@ -150,8 +182,11 @@ func parseGet(rawTarget string, q url.Values, accept string) (pingRequest, error
 		return pingRequest{}, err
 	}
 	r, err := parseQueryOptions(q, accept)
+	if err != nil {
+		return r, err
+	}
 	r.Target = t
-	return r, err
+	return r, checkLiteralFamily(r.Target, r.Family)
 }
 
 // parsePost validates POST /pingapi: content type, body size (body must
@@ -190,7 +225,7 @@ func parsePost(contentType string, body io.Reader, q url.Values, accept string) 
 		}
 	}
 	r.Packets = r.Packets || b.Packets
-	return r, nil
+	return r, checkLiteralFamily(r.Target, r.Family)
 }
 
 // bodyError classifies a JSON decoding failure.
