@@ -101,11 +101,10 @@ const measureUsage = `usage: pingapi measure [-c count] [-i interval] [-W timeou
 func parseMeasureFlags(args []string, stderr io.Writer) (measureFlags, error) {
 	f := measureFlags{count: 5}
 	fs := flag.NewFlagSet("measure", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, measureUsage)
-		fs.PrintDefaults()
-	}
+	// measure prints a parse error once, with the usage; only -h prints
+	// the flags' defaults.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.IntVar(&f.count, "c", f.count, "echo requests per target")
 	fs.Var((*secondsFlag)(&f.interval), "i", "interval between requests to one target: seconds (0.2) or a duration (200ms); default 1s, minimum 10ms")
 	fs.Var((*secondsFlag)(&f.timeout), "W", "per-packet timeout: seconds or a duration; default 2s")
@@ -127,6 +126,11 @@ func parseMeasureFlags(args []string, stderr io.Writer) (measureFlags, error) {
 	})
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(stderr, measureUsage)
+				fs.SetOutput(stderr)
+				fs.PrintDefaults()
+			}
 			return f, err
 		}
 		rest := fs.Args()
@@ -142,15 +146,22 @@ func parseMeasureFlags(args []string, stderr io.Writer) (measureFlags, error) {
 		f.targets = append(f.targets, rest[0])
 		args = rest[1:]
 	}
+	sizeSet := false
+	fs.Visit(func(fl *flag.Flag) { sizeSet = sizeSet || fl.Name == "s" })
 	switch {
 	case f.count < 1:
 		return f, errors.New("-c must be at least 1")
+	case f.count > probe.MaxCount:
+		return f, fmt.Errorf("-c must be at most %d", probe.MaxCount)
 	case f.interval != 0 && f.interval < 10*time.Millisecond:
 		return f, errors.New("-i must be at least 10ms")
 	case f.timeout < 0:
 		return f, errors.New("-W must not be negative")
-	case f.size < 0 || f.size > 65507:
-		return f, errors.New("-s must be within 0..65507")
+	case sizeSet && (f.size < probe.MinSize || f.size > probe.MaxSize):
+		// Checked here, not by the engine, so that a bad size is a usage
+		// error before any output rather than an error per target.
+		return f, fmt.Errorf("-s must be within %d..%d (the payload starts with the measurement's %d-byte token)",
+			probe.MinSize, probe.MaxSize, probe.MinSize)
 	case f.ttl < 0 || f.ttl > 255:
 		return f, errors.New("-t must be within 1..255")
 	case f.tos < 0 || f.tos > 255:

@@ -224,6 +224,40 @@ func TestMeasureExitStatus(t *testing.T) {
 	}
 }
 
+// TestMeasureUsageOnce checks that a usage error is reported once, with
+// the usage once, before anything is measured, and that -h lists the flags.
+func TestMeasureUsageOnce(t *testing.T) {
+	tests := []struct {
+		args      []string
+		inStderr  string
+		usageDefs bool // the flags' defaults are listed
+	}{
+		{[]string{"-x", "192.0.2.1"}, "flag provided but not defined: -x", false},
+		{[]string{"-s", "4", "192.0.2.1"}, "-s must be within 8..65000", false},
+		{[]string{"-h"}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			eng := &fakeEngine{results: map[netip.Addr]probe.Result{}}
+			var out, errb bytes.Buffer
+			code := measure(context.Background(), newEnv(eng, ""), tt.args, &out, &errb)
+			stderr := errb.String()
+			if code != exitUsageOrSetup || out.Len() != 0 || len(eng.reqs) != 0 {
+				t.Fatalf("exit %d, stdout %q, %d pings", code, out.String(), len(eng.reqs))
+			}
+			if tt.inStderr != "" && strings.Count(stderr, tt.inStderr) != 1 {
+				t.Errorf("stderr has %q %d times, want once:\n%s", tt.inStderr, strings.Count(stderr, tt.inStderr), stderr)
+			}
+			if n := strings.Count(stderr, "usage: pingapi measure"); n != 1 {
+				t.Errorf("usage printed %d times, want once:\n%s", n, stderr)
+			}
+			if got := strings.Contains(stderr, "echo requests per target"); got != tt.usageDefs {
+				t.Errorf("flag defaults listed: %v, want %v:\n%s", got, tt.usageDefs, stderr)
+			}
+		})
+	}
+}
+
 func TestMeasureTargetsFromFileAndCIDR(t *testing.T) {
 	eng := &fakeEngine{results: map[netip.Addr]probe.Result{}}
 	stdin := "# hosts\n192.0.2.9\n\n  192.0.2.8  # inline comment\n"
@@ -292,6 +326,11 @@ func TestParseMeasureFlags(t *testing.T) {
 		{args: []string{"-i", "soon", "h"}, wantErr: "invalid value"},
 		{args: []string{"-W", "-1", "h"}, wantErr: "out of range"},
 		{args: []string{"-s", "70000", "h"}, wantErr: "-s must be"},
+		{args: []string{"-s", "65001", "h"}, wantErr: "-s must be within 8..65000"},
+		{args: []string{"-s", "7", "h"}, wantErr: "-s must be within 8..65000"},
+		{args: []string{"-s", "0", "h"}, wantErr: "-s must be within 8..65000"},
+		{args: []string{"-s", "8", "h"}, want: measureFlags{count: 5, size: 8, targets: []string{"h"}}},
+		{args: []string{"-c", "1048577", "h"}, wantErr: "-c must be at most 1048576"},
 		{args: []string{"-t", "256", "h"}, wantErr: "-t must be"},
 		{args: []string{"-Q", "-1", "h"}, wantErr: "-Q must be"},
 		{args: []string{"-4", "-6", "h"}, wantErr: "mutually exclusive"},
