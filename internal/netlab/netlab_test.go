@@ -56,6 +56,16 @@ func TestRespond(t *testing.T) {
 	}
 }
 
+func TestRespondCopies(t *testing.T) {
+	h := NewHost(t, Options{NoIPv6: true})
+	r := h.Respond(func() time.Duration { return 0 })
+	r.SetCopies(2)
+	out, ok := ping(t, "-c", "3", "-i", "0.05", "-W", "1", h.Addr4.String())
+	if !ok || !strings.Contains(out, "duplicates") {
+		t.Errorf("want duplicate replies: %s", out)
+	}
+}
+
 func TestDo(t *testing.T) {
 	h := NewHost(t, Options{NoIPv6: true})
 	var out []byte

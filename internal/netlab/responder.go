@@ -38,6 +38,7 @@ type Responder struct {
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when pending drops to 0; uses mu
 	pending int       // replies scheduled but not yet written
+	copies  int       // replies written per request; 0 means 1
 	delay   func() time.Duration
 	applied []Applied
 	wg      sync.WaitGroup
@@ -92,6 +93,15 @@ func (r *Responder) Applied() []Applied {
 		r.idle.Wait()
 	}
 	return append([]Applied(nil), r.applied...)
+}
+
+// SetCopies makes the responder answer each later request n times (n ≥ 1),
+// the copies back to back after the delay, as a misbehaving host or a
+// duplicating link would: n−1 of them are duplicates.
+func (r *Responder) SetCopies(n int) {
+	r.mu.Lock()
+	r.copies = max(n, 1)
+	r.mu.Unlock()
 }
 
 func rawICMP(v6 bool) (*net.IPConn, error) {
@@ -152,6 +162,7 @@ func (r *Responder) serve(c *net.IPConn, v6 bool) {
 		}
 		r.mu.Lock()
 		want := r.delay()
+		copies := max(r.copies, 1)
 		a.Want = want
 		idx := len(r.applied)
 		r.applied = append(r.applied, a)
@@ -167,7 +178,9 @@ func (r *Responder) serve(c *net.IPConn, v6 bool) {
 			r.mu.Unlock()
 			// From the address the request was sent to, as a kernel
 			// would answer.
-			_, _, _ = c.WriteMsgIP(reply, srcOOB(a.To), src)
+			for range copies {
+				_, _, _ = c.WriteMsgIP(reply, srcOOB(a.To), src)
+			}
 			r.mu.Lock()
 			r.applied[idx].Done = time.Since(rx)
 			r.pending--

@@ -185,6 +185,36 @@ func TestDelay(t *testing.T) {
 	}
 }
 
+// TestDuplicates checks on a real datapath that a host answering every
+// request twice yields every request received once and the second answers
+// counted apart, as duplicates.
+func TestDuplicates(t *testing.T) {
+	h := netlab.NewHost(t, netlab.Options{})
+	resp := h.Respond(func() time.Duration { return ms })
+	resp.SetCopies(2)
+	e := newEngine(t, probe.Options{})
+	fams := []netip.Addr{h.Addr4}
+	if e.HasIPv6() {
+		fams = append(fams, h.Addr6)
+	}
+	for _, tgt := range fams {
+		const n = 20
+		// The interval exceeds the delay, so each request's duplicate is
+		// in before the next request; only the last one's may come after
+		// the measurement ended (as with ping -c).
+		r := ping(t, e, probe.Request{Target: tgt, Count: n, Interval: 20 * ms, Timeout: time.Second})
+		if r.Sent != n || r.Received != n || r.Late != 0 || r.Duplicates < n-1 || r.Duplicates > n {
+			t.Errorf("%v: sent %d received %d late %d duplicates %d, want %d %d 0 %d..%d",
+				tgt, r.Sent, r.Received, r.Late, r.Duplicates, n, n, n-1, n)
+		}
+		for _, p := range r.Packets[:n-1] {
+			if !p.Received || p.Duplicates != 1 {
+				t.Errorf("%v seq %d: received %v duplicates %d, want true 1", tgt, p.Seq, p.Received, p.Duplicates)
+			}
+		}
+	}
+}
+
 // jitter is the mean absolute difference of consecutive values (RFC 4689
 // IPDV, averaged), as DESIGN.md defines it.
 func jitter(v []time.Duration) time.Duration {
