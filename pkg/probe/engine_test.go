@@ -93,6 +93,23 @@ func TestPingFake(t *testing.T) {
 			},
 		},
 		{
+			// Replies arrive in the order 1, 2, 0; the Result and onPacket
+			// stay in sequence order with each request's own RTT.
+			name: "replies out of order",
+			req:  Request{Count: 3, Interval: 10 * ms, Timeout: 100 * ms},
+			respond: func(c *fakeConn, s sentEcho) {
+				c.replyAfter(s, []time.Duration{50 * ms, 5 * ms, 1 * ms}[s.seq-firstSeq(c)])
+			},
+			check: func(t *testing.T, r Result, err error) {
+				wantCounts(t, r, err, 3, 3, 0, 0)
+				for i, want := range []time.Duration{50 * ms, 5 * ms, 1 * ms} {
+					if p := r.Packets[i]; p.Seq != i || p.RTT != want {
+						t.Errorf("packet %d: seq %d rtt %v, want rtt %v", i, p.Seq, p.RTT, want)
+					}
+				}
+			},
+		},
+		{
 			name:    "never answers is a result",
 			req:     Request{Count: 3, Interval: 10 * ms, Timeout: 30 * ms},
 			respond: nil,
