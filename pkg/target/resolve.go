@@ -95,6 +95,9 @@ func (r *Resolver) candidates(ctx context.Context, t Target, fam Family) ([]neti
 	if t.Host == "" {
 		return nil, fmt.Errorf("%w: empty target", ErrInvalid)
 	}
+	if isLocalhost(t.Host) {
+		return localhostAddrs(fam), nil
+	}
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -163,4 +166,23 @@ func familyOf(a netip.Addr) Family {
 		return 4
 	}
 	return 6
+}
+
+// isLocalhost reports whether host is "localhost" or a name under it. RFC
+// 6761 section 6.3: such names resolve to loopback and are never sent to
+// DNS. /etc/hosts often maps only 127.0.0.1, so without this an IPv6 lookup
+// of localhost would leave the machine.
+func isLocalhost(host string) bool {
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+}
+
+// localhostAddrs are the loopback addresses of family fam, IPv4 first.
+func localhostAddrs(fam Family) []netip.Addr {
+	switch fam {
+	case 4:
+		return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1})}
+	case 6:
+		return []netip.Addr{netip.IPv6Loopback()}
+	}
+	return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}
 }

@@ -194,3 +194,43 @@ func TestResolveCallerDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveLocalhostNeverLooksUp: RFC 6761 localhost names resolve to
+// loopback without asking any resolver, for every family.
+func TestResolveLocalhostNeverLooksUp(t *testing.T) {
+	r := &Resolver{Lookup: func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		t.Errorf("lookup of %q (%s) sent to the resolver", host, network)
+		return nil, ErrNotFound
+	}}
+	tests := []struct {
+		in   string
+		fam  Family
+		want string
+	}{
+		{"localhost", 0, "127.0.0.1"},
+		{"localhost", 4, "127.0.0.1"},
+		{"localhost", 6, "::1"},
+		{"LocalHost.", 6, "::1"},
+		{"api.localhost", 0, "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		tg, err := Parse(tt.in)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.in, err)
+		}
+		got, err := r.Resolve(context.Background(), tg, tt.fam)
+		if err != nil || got.String() != tt.want {
+			t.Errorf("Resolve(%q, %d) = %v, %v; want %s", tt.in, tt.fam, got, err, tt.want)
+		}
+	}
+	// Not a localhost name: still looked up.
+	tg, _ := Parse("notlocalhost")
+	var asked bool
+	r.Lookup = func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		asked = true
+		return []netip.Addr{netip.MustParseAddr("192.0.2.1")}, nil
+	}
+	if _, err := r.Resolve(context.Background(), tg, 0); err != nil || !asked {
+		t.Errorf("notlocalhost: err %v, asked %v", err, asked)
+	}
+}
