@@ -34,14 +34,8 @@ func TestExpandCIDR(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			got, err := expandCIDR(tt.in, tt.limit)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if !wantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(got) != tt.wantN || got[0].String() != tt.wantFirst || got[len(got)-1].String() != tt.wantLast {
 				t.Fatalf("got %d addrs %v..%v, want %d %s..%s", len(got), got[0], got[len(got)-1], tt.wantN, tt.wantFirst, tt.wantLast)
@@ -69,14 +63,8 @@ func TestParseTargetList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseTargetList(strings.NewReader(tt.in), "f", tt.limit)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if !wantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
