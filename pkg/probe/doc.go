@@ -1,8 +1,8 @@
 // Package probe is pingapi's ICMP echo engine: one socket per address family
-// shared by every measurement in the process, one reader goroutine per
-// socket, replies demultiplexed to the measurement that registered the
-// request before it was written, kernel timestamps at both ends, per-packet
-// deadlines and paced sends.
+// shared by every measurement in the process, one goroutine that sends,
+// reads and expires for all of them, replies demultiplexed to the
+// measurement that registered the request before it was written, kernel
+// timestamps at both ends, per-packet deadlines and paced sends.
 //
 // # Sockets
 //
@@ -42,15 +42,25 @@
 //
 // # Pacing and cost
 //
-// One scheduler goroutine sends every request: a min-heap orders the
+// One goroutine, the loop, does all the work: a min-heap orders the
 // measurements by their next event (send, deadline, end of the late-reply
 // window) and a token bucket caps the engine at Options.Rate packets per
 // second with at most two milliseconds' worth in a burst, so thousands of
 // measurements started together are spread out, and keep their phase
-// afterwards. There is no goroutine or timer per packet; the reader uses
-// recvmmsg with buffers allocated once, and the send path does not allocate.
-// A measurement's memory is proportional to its Count and is freed when
-// Ping returns or its context is cancelled.
+// afterwards. The sockets are not in Go's network poller: the loop reads
+// them (recvmmsg, buffers allocated once) right after each batch of sends,
+// where on loopback the replies already are, and whenever it wakes, at
+// least every pollInterval (5 ms) while requests are in flight. A reply
+// therefore wakes no thread of its own; it is read at most 5 ms after it
+// arrived, which delays when Ping learns of it but not its RTT (kernel
+// stamps). To serve several requests per wake-up the loop sends a request
+// up to sendSlack (2 ms) early, keeping its measurement's phase, rounds
+// deadlines and the ends of late-reply windows up to a 10 ms grid, and a
+// new measurement's first request may wait up to pollInterval for a loop
+// that is about to wake anyway. There is no goroutine or timer per packet,
+// and the send path does not allocate. A measurement's memory is
+// proportional to its Count and is freed when Ping returns or its context
+// is cancelled.
 //
 // # Per-measurement options
 //

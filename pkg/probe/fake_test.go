@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"time"
 )
@@ -23,7 +22,7 @@ type fakeConn struct {
 	// kernel does on the error queue (behind a 14-byte link header).
 	txAfter time.Duration
 
-	recvErrs int // recv fails this many times first (reader goroutine only)
+	recvErrs int     // recv fails this many times first (loop goroutine only)
 
 	rx     chan rxMsg
 	closed chan struct{}
@@ -103,16 +102,20 @@ func (c *fakeConn) replyAfter(s sentEcho, d time.Duration) {
 	time.AfterFunc(d, func() { c.reply(s, s.dst, 0) })
 }
 
-func (c *fakeConn) recv() ([]rxMsg, error) {
+// recv implements packetConn: whatever is queued, without blocking.
+func (c *fakeConn) recv() ([]rxMsg, bool, error) {
 	if c.recvErrs > 0 {
 		c.recvErrs--
-		return nil, errFakeRecv
+		return nil, false, errFakeRecv
 	}
-	select {
-	case m := <-c.rx:
-		return []rxMsg{m}, nil
-	case <-c.closed:
-		return nil, net.ErrClosed
+	var out []rxMsg
+	for {
+		select {
+		case m := <-c.rx:
+			out = append(out, m)
+		default:
+			return out, false, nil
+		}
 	}
 }
 
@@ -123,6 +126,18 @@ func (c *fakeConn) describe() string { return "fake" }
 func (c *fakeConn) close() error {
 	c.once.Do(func() { close(c.closed) })
 	return nil
+}
+
+// fakeEngineOpts starts an engine over fake connections (either may be nil).
+func fakeEngineOpts(opts Options, c4, c6 *fakeConn) *Engine {
+	var p4, p6 packetConn
+	if c4 != nil {
+		p4 = c4
+	}
+	if c6 != nil {
+		p6 = c6
+	}
+	return newEngine(opts, discard(), p4, p6)
 }
 
 func (c *fakeConn) sends() []sentEcho {

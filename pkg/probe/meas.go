@@ -5,19 +5,22 @@ import (
 )
 
 // packetConn is one ICMP socket as the engine sees it. The real one lives in
-// sock_linux.go; tests fake it. send is called only from the scheduler
-// goroutine and recv only from the socket's reader goroutine.
+// sock_linux.go; tests fake it. Every method but close is called only from
+// the engine's loop goroutine.
 type packetConn interface {
 	// send hands one ICMP message with its control message to the kernel
 	// and returns the wall-clock time (Unix ns) taken immediately before.
 	send(msg, oob []byte, dst flightAddr) (int64, error)
-	// recv blocks until at least one datagram is available and returns
-	// them; the slice and its buffers are valid until the next recv.
-	recv() ([]rxMsg, error)
+	// recv reads, without blocking, one batch from the receive queue and
+	// one from the error queue and returns the datagrams (transmit stamps
+	// first); the slice and its buffers are valid until the next recv.
+	// more reports that a queue filled its batch, so that another call
+	// may find more.
+	recv() (msgs []rxMsg, more bool, err error)
 	ident() uint16    // echo identifier the socket's replies carry
 	ipHeader() bool   // datagrams start with the IPv4 header (raw IPv4)
 	filtersID() bool  // the kernel already filters replies by identifier
-	close() error     // unblocks recv
+	close() error     // called once the loop has stopped
 	describe() string // for logs
 }
 
@@ -138,19 +141,40 @@ func (m *meas) expiry(i int) int64 {
 	return m.pk[i].sentMono + m.timeout + int64(expiryGrace)
 }
 
-// nextAt computes the next time the scheduler must look at m.
+// sendSlack is how early the loop sends a request when it is awake
+// anyway, and housekeepingGrid the grid that expiries and the ends of
+// late-reply windows are rounded up to. Both let one wake-up of the loop
+// serve several requests: at 1,667 echoes per second each one otherwise
+// had a wake-up for its send and two more for its expiry and its table
+// entry. Neither touches an RTT (those come from kernel stamps); a request
+// leaves at most sendSlack early, keeping its measurement's phase, and a
+// loss is declared at most housekeepingGrid late.
+const (
+	sendSlack        = 2 * time.Millisecond
+	housekeepingGrid = 10 * time.Millisecond
+)
+
+// nextAt computes the next time the scheduler must look at m: when its
+// next send comes within sendSlack, or the housekeeping grid point at or
+// after its next expiry or table release.
 func (m *meas) nextAt() int64 {
 	t := never
 	if m.nsent < len(m.pk) {
-		t = m.nextSend
+		t = m.nextSend - int64(sendSlack)
 	}
 	if m.nexp < m.nsent && m.pk[m.nexp].flags&fSent != 0 {
-		t = min(t, m.expiry(m.nexp))
+		t = min(t, gridUp(m.expiry(m.nexp)))
 	}
 	if m.nfree < m.nexp {
-		t = min(t, m.expiry(m.nfree)+m.lateWin)
+		t = min(t, gridUp(m.expiry(m.nfree)+m.lateWin))
 	}
 	return t
+}
+
+// gridUp rounds mono time t up to the housekeeping grid.
+func gridUp(t int64) int64 {
+	const g = int64(housekeepingGrid)
+	return (t + g - 1) / g * g
 }
 
 // settle makes request i's fate final with flag (fRecv, fLost or

@@ -84,8 +84,14 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool) (*mea
 	m.nextSend = e.mono()
 	m.at = m.nextSend
 	heap.Push(&e.sched.h, m)
+	// A loop that is awake, or wakes within pollInterval anyway (it
+	// polls that often while requests are in flight), takes the new
+	// measurement then: its first send leaves at most that late.
+	kick := m.at+int64(pollInterval) < e.sleepUntil
 	e.mu.Unlock()
-	e.kick()
+	if kick {
+		e.kick()
+	}
 	return m, nil
 }
 
@@ -170,7 +176,7 @@ func (e *Engine) end(m *meas) (Result, error) {
 	return res, nil
 }
 
-// kick wakes the scheduler without blocking.
+// kick wakes the engine's loop without blocking.
 func (e *Engine) kick() {
 	select {
 	case e.wake <- struct{}{}:
@@ -192,10 +198,7 @@ func (e *Engine) finishLocked(m *meas) {
 	}
 	m.finished = true
 	for i := m.nfree; i < m.nsent; i++ {
-		k := flightKey{ip: m.dst.ip, seq: m.pk[i].wire}
-		if f, ok := e.table[k]; ok && f.m == m {
-			delete(e.table, k)
-		}
+		e.release(m, i)
 	}
 	m.nfree = m.nsent
 	if m.hidx >= 0 {

@@ -108,13 +108,20 @@ type Engine struct {
 
 	mu      sync.Mutex
 	table   map[flightKey]flight // in-flight requests, guarded by mu
+	inTable [2]int               // entries of table per family, guarded by mu
 	sched   scheduler            // guarded by mu
 	seqNext [2]uint16            // next wire sequence per family, guarded by mu
 	closed  bool                 // guarded by mu
 	cnt     counters             // guarded by mu
 
-	wake chan struct{} // kicks the scheduler; capacity 1
-	done chan struct{} // closed by Close
+	// sleepUntil is the mono time the loop sleeps until (0 while it is
+	// awake and will look at the scheduler before sleeping), guarded by mu:
+	// a measurement due before it must kick the loop.
+	sleepUntil int64
+
+	rd   [2]readBackoff // loop goroutine only
+	wake chan struct{}  // kicks the loop; capacity 1
+	done chan struct{}  // closed by Close
 	wg   sync.WaitGroup
 }
 
@@ -169,22 +176,16 @@ func newEngine(opts Options, log *slog.Logger, c4, c6 packetConn) *Engine {
 	e.conns[0], e.conns[1] = c4, c6
 	e.seqNext[0], e.seqNext[1] = uint16(rand.Uint32()), uint16(rand.Uint32())
 	e.sched.init(opts.Rate)
-	for i, c := range e.conns {
-		if c != nil {
-			e.wg.Add(1)
-			go e.readLoop(i, c)
-		}
-	}
 	e.wg.Add(1)
-	go e.schedLoop()
+	go e.loop()
 	return e
 }
 
 // mono is the engine's monotonic clock in nanoseconds.
 func (e *Engine) mono() int64 { return int64(time.Since(e.base)) }
 
-// Close stops the readers and closes the sockets. Measurements in flight end
-// with ErrClosed. Close is idempotent.
+// Close stops the engine's loop and then closes the sockets. Measurements
+// in flight end with ErrClosed. Close is idempotent.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -194,13 +195,15 @@ func (e *Engine) Close() error {
 	e.closed = true
 	close(e.done)
 	e.mu.Unlock()
+	// The sockets are closed only once the loop has stopped, so that it
+	// never reads a descriptor number that a new file may already reuse.
+	e.wg.Wait()
 	var errs []error
 	for _, c := range e.conns {
 		if c != nil {
 			errs = append(errs, c.close())
 		}
 	}
-	e.wg.Wait()
 	return errors.Join(errs...)
 }
 

@@ -1,9 +1,6 @@
 package probe
 
 import (
-	"errors"
-	"net"
-	"os"
 	"time"
 )
 
@@ -43,42 +40,49 @@ func (e *Engine) Stats() Stats {
 	}
 }
 
-// readLoop is the one reader of socket c (family index fam): it reads
-// batches of datagrams and hands each matching reply to its measurement.
-func (e *Engine) readLoop(fam int, c packetConn) {
-	defer e.wg.Done()
-	backoff := time.Duration(0)
-	for {
-		msgs, err := c.recv()
-		if err != nil {
-			select {
-			case <-e.done:
-				return
-			default:
-			}
-			if errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// A socket error that repeats must not turn this loop into a
-			// spinning, log-flooding one: back off up to 100 ms.
-			backoff = min(max(2*backoff, time.Millisecond), 100*time.Millisecond)
-			e.log.Warn("probe: read", "family", 4+2*fam, "err", err, "retry_in", backoff)
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-e.done:
-				t.Stop()
-				return
-			}
+// maxReads bounds the recv calls per socket in one pass of the loop, so
+// that a flood of replies cannot hold back sends and expiries.
+const maxReads = 8
+
+// read drains the sockets of the families in busy (those with requests in
+// flight) and hands each reply to its measurement. It runs on the loop
+// goroutine. A socket whose
+// read fails is left alone for a backoff that doubles up to 100 ms, so that
+// an error that repeats cannot turn the loop into a spinning, log-flooding
+// one.
+func (e *Engine) read(busy [2]bool, now int64) {
+	for fam, c := range e.conns {
+		if c == nil || !busy[fam] || now < e.rd[fam].until {
 			continue
 		}
-		backoff = 0
-		e.mu.Lock()
-		for i := range msgs {
-			e.match(fam, c, &msgs[i])
+		for range maxReads {
+			msgs, more, err := c.recv()
+			if err != nil {
+				b := &e.rd[fam]
+				b.backoff = min(max(2*b.backoff, time.Millisecond), 100*time.Millisecond)
+				b.until = now + int64(b.backoff)
+				e.log.Warn("probe: read", "family", 4+2*fam, "err", err, "retry_in", b.backoff)
+				break
+			}
+			e.rd[fam].backoff = 0
+			if len(msgs) > 0 {
+				e.mu.Lock()
+				for i := range msgs {
+					e.match(fam, c, &msgs[i])
+				}
+				e.mu.Unlock()
+			}
+			if !more {
+				break
+			}
 		}
-		e.mu.Unlock()
 	}
+}
+
+// readBackoff is the state of one socket's read errors (loop goroutine only).
+type readBackoff struct {
+	backoff time.Duration
+	until   int64 // mono ns before which the socket is not read
 }
 
 // match hands one datagram to the request it answers. Caller holds e.mu.

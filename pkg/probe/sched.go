@@ -59,15 +59,31 @@ func (s *scheduler) tokenWait() time.Duration {
 	return time.Duration((1 - s.tokens) / s.rate * 1e9)
 }
 
-// schedLoop is the engine's only sender: it sends due requests within the
-// rate limit, expires requests whose deadline passed, and sleeps until the
-// next event. Sends keep each measurement's phase, so measurements started
-// together stay spread out by the rate limit.
-func (e *Engine) schedLoop() {
+// pollInterval is the longest the loop sleeps while requests are in
+// flight: replies that arrive while it sleeps wait in the socket for at
+// most this long. Their RTT does not depend on it (it comes from the
+// kernel's stamps); only how soon Ping learns of them does.
+const pollInterval = 5 * time.Millisecond
+
+// loop is the engine's one goroutine: it reads the replies and transmit
+// stamps the sockets hold, sends due requests within the rate limit,
+// expires requests whose deadline passed, and sleeps until the next event
+// or a new measurement. Sends keep each measurement's phase, so
+// measurements started together stay spread out by the rate limit.
+//
+// The sockets are not in Go's network poller. On loopback a reply is
+// queued during the loop's own sendmsg and read right after it; a reply
+// from further away is read at the loop's next wake, at most pollInterval
+// later. A reader of its own would cost a second goroutine, and a second
+// thread, woken for every reply (see docs/PERFORMANCE-monitor.md).
+func (e *Engine) loop() {
 	defer e.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var busy [2]bool // families with requests in flight: only the loop adds them
 	for {
+		e.read(busy, e.mono())
+
 		e.mu.Lock()
 		if e.closed {
 			e.mu.Unlock()
@@ -84,10 +100,18 @@ func (e *Engine) schedLoop() {
 		case len(e.sched.h) > 0:
 			wait = time.Duration(e.sched.h[0].at - now)
 		}
+		busy = [2]bool{e.inTable[0] > 0, e.inTable[1] > 0}
+		if busy[0] || busy[1] {
+			wait = min(wait, pollInterval)
+		}
 		batch := e.sched.batch
+		e.sleepUntil = 0
+		if len(batch) == 0 {
+			e.sleepUntil = now + int64(max(wait, 0))
+		}
 		e.mu.Unlock()
 		if len(batch) > 0 {
-			e.sendBatch(batch)
+			e.sendBatch(batch) // then read what it drew, at the top
 			continue
 		}
 		timer.Reset(max(wait, 0))
@@ -112,7 +136,7 @@ func (e *Engine) collect(now int64) (limited bool) {
 			break
 		}
 		e.expire(m, now)
-		for m.nsent < len(m.pk) && m.nextSend <= now && len(s.batch) < maxSendBatch {
+		for m.nsent < len(m.pk) && m.nextSend <= now+int64(sendSlack) && len(s.batch) < maxSendBatch {
 			if !s.take(now) {
 				limited = true
 				break
@@ -155,10 +179,7 @@ func (e *Engine) expire(m *meas, now int64) {
 		if p.flags&fSendErr == 0 && m.expiry(m.nfree)+m.lateWin > now {
 			break
 		}
-		k := flightKey{ip: m.dst.ip, seq: p.wire}
-		if f, ok := e.table[k]; ok && f.m == m {
-			delete(e.table, k)
-		}
+		e.release(m, m.nfree)
 		m.nfree++
 	}
 }
@@ -175,11 +196,22 @@ func (e *Engine) allocSeq(m *meas, i int) bool {
 			continue
 		}
 		e.table[k] = flight{m: m, idx: int32(i)}
+		e.inTable[m.fam]++
 		m.pk[i].wire = seq
 		m.pk[i].flags |= fSending
 		return true
 	}
 	return false
+}
+
+// release removes request i of m from the in-flight table, unless its
+// sequence number was given to another request since. Caller holds e.mu.
+func (e *Engine) release(m *meas, i int) {
+	k := flightKey{ip: m.dst.ip, seq: m.pk[i].wire}
+	if f, ok := e.table[k]; ok && f.m == m {
+		delete(e.table, k)
+		e.inTable[m.fam]--
+	}
 }
 
 // sendBatch sends the prepared requests outside the lock, then records their

@@ -25,7 +25,7 @@ func TestPacing(t *testing.T) {
 	for _, tc := range tests {
 		synctest.Test(t, func(t *testing.T) {
 			c := newFake(false, func(c *fakeConn, s sentEcho) { c.replyAfter(s, time.Millisecond) })
-			e := newEngine(Options{Rate: tc.rate}, discard(), c, nil)
+			e := fakeEngineOpts(Options{Rate: tc.rate}, c, nil)
 			defer e.Close()
 			start := time.Now()
 			var wg sync.WaitGroup

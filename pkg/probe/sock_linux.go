@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -27,28 +25,24 @@ type mmsghdr struct {
 	len uint32
 }
 
-// sysConn is a real ICMP socket registered with the Go poller.
+// sysConn is a real ICMP socket. It is not registered with Go's network
+// poller: the engine's loop reads it whenever it wakes (Engine.loop), so
+// no reply wakes a thread of its own.
 type sysConn struct {
 	v6, raw bool
 	id      uint16
-	f       *os.File
-	rc      syscall.RawConn
+	fd      int
 
-	// send state, scheduler goroutine only
-	shdr   unix.Msghdr
-	siov   unix.Iovec
-	sa4    unix.RawSockaddrInet4
-	sa6    unix.RawSockaddrInet6
-	swall  int64
-	serr   error
-	sendFn func(uintptr) bool
+	// send state, loop goroutine only
+	shdr unix.Msghdr
+	siov unix.Iovec
+	sa4  unix.RawSockaddrInet4
+	sa6  unix.RawSockaddrInet6
 
-	// receive state, reader goroutine only
+	// receive state, loop goroutine only
 	txStamps  bool   // SO_TIMESTAMPING transmit stamps are on
 	rxq, errq rxRing // the receive queue and the error queue (tx stamps)
 	msgs      []rxMsg
-	rerr      error
-	recvFn    func(uintptr) bool
 }
 
 // rxRing is a set of reusable buffers for one recvmmsg call.
@@ -170,15 +164,7 @@ func setupConn(fd int, v6, raw bool, rcvbuf int) (*sysConn, error) {
 			c.id = uint16(a.Port)
 		}
 	}
-	c.f = os.NewFile(uintptr(fd), "icmp")
-	rc, err := c.f.SyscallConn()
-	if err != nil {
-		c.f.Close()
-		return nil, err
-	}
-	c.rc = rc
-	c.sendFn = c.doSend
-	c.recvFn = c.doRecv
+	c.fd = fd
 	c.initRecv()
 	return c, nil
 }
@@ -233,7 +219,7 @@ func attachFilter(fd int, v6 bool, id uint16) error {
 func (c *sysConn) ident() uint16   { return c.id }
 func (c *sysConn) ipHeader() bool  { return c.raw && !c.v6 }
 func (c *sysConn) filtersID() bool { return !c.raw }
-func (c *sysConn) close() error    { return c.f.Close() }
+func (c *sysConn) close() error    { return unix.Close(c.fd) }
 
 func (c *sysConn) describe() string {
 	kind := "dgram"
@@ -272,26 +258,35 @@ func (c *sysConn) send(msg, oob []byte, dst flightAddr) (int64, error) {
 		c.shdr.Name = (*byte)(unsafe.Pointer(&c.sa4))
 		c.shdr.Namelen = unix.SizeofSockaddrInet4
 	}
-	c.serr = nil
-	if err := c.rc.Write(c.sendFn); err != nil {
-		return time.Now().UnixNano(), err
-	}
-	return c.swall, c.serr
+	return c.sendmsg()
 }
 
-func (c *sysConn) doSend(fd uintptr) bool {
-	// The send time is taken as late as user space can: right before the
-	// syscall, so that the RTT excludes everything the engine does.
-	c.swall = time.Now().UnixNano()
-	_, _, errno := unix.Syscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&c.shdr)), 0)
-	switch errno {
-	case 0:
-	case unix.EAGAIN, unix.EINTR:
-		return false
-	default:
-		c.serr = errno
+// sendTries and sendWait bound how long a send waits for room in a full
+// socket send buffer: the loop blocks meanwhile, so not for long.
+const (
+	sendTries = 10
+	sendWait  = 10 * time.Millisecond
+)
+
+func (c *sysConn) sendmsg() (int64, error) {
+	for range sendTries {
+		// The send time is taken as late as user space can: right before
+		// the syscall, so that the RTT excludes everything the engine does.
+		wall := time.Now().UnixNano()
+		_, _, errno := unix.Syscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.shdr)), 0)
+		switch errno {
+		case 0:
+			return wall, nil
+		case unix.EINTR:
+		case unix.EAGAIN:
+			fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLOUT}}
+			ts := unix.NsecToTimespec(int64(sendWait))
+			_, _ = unix.Ppoll(fds, &ts, nil)
+		default:
+			return wall, errno
+		}
 	}
-	return true
+	return time.Now().UnixNano(), unix.EAGAIN
 }
 
 func (c *sysConn) initRecv() {
@@ -351,39 +346,34 @@ func (r *rxRing) appendMsgs(out []rxMsg, tx bool) []rxMsg {
 	return out
 }
 
-// recv implements packetConn: one wake-up reads the receive queue and the
-// error queue (transmit timestamps), each with one recvmmsg, and returns
-// the stamps first.
-func (c *sysConn) recv() ([]rxMsg, error) {
-	c.rerr = nil
-	if err := c.rc.Read(c.recvFn); err != nil {
-		return nil, err
+// recv implements packetConn: one recvmmsg on the receive queue, then one
+// on the error queue, and the transmit stamps returned first. The kernel
+// queues a request's transmit stamp before the request can draw a reply,
+// so every reply read here comes with its stamp, and the engine learns a
+// request's send time before its reply.
+func (c *sysConn) recv() ([]rxMsg, bool, error) {
+	c.errq.n = 0
+	err := errnoErr(c.rxq.recvmmsg(uintptr(c.fd), 0))
+	if c.txStamps {
+		_ = c.errq.recvmmsg(uintptr(c.fd), unix.MSG_ERRQUEUE)
 	}
-	if c.rerr != nil {
-		return nil, c.rerr
-	}
+	more := c.rxq.n == len(c.rxq.hdrs) || (c.txStamps && c.errq.n == len(c.errq.hdrs))
 	out := c.errq.appendMsgs(c.msgs[:0], true)
-	return c.rxq.appendMsgs(out, false), nil
+	out = c.rxq.appendMsgs(out, false)
+	if err != nil && len(out) == 0 {
+		return nil, false, err
+	}
+	return out, more, nil
 }
 
-func (c *sysConn) doRecv(fd uintptr) bool {
-	// The receive queue first, then the error queue: the kernel queues a
-	// request's transmit stamp before the request can draw a reply, so
-	// every reply read here has its stamp in the error queue by now, and
-	// the engine handles the stamps first.
-	errno := c.rxq.recvmmsg(fd, 0)
-	c.errq.n = 0
-	if c.txStamps {
-		_ = c.errq.recvmmsg(fd, unix.MSG_ERRQUEUE)
-	}
+// errnoErr is nil for the errors of a non-blocking read that found
+// nothing, and the error otherwise.
+func errnoErr(errno unix.Errno) error {
 	switch errno {
-	case 0:
-	case unix.EAGAIN, unix.EINTR:
-		return c.errq.n > 0
-	default:
-		c.rerr = errno
+	case 0, unix.EAGAIN, unix.EINTR:
+		return nil
 	}
-	return true
+	return errno
 }
 
 // sockaddrIP returns the address of a sockaddr_in or sockaddr_in6 in
