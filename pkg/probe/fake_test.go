@@ -22,7 +22,7 @@ type fakeConn struct {
 	// kernel does on the error queue (behind a 14-byte link header).
 	txAfter time.Duration
 
-	recvErrs int     // recv fails this many times first (loop goroutine only)
+	recvErrs int // recv fails this many times first (loop goroutine only)
 
 	rx     chan rxMsg
 	closed chan struct{}
