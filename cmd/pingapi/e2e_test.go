@@ -36,6 +36,21 @@ func (p *e2eProcess) log() string {
 	return p.stderr.String()
 }
 
+// waitLog reports whether the server's output contains s, waiting up to
+// timeout for it: the dev-mode banner is written after the "listening"
+// line that startE2E waits for, and may reach the pipe after /readyz
+// answers.
+func (p *e2eProcess) waitLog(s string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(p.log(), s) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond) // polling, not an assertion on time
+	}
+	return true
+}
+
 // startE2E builds the binary into a temporary directory and starts
 // `pingapi serve` on a free loopback port with an empty environment (PATH
 // only) and a fresh data directory.
@@ -194,7 +209,7 @@ func decode(t *testing.T, resp *http.Response, v any) {
 // it with SIGTERM.
 func TestE2E(t *testing.T) {
 	p := startE2E(t)
-	if !strings.Contains(p.log(), `curl -H "Authorization: Bearer `) {
+	if !p.waitLog(`curl -H "Authorization: Bearer `, 10*time.Second) {
 		t.Errorf("no ready-to-paste curl line in the dev-mode output")
 	}
 	tok := p.token(t)
