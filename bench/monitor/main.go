@@ -36,8 +36,27 @@ type counting struct {
 
 func (c *counting) Ping(ctx context.Context, req probe.Request, f func(probe.Packet)) (probe.Result, error) {
 	res, err := c.p.Ping(ctx, req, f)
+	c.count(ctx, res, err)
+	return res, err
+}
+
+// Start keeps the monitor on the engine's asynchronous path (see
+// monitor.Starter), counting as Ping does.
+func (c *counting) Start(ctx context.Context, req probe.Request, done func(probe.Result, error)) {
+	s, ok := c.p.(monitor.Starter)
+	if !ok {
+		go func() { done(c.Ping(ctx, req, nil)) }()
+		return
+	}
+	s.Start(ctx, req, func(res probe.Result, err error) {
+		c.count(ctx, res, err)
+		done(res, err)
+	})
+}
+
+func (c *counting) count(ctx context.Context, res probe.Result, err error) {
 	if ctx.Err() != nil {
-		return res, err
+		return
 	}
 	if err != nil {
 		c.errs.Add(1)
@@ -45,7 +64,6 @@ func (c *counting) Ping(ctx context.Context, req probe.Request, f func(probe.Pac
 	c.probes.Add(1)
 	c.sent.Add(int64(res.Sent))
 	c.recv.Add(int64(res.Received))
-	return res, err
 }
 
 type sample struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/probe"
@@ -86,6 +87,19 @@ func (f *fakePinger) Ping(ctx context.Context, req probe.Request, onPacket func(
 		res.Packets = append(res.Packets, p)
 	}
 	return res, nil
+}
+
+// fakeStarter is a fakePinger that is also a Starter, as *probe.Engine is:
+// Start runs the fake measurement on a goroutine of its own and calls done
+// from there, as the engine calls it from its loop.
+type fakeStarter struct {
+	*fakePinger
+	starts atomic.Int64
+}
+
+func (f *fakeStarter) Start(ctx context.Context, req probe.Request, done func(probe.Result, error)) {
+	f.starts.Add(1)
+	go func() { done(f.Ping(ctx, req, nil)) }()
 }
 
 // fakeResolve resolves NAME.test to 10.0.0.N for names "hN.test", blocks on

@@ -26,7 +26,17 @@ type Pinger interface {
 	Ping(ctx context.Context, req probe.Request, onPacket func(probe.Packet)) (probe.Result, error)
 }
 
-var _ Pinger = (*probe.Engine)(nil)
+// Starter is a Pinger that can also begin a measurement and return at
+// once, calling done when it ends (*probe.Engine: see its Start). The
+// monitor then needs no goroutine per probe in flight; done must be quick.
+type Starter interface {
+	Start(ctx context.Context, req probe.Request, done func(probe.Result, error))
+}
+
+var (
+	_ Pinger  = (*probe.Engine)(nil)
+	_ Starter = (*probe.Engine)(nil)
+)
 
 // Options configure a Monitor. Zero fields take the documented defaults.
 type Options struct {

@@ -103,6 +103,17 @@ func (m *Monitor) dispatch(ctx context.Context, wg *sync.WaitGroup, h *host) {
 	addr := h.addr
 	m.mu.Unlock()
 	wg.Add(1)
+	if s, ok := m.pinger.(Starter); ok && addr.IsValid() {
+		// No goroutine waits for the probe, and none is woken when it
+		// ends: record runs on the engine's loop.
+		start := m.now()
+		s.Start(ctx, m.request(addr), func(res probe.Result, err error) {
+			defer wg.Done()
+			defer m.inFlight.Add(-1)
+			m.record(ctx, h, start, res, err)
+		})
+		return
+	}
 	go func() {
 		defer wg.Done()
 		defer m.inFlight.Add(-1)
@@ -110,7 +121,16 @@ func (m *Monitor) dispatch(ctx context.Context, wg *sync.WaitGroup, h *host) {
 	}()
 }
 
-// probe measures h once and stores the outcome.
+// request is the measurement of one probe of addr.
+func (m *Monitor) request(addr netip.Addr) probe.Request {
+	return probe.Request{
+		Target: addr, Count: m.set.PingCount, Interval: m.set.PingInterval,
+		Timeout: m.set.Timeout(), Size: m.set.DataLength,
+	}
+}
+
+// probe resolves h if it has no address yet, measures it once and stores
+// the outcome, on the caller's goroutine.
 func (m *Monitor) probe(ctx context.Context, h *host, addr netip.Addr) {
 	if !addr.IsValid() {
 		rctx, cancel := context.WithTimeout(ctx, m.set.ProbeInterval/2)
@@ -125,12 +145,15 @@ func (m *Monitor) probe(ctx context.Context, h *host, addr netip.Addr) {
 		h.addr = a
 		m.mu.Unlock()
 	}
-	req := probe.Request{
-		Target: addr, Count: m.set.PingCount, Interval: m.set.PingInterval,
-		Timeout: m.set.Timeout(), Size: m.set.DataLength,
-	}
 	start := m.now()
-	res, err := m.pinger.Ping(ctx, req, nil)
+	res, err := m.pinger.Ping(ctx, m.request(addr), nil)
+	m.record(ctx, h, start, res, err)
+}
+
+// record stores the outcome of a probe of h that started at start. It is
+// quick and never blocks but for the table's lock: with a Starter it runs
+// on the engine's loop.
+func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res probe.Result, err error) {
 	stop := m.now()
 	if ctx.Err() != nil {
 		m.mu.Lock()

@@ -111,14 +111,27 @@ func TestSchedulerPhaseAcrossRestarts(t *testing.T) {
 	})
 }
 
+// TestSchedulerIsolatesSlowHosts runs with a plain Pinger (a goroutine per
+// probe) and with a Starter (the engine's callback, as serve uses it).
 func TestSchedulerIsolatesSlowHosts(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("starter=%v", async), func(t *testing.T) { testIsolatesSlowHosts(t, async) })
+	}
+}
+
+func testIsolatesSlowHosts(t *testing.T, async bool) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakePinger{}
+		var pinger Pinger = f
+		fs := &fakeStarter{fakePinger: f}
+		if async {
+			pinger = fs
+		}
 		f.set("10.0.0.1", behaviour{block: true})                         // never finishes
 		f.set("10.0.0.2", behaviour{err: errors.New("sendto: no route")}) // fails
 		names := []string{"10.0.0.1", "10.0.0.2", "slow.test", "nowhere.test", "10.0.0.3", "h4.test"}
 		t0 := time.Now()
-		m, stop := startMonitor(t, Options{Settings: testSettings(), Immutable: names, Pinger: f})
+		m, stop := startMonitor(t, Options{Settings: testSettings(), Immutable: names, Pinger: pinger})
 		time.Sleep(25 * time.Second) // two and a half rounds
 		synctest.Wait()
 		for _, n := range []string{"10.0.0.3", "10.0.0.4"} {
@@ -151,7 +164,16 @@ func TestSchedulerIsolatesSlowHosts(t *testing.T) {
 		if st := m.Stats(); st.Overruns != 2 {
 			t.Errorf("overruns = %d, want 2 (the blocked host, rounds 2 and 3)", st.Overruns)
 		}
-		stop()
+		// With a Starter, every probe of a host with an address goes
+		// through Start: 10.0.0.1 once, 10.0.0.2 and 10.0.0.3 three times,
+		// h4.test twice (its first probe resolves it on a goroutine).
+		if n := fs.starts.Load(); async && n != 9 {
+			t.Errorf("%d probes through Start, want 9", n)
+		}
+		stop() // returns only once the blocked probe's done has run
+		if n := m.inFlight.Load(); n != 0 {
+			t.Errorf("%d probes in flight after stop", n)
+		}
 	})
 }
 

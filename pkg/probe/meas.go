@@ -120,6 +120,12 @@ type meas struct {
 	// eachPacket: Ping has an onPacket to call, so it is woken for every
 	// request that settles; otherwise only when the measurement completes.
 	eachPacket bool
+	// done is the callback of a measurement begun with Start, and
+	// completed the engine's list it joins when its last request settles
+	// (nil for Ping's).
+	done      func(Result, error)
+	completed *[]*meas
+	stop      func() bool // unregisters Start's context.AfterFunc
 
 	pk       []pkt
 	nsent    int   // requests scheduled so far (sequence numbers assigned)
@@ -179,7 +185,8 @@ func gridUp(t int64) int64 {
 
 // settle makes request i's fate final with flag (fRecv, fLost or
 // fSendErr), once, and wakes Ping's goroutine if it hands out each packet
-// or the measurement is now complete. Caller holds Engine.mu.
+// or the measurement is now complete; a complete measurement of Start's
+// joins the engine's completed list instead. Caller holds Engine.mu.
 func (m *meas) settle(i int, flag uint16) {
 	p := &m.pk[i]
 	if p.final() {
@@ -187,7 +194,10 @@ func (m *meas) settle(i int, flag uint16) {
 	}
 	p.flags |= flag
 	m.nfinal++
-	if m.eachPacket || m.nfinal == len(m.pk) {
+	switch {
+	case m.nfinal == len(m.pk) && m.completed != nil:
+		*m.completed = append(*m.completed, m)
+	case m.eachPacket || m.nfinal == len(m.pk):
 		m.poke()
 	}
 }

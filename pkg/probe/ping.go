@@ -24,7 +24,7 @@ import (
 // engine, or when the kernel refused every request (for example no route or
 // a Source address that is not local).
 func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (Result, error) {
-	m, err := e.start(ctx, &req, onPacket != nil)
+	m, err := e.start(ctx, &req, onPacket != nil, nil)
 	if err != nil {
 		return failed(req.Target, err)
 	}
@@ -34,7 +34,7 @@ func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (
 // start validates req and registers the measurement with the scheduler.
 // It is split from wait so that the long wait runs on a small stack frame:
 // with 100,000 measurements in flight, stack size is most of their memory.
-func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool) (*meas, error) {
+func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool, done func(Result, error)) (*meas, error) {
 	if err := normalize(req); err != nil {
 		return nil, err
 	}
@@ -65,6 +65,10 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool) (*mea
 	m.pk = make([]pkt, req.Count)
 	m.hidx = -1
 	m.eachPacket = eachPacket
+	if done != nil {
+		m.done = done
+		m.completed = &e.completed
+	}
 	if req.Target.Zone() != "" {
 		scope, err := zoneIndex(req.Target)
 		if err != nil {
@@ -76,10 +80,23 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool) (*mea
 	m.oob = buildOOB(fam == 1, *req)
 
 	m.started = time.Now()
+	if done != nil {
+		// Registered before the measurement is visible to the loop, which
+		// reads m.stop when it completes. If ctx is already done, cancel
+		// may run before the push below: then m is finished and stays out.
+		m.stop = context.AfterFunc(ctx, func() { e.cancel(m, ctx.Err()) })
+	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
+		if m.stop != nil && !m.stop() {
+			return m, nil // ctx was done too: cancel calls done
+		}
 		return nil, ErrClosed
+	}
+	if m.finished {
+		e.mu.Unlock()
+		return m, nil
 	}
 	m.nextSend = e.mono()
 	m.at = m.nextSend

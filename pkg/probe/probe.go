@@ -119,6 +119,9 @@ type Engine struct {
 	// a measurement due before it must kick the loop.
 	sleepUntil int64
 
+	completed []*meas     // Start's measurements that completed, guarded by mu
+	doneBuf   []asyncDone // loop goroutine only
+
 	rd   [2]readBackoff // loop goroutine only
 	wake chan struct{}  // kicks the loop; capacity 1
 	done chan struct{}  // closed by Close
@@ -198,6 +201,7 @@ func (e *Engine) Close() error {
 	// The sockets are closed only once the loop has stopped, so that it
 	// never reads a descriptor number that a new file may already reuse.
 	e.wg.Wait()
+	e.closeAsync()
 	var errs []error
 	for _, c := range e.conns {
 		if c != nil {

@@ -109,7 +109,12 @@ func (e *Engine) loop() {
 		if len(batch) == 0 {
 			e.sleepUntil = now + int64(max(wait, 0))
 		}
+		var ds []asyncDone
+		if len(e.completed) > 0 {
+			ds = e.completeAsync()
+		}
 		e.mu.Unlock()
+		callDone(ds)
 		if len(batch) > 0 {
 			e.sendBatch(batch) // then read what it drew, at the top
 			continue

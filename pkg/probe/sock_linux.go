@@ -273,7 +273,11 @@ func (c *sysConn) sendmsg() (int64, error) {
 		// The send time is taken as late as user space can: right before
 		// the syscall, so that the RTT excludes everything the engine does.
 		wall := time.Now().UnixNano()
-		_, _, errno := unix.Syscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.shdr)), 0)
+		// Raw: the socket is non-blocking. Entering a system call the
+		// runtime's way wakes Go's sysmon whenever every P was idle, and
+		// it then polls every 20 µs for a millisecond: at a few thousand
+		// sends a second that was the process's most frequent wake-up.
+		_, _, errno := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.shdr)), 0)
 		switch errno {
 		case 0:
 			return wall, nil
@@ -323,7 +327,8 @@ func (r *rxRing) recvmmsg(fd uintptr, flags int) unix.Errno {
 		h.Flags = 0
 	}
 	r.n = 0
-	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
+	// Raw, as in sendmsg: MSG_DONTWAIT, it never blocks.
+	n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
 		uintptr(len(r.hdrs)), uintptr(flags|unix.MSG_DONTWAIT), 0, 0)
 	if errno == 0 {
 		r.n = int(n)

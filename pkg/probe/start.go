@@ -1,0 +1,94 @@
+package probe
+
+import (
+	"context"
+	"slices"
+)
+
+// Start begins one measurement, as Ping does, and returns at once; done is
+// called exactly once with what Ping would have returned. It is meant for
+// callers that run many measurements at a time (the monitor): no
+// goroutine waits for the measurement and none is woken when it ends.
+//
+// done is called on the engine's loop goroutine when the measurement
+// completes, so it must be quick and must not block (it holds up every
+// measurement's sends and reads); it may call Start. It is called on
+// another goroutine when ctx is done first (with ctx.Err()), when the
+// engine closes (ErrClosed), or at once, on the caller's goroutine, when
+// the measurement cannot start.
+func (e *Engine) Start(ctx context.Context, req Request, done func(Result, error)) {
+	if _, err := e.start(ctx, &req, false, done); err != nil {
+		done(failed(req.Target, err))
+	}
+}
+
+// cancel ends an asynchronous measurement early with err, unless it has
+// ended already.
+func (e *Engine) cancel(m *meas, err error) {
+	e.mu.Lock()
+	if m.finished {
+		e.mu.Unlock()
+		return
+	}
+	e.finishLocked(m)
+	e.mu.Unlock()
+	m.done(m.result(), err)
+}
+
+// completeAsync takes the asynchronous measurements that completed since
+// the last call (e.completed) out of the engine and returns their
+// callbacks' arguments. Caller holds e.mu.
+func (e *Engine) completeAsync() []asyncDone {
+	out := e.doneBuf[:0]
+	for _, m := range e.completed {
+		if m.finished {
+			continue // cancelled meanwhile: cancel called done
+		}
+		e.finishLocked(m)
+		res, err := e.end(m)
+		out = append(out, asyncDone{m, res, err})
+	}
+	clear(e.completed)
+	e.completed = e.completed[:0]
+	e.doneBuf = out
+	return out
+}
+
+// asyncDone is one pending call of an asynchronous measurement's done.
+type asyncDone struct {
+	m   *meas
+	res Result
+	err error
+}
+
+// callDone calls the callbacks that completeAsync collected, outside the
+// engine's lock.
+func callDone(ds []asyncDone) {
+	for i := range ds {
+		d := &ds[i]
+		if d.m.stop != nil {
+			d.m.stop()
+		}
+		d.m.done(d.res, d.err)
+		*d = asyncDone{}
+	}
+}
+
+// closeAsync ends Start's measurements that are still running with
+// ErrClosed, and hands over those that completed but whose done the loop
+// had not called yet. Called by Close once the loop has stopped.
+func (e *Engine) closeAsync() {
+	e.mu.Lock()
+	ds := slices.Clone(e.completeAsync())
+	var open []*meas
+	for _, m := range e.sched.h {
+		if m.done != nil {
+			open = append(open, m)
+		}
+	}
+	e.mu.Unlock()
+	callDone(ds)
+	for _, m := range open {
+		e.cancel(m, ErrClosed)
+	}
+}

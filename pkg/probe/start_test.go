@@ -1,0 +1,172 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// ms is short for a millisecond in these tests.
+const ms = time.Millisecond
+
+// doneLog records the calls of a Start callback.
+type doneLog struct {
+	mu    sync.Mutex
+	calls []doneCall
+}
+
+type doneCall struct {
+	res Result
+	err error
+	at  time.Time
+}
+
+func (d *doneLog) done(r Result, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, doneCall{r, err, time.Now()})
+}
+
+// one returns the only call, failing the test unless there was exactly one.
+func (d *doneLog) one(t *testing.T) doneCall {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.calls) != 1 {
+		t.Fatalf("done called %d times, want once", len(d.calls))
+	}
+	return d.calls[0]
+}
+
+func wantNoState(t *testing.T, e *Engine) {
+	t.Helper()
+	if st := e.Stats(); st.InFlight != 0 || st.Active != 0 {
+		t.Errorf("state left behind: %+v", st)
+	}
+}
+
+// TestStartCompletes: a measurement begun with Start reports, once, what
+// Ping would have, as soon as its last request settles, and leaves nothing
+// behind.
+func TestStartCompletes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newFake(false, func(c *fakeConn, s sentEcho) { c.replyAfter(s, 3*ms) })
+		e := fakeEngine(c, false)
+		defer e.Close()
+		var d doneLog
+		start := time.Now()
+		e.Start(t.Context(), Request{Target: tgt4, Count: 3, Interval: 20 * ms, Timeout: 100 * ms}, d.done)
+		time.Sleep(time.Second)
+		got := d.one(t)
+		wantCounts(t, got.res, got.err, 3, 3, 0, 0)
+		for _, p := range got.res.Packets {
+			if p.RTT != 3*ms {
+				t.Errorf("seq %d: rtt %v, want 3ms", p.Seq, p.RTT)
+			}
+		}
+		// The last reply comes at 43 ms; the loop reads it within pollInterval.
+		if d := got.at.Sub(start); d < 43*ms || d > 43*ms+pollInterval {
+			t.Errorf("done after %v, want within %v of the last reply (43ms)", d, pollInterval)
+		}
+		wantNoState(t, e)
+	})
+}
+
+// TestStartMany: concurrent measurements each complete exactly once with
+// their own replies.
+func TestStartMany(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newFake(false, func(c *fakeConn, s sentEcho) { c.replyAfter(s, 7*ms) })
+		e := fakeEngine(c, false)
+		defer e.Close()
+		logs := make([]doneLog, 200)
+		for i := range logs {
+			tgt := netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 50)})
+			e.Start(t.Context(), Request{Target: tgt, Count: 5, Interval: 10 * ms, Timeout: 100 * ms}, logs[i].done)
+		}
+		time.Sleep(time.Second)
+		for i := range logs {
+			got := logs[i].one(t)
+			wantCounts(t, got.res, got.err, 5, 5, 0, 0)
+		}
+		wantNoState(t, e)
+	})
+}
+
+// TestStartCancel: cancelling the context ends the measurement at once
+// with the partial result and ctx.Err(), once.
+func TestStartCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := fakeEngine(newFake(false, nil), false) // never answers
+		defer e.Close()
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(250*ms, cancel)
+		var d doneLog
+		start := time.Now()
+		e.Start(ctx, Request{Target: tgt4, Count: 1000, Interval: 100 * ms, Timeout: time.Second}, d.done)
+		time.Sleep(2 * time.Second)
+		got := d.one(t)
+		if !errors.Is(got.err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", got.err)
+		}
+		if at := got.at.Sub(start); at != 250*ms {
+			t.Errorf("done after %v, want at cancellation (250ms)", at)
+		}
+		if got.res.Sent != 3 || got.res.Received != 0 {
+			t.Errorf("partial result sent %d received %d, want 3 0", got.res.Sent, got.res.Received)
+		}
+		wantNoState(t, e)
+	})
+}
+
+// TestStartClosed: Close ends running measurements with ErrClosed, and a
+// Start after Close reports ErrClosed at once.
+func TestStartClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := fakeEngine(newFake(false, nil), false)
+		var d, after doneLog
+		e.Start(t.Context(), Request{Target: tgt4, Count: 10, Interval: 20 * ms}, d.done)
+		time.Sleep(50 * ms)
+		e.Close()
+		if got := d.one(t); !errors.Is(got.err, ErrClosed) {
+			t.Fatalf("err = %v, want ErrClosed", got.err)
+		}
+		e.Start(t.Context(), Request{Target: tgt4}, after.done)
+		if got := after.one(t); !errors.Is(got.err, ErrClosed) {
+			t.Fatalf("after Close: err = %v, want ErrClosed", got.err)
+		}
+	})
+}
+
+// TestStartErrors: an invalid request and a family without a socket are
+// reported at once; a measurement whose every send the kernel refused
+// reports the send error, as Ping does.
+func TestStartErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newFake(false, nil)
+		e := fakeEngine(c, false)
+		defer e.Close()
+		var bad, v6 doneLog
+		e.Start(t.Context(), Request{Target: tgt4, Count: -1}, bad.done)
+		if got := bad.one(t); got.err == nil {
+			t.Errorf("count -1: no error")
+		}
+		e.Start(t.Context(), Request{Target: tgt6}, v6.done)
+		if got := v6.one(t); !errors.Is(got.err, ErrNoSocket) {
+			t.Errorf("IPv6 without a socket: err = %v, want ErrNoSocket", got.err)
+		}
+		c.sendErr = errFakeSend
+		var d doneLog
+		e.Start(t.Context(), Request{Target: tgt4, Count: 2, Interval: 10 * ms}, d.done)
+		time.Sleep(time.Second)
+		got := d.one(t)
+		if !errors.Is(got.err, errFakeSend) || got.res.SendErrors != 2 {
+			t.Errorf("err = %v, send errors %d; want the send error and 2", got.err, got.res.SendErrors)
+		}
+		wantNoState(t, e)
+	})
+}
