@@ -62,6 +62,16 @@
 // proportional to its Count and is freed when Ping returns or its context
 // is cancelled.
 //
+// # Waiting or not
+//
+// Ping blocks its goroutine until the measurement ends. Start returns at
+// once and calls a callback on the engine's loop when it ends: a caller
+// with thousands of measurements in flight (the monitor) then needs no
+// goroutine per measurement, and none is woken per result. The socket
+// system calls are made raw (they never block): entering them the
+// runtime's way wakes Go's sysmon, which then polls every 20 µs for a
+// while, at every send after an idle moment.
+//
 // # Per-measurement options
 //
 // TTL/hop limit, TOS/traffic class and the source address are set per

@@ -35,7 +35,7 @@ type flightAddr struct {
 type rxMsg struct {
 	data   []byte
 	src    [16]byte // IPv4 as ::ffff:a.b.c.d
-	rxWall int64    // kernel receive timestamp, Unix ns; 0 if absent (the reader then uses its own clock)
+	rxWall int64    // kernel receive timestamp, Unix ns; 0 if absent (the engine then uses its own clock)
 	ttl    int      // from IP_TTL / IPV6_HOPLIMIT; 0 when absent
 	drops  uint32   // SO_RXQ_OVFL: datagrams the socket dropped so far
 	// tx marks a transmit timestamp from the socket's error queue: data is
@@ -72,7 +72,7 @@ const (
 
 // expiryGrace is how long after a deadline the scheduler waits before it
 // declares a request lost, so that a reply the kernel stamped in time but
-// the reader has not yet processed is still counted received. Whether a
+// the loop has not yet read is still counted received. Whether a
 // reply is in time is decided on its kernel timestamp, not on this.
 const expiryGrace = 10 * time.Millisecond
 

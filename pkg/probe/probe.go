@@ -129,7 +129,7 @@ type Engine struct {
 }
 
 // New opens the engine's sockets (IPv4 and, where the host has it, IPv6) and
-// starts their readers. It fails, wrapping ErrNoSocket, when no IPv4 socket
+// starts the engine's loop. It fails, wrapping ErrNoSocket, when no IPv4 socket
 // can be opened in the requested mode; a missing IPv6 socket is logged and
 // Ping to IPv6 targets then fails.
 func New(opts Options) (*Engine, error) {

@@ -46,10 +46,9 @@ const maxReads = 8
 
 // read drains the sockets of the families in busy (those with requests in
 // flight) and hands each reply to its measurement. It runs on the loop
-// goroutine. A socket whose
-// read fails is left alone for a backoff that doubles up to 100 ms, so that
-// an error that repeats cannot turn the loop into a spinning, log-flooding
-// one.
+// goroutine. A socket whose read fails is left alone for a backoff that
+// doubles up to 100 ms, so that an error that repeats cannot turn the loop
+// into a spinning, log-flooding one.
 func (e *Engine) read(busy [2]bool, now int64) {
 	for fam, c := range e.conns {
 		if c == nil || !busy[fam] || now < e.rd[fam].until {

@@ -28,7 +28,7 @@ type scheduler struct {
 	tokens float64
 	last   int64 // mono ns of the last refill
 	batch  []sendItem
-	buf    []byte // echo message under construction (scheduler goroutine only)
+	buf    []byte // echo message under construction (loop goroutine only)
 }
 
 type sendItem struct {

@@ -16,7 +16,7 @@ const (
 // token; payloads shorter than this cannot be matched and are rejected.
 const tokenLen = 8
 
-// echoReply is what the reader needs from one received echo reply.
+// echoReply is what the engine needs from one received echo reply.
 type echoReply struct {
 	ID    uint16
 	Seq   uint16
