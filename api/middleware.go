@@ -28,8 +28,8 @@ func (s *Server) accessLog() gin.HandlerFunc {
 			route = unmatchedRoute
 		}
 		status := c.Writer.Status()
-		s.m.requests.Inc(route, methodLabel(c.Request.Method), strconv.Itoa(status))
 		cancelled := c.Request.Context().Err() != nil
+		s.m.requests.Inc(route, methodLabel(c.Request.Method), statusLabel(status, cancelled))
 		s.log.LogAttrs(context.Background(), levelOf(route, status, cancelled), "http request",
 			slog.String("method", c.Request.Method),
 			slog.String("route", route),
@@ -40,6 +40,17 @@ func (s *Server) accessLog() gin.HandlerFunc {
 			slog.Bool("cancelled", cancelled),
 		)
 	}
+}
+
+// statusLabel is the status label of a request: its status, except 499
+// (nginx's "client closed request") for a 5xx answered to a client that was
+// gone. The client never saw that 5xx, and an alert on the server's error
+// rate must not fire because callers hang up.
+func statusLabel(status int, cancelled bool) string {
+	if cancelled && status >= 500 {
+		return "499"
+	}
+	return strconv.Itoa(status)
 }
 
 // methodLabel bounds the method label to the standard methods.

@@ -155,8 +155,18 @@ func TestClientDisconnectCancels(t *testing.T) {
 			if n := e.srv.InFlight(); n != 0 {
 				t.Errorf("InFlight after cancel = %d", n)
 			}
-			if m := e.srv.metricsText(t); !strings.Contains(m, `pingapi_measurements_total{result="cancelled"} 1`) {
+			m := e.srv.metricsText(t)
+			if !strings.Contains(m, `pingapi_measurements_total{result="cancelled"} 1`) {
 				t.Errorf("cancelled not counted:\n%s", m)
+			}
+			// The plain GET had not answered yet: a client that hung up is
+			// 499, not a server error. The stream had already sent its 200.
+			want := `status="499"} 1`
+			if strings.Contains(path, "stream") {
+				want = `status="200"} 1`
+			}
+			if !strings.Contains(m, want) || strings.Contains(m, `status="503"`) {
+				t.Errorf("http_requests_total: want %s and no 503:\n%s", want, m)
 			}
 		})
 	}
