@@ -51,8 +51,8 @@ type Options struct {
 	// LookupAll returns every IPv4 address of a hostname, for Match.
 	// Default: net.DefaultResolver.
 	LookupAll func(ctx context.Context, name string) ([]netip.Addr, error)
-	// MaxInFlight bounds the probes running at once (each is one goroutine
-	// blocked in Pinger.Ping). 0: adaptive, twice the number a healthy
+	// MaxInFlight bounds the probes running at once (each is a measurement
+	// in the engine, and with a plain Pinger one goroutine blocked in Ping). 0: adaptive, twice the number a healthy
 	// engine has in flight (hosts × probe duration / probe-interval) plus
 	// 1,024, recomputed when the list changes. A host due while the bound is
 	// reached skips that round (counted in Stats.Saturated): when the engine

@@ -22,13 +22,15 @@ const dispatchSlack = 50 * time.Millisecond
 // into rounds of probe-interval, aligned on multiples of it (time.Truncate);
 // each host starts its probe at its offset (FNV-1a of its name modulo the
 // interval; at most dispatchSlack early) within every round, so starts are
-// spread evenly and stay put across restarts. At start, hosts whose offset in the current round has
-// passed wait for the next round rather than all starting at once. A due host is handed to a
-// goroutine that lives only while the probe runs; the loop never waits for a
-// probe, so a slow, failing or unresolvable host delays no other. List
-// changes queued by Add, Delete and Update are applied at the start of the
-// next round. Run returns when ctx is done, after the probes in flight have
-// ended; it must be called at most once.
+// spread evenly and stay put across restarts. At start, hosts whose offset
+// in the current round has passed wait for the next round rather than all
+// starting at once. A due host is handed to the engine (a Starter), or to a
+// goroutine that lives only while its probe runs (a plain Pinger, or a
+// hostname to resolve first); the loop never waits for a probe, so a slow,
+// failing or unresolvable host delays no other. List changes queued by
+// Add, Delete and Update are applied at the start of the next round. Run
+// returns when ctx is done, after the probes in flight have ended; it must
+// be called at most once.
 func (m *Monitor) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
