@@ -261,13 +261,10 @@ func TestPerPacketOptions(t *testing.T) {
 	}
 }
 
-// TestDgramMode runs the engine on unprivileged datagram ICMP sockets in a
-// namespace whose net.ipv4.ping_group_range allows every group (the
-// sysctl is per namespace), against the namespace's loopback and across the
-// veth link to the test's namespace.
-func TestDgramMode(t *testing.T) {
-	h := netlab.NewHost(t, netlab.Options{})
-	h.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+// dgramEngine opens an engine on datagram sockets inside h's namespace and
+// closes it when the test ends.
+func dgramEngine(t *testing.T, h *netlab.Host) *probe.Engine {
+	t.Helper()
 	var e *probe.Engine
 	if err := h.Do(func() (err error) {
 		e, err = probe.New(probe.Options{Mode: probe.ModeDgram})
@@ -275,7 +272,18 @@ func TestDgramMode(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// TestDgramMode runs the engine on unprivileged datagram ICMP sockets in a
+// namespace whose net.ipv4.ping_group_range allows every group (the
+// sysctl is per namespace), against the namespace's loopback and across the
+// veth link to the test's namespace.
+func TestDgramMode(t *testing.T) {
+	h := netlab.NewHost(t, netlab.Options{})
+	h.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+	e := dgramEngine(t, h)
 	targets := []netip.Addr{netip.MustParseAddr("127.0.0.1"), h.Local4}
 	if e.HasIPv6() {
 		targets = append(targets, netip.MustParseAddr("::1"), h.Local6)
@@ -295,14 +303,7 @@ func TestDgramPerPacketOptions(t *testing.T) {
 	h := netlab.NewHost(t, netlab.Options{})
 	h.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
 	resp := h.Respond(func() time.Duration { return 2 * ms })
-	var e *probe.Engine
-	if err := h.Do(func() (err error) {
-		e, err = probe.New(probe.Options{Mode: probe.ModeDgram})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := dgramEngine(t, h)
 	cases := []probe.Request{
 		{Target: netip.MustParseAddr("127.0.0.1"), TTL: 3, TOS: 0x28},
 		{Target: h.Addr4, TTL: 200, Source: netip.MustParseAddr("127.0.0.9")},
