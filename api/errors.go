@@ -24,6 +24,7 @@ const (
 	CodeMethodNotAllowed  = "method_not_allowed"     // 405
 	CodeBodyTooLarge      = "body_too_large"         // 413
 	CodeUnsupportedMedia  = "unsupported_media_type" // 415
+	CodeConflict          = "conflict"               // 409
 	CodeOutOfRange        = "out_of_range"           // 422
 	CodeUnresolvable      = "unresolvable_target"    // 422
 	CodeTooManyRequests   = "too_many_requests"      // 429
@@ -86,7 +87,8 @@ func envelope(e *Error) errorBody {
 	return errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}}
 }
 
-// abortWithError writes err as the JSON envelope and aborts the chain. An
+// abortWithError writes err as the JSON envelope and aborts the chain
+// (under /esmond/, as esmond's {"detail": "..."} body: see esmondErrorBody). An
 // error that is not an *Error is an internal failure: it is logged with its
 // cause and the client sees only a generic 500 message. 5xx are logged at
 // error level (info when the request was cancelled), 4xx with a cause at
@@ -106,6 +108,12 @@ func abortWithError(c *gin.Context, log *slog.Logger, err error) {
 	if e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
+	if isEsmondPath(c.Request.URL.Path) {
+		// The documented exception: esmond's clients read {"detail": ...}.
+		c.Abort()
+		writeEsmondJSON(c, e.Status, esmondErrorBody{Detail: e.Message})
+		return
+	}
 	c.AbortWithStatusJSON(e.Status, envelope(e))
 }
 
@@ -120,6 +128,9 @@ func (s *Server) noRoute(c *gin.Context) {
 // noMethod answers a known path with the wrong method; gin has already set
 // the Allow header.
 func (s *Server) noMethod(c *gin.Context) {
+	if s.esmondNoMethod(c) {
+		return
+	}
 	s.fail(c, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
 		"method "+clip(c.Request.Method, 20)+" not allowed; allowed: "+c.Writer.Header().Get("Allow"), nil))
 }

@@ -11,6 +11,10 @@
 //	@in							header
 //	@name						Authorization
 //	@description				An access token in the OAuth 2.0 Bearer scheme (RFC 6750): "Bearer <JWT>". Tokens in the query string are rejected.
+//	@securityDefinitions.apikey	ArchiveKey
+//	@in							header
+//	@name						Authorization
+//	@description				An archive key (`pingapi archive key create NAME`) in esmond's scheme: "Token <key>", as pScheduler and esmond's client send it. Esmond routes only.
 package api
 
 import (
@@ -93,6 +97,15 @@ type Deps struct {
 	MonitorReadScope  string
 	MonitorWriteScope string
 
+	// Archive, when set, serves the esmond API of the measurement archive
+	// under /esmond/perfsonar/ (api/esmond.go). ArchiveReadPublic lets
+	// anyone read it (ARCHIVE_READ=public); otherwise reads need a token
+	// with archive:read or an archive key. Clients in ArchiveWriteCIDRs
+	// may write without a key (ARCHIVE_WRITE_CIDRS).
+	Archive           Archive
+	ArchiveReadPublic bool
+	ArchiveWriteCIDRs []netip.Prefix
+
 	// TrustedProxies are the CIDRs (or addresses) whose X-Forwarded-For and
 	// X-Real-IP headers are believed when computing the client address
 	// (TRUSTED_PROXIES). nil or empty: trust no one, use the peer address.
@@ -169,6 +182,9 @@ func New(d Deps) *Server {
 	s.registerPingAPI(r)
 	if d.Monitor != nil {
 		s.registerMonitor(r)
+	}
+	if d.Archive != nil {
+		s.registerEsmond(r)
 	}
 	s.registerDocs(r)
 	return s

@@ -36,5 +36,7 @@ func Vars() []Var {
 		{"SHUTDOWN_TIMEOUT", "", "65s", "After SIGTERM/SIGINT, how long in-flight requests may finish before their measurements are cancelled."},
 		{"PING_MODE", "", "auto", "ICMP sockets: auto (unprivileged datagram if allowed, else raw), dgram or raw."},
 		{"PING_RATE", "", "0", "Echo requests per second across the whole engine; 0 means the engine's default (50000)."},
+		{"ARCHIVE_READ", "", "public (dev), token (production)", "Who may read the archive's esmond API: public (anyone, as esmond) or token (a bearer JWT with archive:read, or an archive key)."},
+		{"ARCHIVE_WRITE_CIDRS", "", "", "Comma-separated CIDRs or addresses whose clients may write to the archive without a key (esmond's IP authentication); judged on the TCP peer, or on X-Forwarded-For from TRUSTED_PROXIES."},
 	}
 }
