@@ -10,15 +10,15 @@ import (
 )
 
 // recordAttrs returns the members of a host record, in output order.
-func recordAttrs() [15]string {
-	return [15]string{"name", "validity", "status", "xmit-timestamp", "start-timestamp",
-		"stop-timestamp", "xmit", "recv", "loss", "tmin", "tmax", "avg", "stddev", "jitter", "alive"}
+func recordAttrs() [16]string {
+	return [16]string{"name", "validity", "status", "xmit-timestamp", "start-timestamp",
+		"stop-timestamp", "xmit", "recv", "loss", "tmin", "tmax", "avg", "stddev", "jitter", "dup", "alive"}
 }
 
 // attrSet selects record members: bit i for recordAttrs()[i].
 type attrSet uint32
 
-const allAttrs attrSet = 1<<15 - 1
+const allAttrs attrSet = 1<<16 - 1
 
 // invalidAttrs are the members of a record whose validity is false
 // (Ping903: only these are warranted).
@@ -96,6 +96,8 @@ func appendRecord(b []byte, r *monitor.Record, set attrSet) []byte {
 		case 13:
 			b = appendFloat(b, r.Jitter)
 		case 14:
+			b = strconv.AppendInt(b, int64(r.Dup), 10)
+		case 15:
 			b = strconv.AppendBool(b, r.Alive)
 		}
 	}

@@ -93,7 +93,7 @@ func TestMonitorRoutes(t *testing.T) {
 		{"id pid", "GET", "/id/pid", "", 200, fmt.Sprint(os.Getpid())},
 		{"id bad attr", "GET", "/id/color", "", 404, CodeNoSuchAttribute},
 		{"host", "GET", "/host/192.0.2.1", "", 200,
-			`[{"name":"192.0.2.1","validity":true,"status":"valid","xmit-timestamp":1795330802,"start-timestamp":1795330800,"stop-timestamp":1795330803,"xmit":3,"recv":3,"loss":0,"tmin":1,"tmax":3,"avg":2,"stddev":0.816,"jitter":1,"alive":true}]`},
+			`[{"name":"192.0.2.1","validity":true,"status":"valid","xmit-timestamp":1795330802,"start-timestamp":1795330800,"stop-timestamp":1795330803,"xmit":3,"recv":3,"loss":0,"tmin":1,"tmax":3,"avg":2,"stddev":0.816,"jitter":1,"dup":0,"alive":true}]`},
 		{"host attr", "GET", "/host/192.0.2.1?attr=name,alive,jitter", "", 200, `[{"name":"192.0.2.1","jitter":1,"alive":true}]`},
 		{"host select", "GET", "/host/h3.test?select=192.0.2.7,192.0.2.2&attr=name", "", 200, `[{"name":"h3.test"},{"name":"192.0.2.2"}]`},
 		{"host select only", "GET", "/host?select=192.0.2.2&attr=name", "", 200, `[{"name":"192.0.2.2"}]`},

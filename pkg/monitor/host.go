@@ -29,7 +29,7 @@ const (
 )
 
 // Record is the public view of one monitored host, with Ping903's member
-// names plus jitter. Times are seconds since the Epoch; RTTs milliseconds.
+// names plus jitter and dup. Times are seconds since the Epoch; RTTs milliseconds.
 // When Validity is false only Name, Validity, Status and XmitTimestamp are
 // meaningful.
 type Record struct {
@@ -47,6 +47,7 @@ type Record struct {
 	Avg            float64 `json:"avg" example:"41.265"`   // ms
 	StdDev         float64 `json:"stddev" example:"0.046"` // ms, population (ping's mdev)
 	Jitter         float64 `json:"jitter" example:"0.031"` // ms, mean |RTT[i]-RTT[i-1]|; 0 with < 2 replies
+	Dup            int     `json:"dup" example:"0"`        // duplicate replies during the probe (never counted in recv)
 	Alive          bool    `json:"alive"`
 }
 
@@ -60,7 +61,7 @@ type host struct {
 	xmitTS, startTS, stopTS int64 // Unix nanoseconds
 	tmin, tmax, avg         time.Duration
 	stddev, jitter          time.Duration
-	xmit, recv              int32
+	xmit, recv, dup         int32
 
 	immutable   bool
 	probing     bool
@@ -114,7 +115,7 @@ func (h *host) record() Record {
 	r.Validity = true
 	r.StartTimestamp = unixSeconds(h.startTS)
 	r.StopTimestamp = unixSeconds(h.stopTS)
-	r.Xmit, r.Recv = int(h.xmit), int(h.recv)
+	r.Xmit, r.Recv, r.Dup = int(h.xmit), int(h.recv), int(h.dup)
 	if h.xmit > 0 {
 		r.Loss = 100 * float64(h.xmit-h.recv) / float64(h.xmit)
 	}

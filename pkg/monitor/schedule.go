@@ -196,7 +196,7 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 	}
 	h.hasData, h.unreachable = true, false
 	h.xmitTS, h.startTS, h.stopTS = lastSent.UnixNano(), start.UnixNano(), stop.UnixNano()
-	h.xmit, h.recv = int32(res.Sent), int32(res.Received)
+	h.xmit, h.recv, h.dup = int32(res.Sent), int32(res.Received), int32(res.Duplicates)
 	h.tmin, h.tmax, h.avg = sum.Min, sum.Max, sum.Mean
 	h.stddev, h.jitter = sum.StdDev, sum.Jitter
 	h.alive = m.set.Alive(res.Sent, res.Received)

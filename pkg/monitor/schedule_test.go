@@ -203,6 +203,26 @@ func TestDeadRule(t *testing.T) {
 	}
 }
 
+// TestDuplicatesInRecord: the duplicate replies of the last probe are the
+// record's dup member (check_ping warns on them), never part of recv.
+func TestDuplicatesInRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakePinger{}
+		f.set("10.0.0.1", behaviour{recv: 2, dur: time.Second, dup: 3})
+		f.set("10.0.0.2", behaviour{recv: 3, dur: time.Second})
+		m, stop := startMonitor(t, Options{Settings: testSettings(), Pinger: f, Immutable: []string{"10.0.0.1", "10.0.0.2"}})
+		defer stop()
+		time.Sleep(21 * time.Second)
+		synctest.Wait()
+		for name, want := range map[string][2]int{"10.0.0.1": {2, 3}, "10.0.0.2": {3, 0}} {
+			r, ok := m.Lookup(name)
+			if !ok || !r.Validity || r.Recv != want[0] || r.Dup != want[1] {
+				t.Errorf("%s: record %+v, want recv %d dup %d", name, r, want[0], want[1])
+			}
+		}
+	})
+}
+
 func TestStatusTransitions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakePinger{}
