@@ -21,6 +21,7 @@ func Vars() []Var {
 		{"AUTH0_AUDIENCE", "", "", "Expected aud claim (the Auth0 API identifier). Required in production."},
 		{"AUTH_JWKS_URL", "", "https://AUTH0_DOMAIN/.well-known/jwks.json", "Where the signing keys are fetched; set it for another OIDC issuer (Keycloak, Dex) or tests."},
 		{"AUTH_ALGORITHMS", "", "RS256", "Comma-separated accepted JWS algorithms (RS*, PS*, ES*, EdDSA); none and HS* are refused."},
+		{"AUTH0_ALGORITHMS", "", "", "The original pingapi's name for AUTH_ALGORITHMS, read when AUTH_ALGORITHMS is unset, so its .env (e.g. RS512) works unchanged."},
 		{"AUTH_REQUIRED_SCOPE", "", "", "Scope a token needs for /pingapi, e.g. ping:run. Empty: any valid token."},
 		{"AUTH_JWKS_REFRESH", "", "1h", "Background refresh interval of the cached signing keys. A token with an unknown kid triggers at most one extra fetch per 10 seconds; a kid just proven absent triggers none for 30 seconds."},
 		{"MONITOR_READ_SCOPE", "", "", "Scope required on the monitor's read routes. Empty: any valid token."},

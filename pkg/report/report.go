@@ -5,19 +5,21 @@
 package report
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/stats"
 )
 
-// DateTimeLayout is the original pingapi's date_time format (UTC).
-const DateTimeLayout = "2006-01-02 15:04:05"
+// DateTimeLayout is the original pingapi's date_time format (UTC): Python's
+// strftime("%Y%m%d%H%M%S"), e.g. "20220224154530" in its README.
+const DateTimeLayout = "20060102150405"
 
 // Measurement is the JSON summary of one measurement. RTT fields are in
 // milliseconds and are null when no reply was received.
 type Measurement struct {
-	DateTime       string       `json:"date_time" example:"2026-11-22 07:00:00"`
+	DateTime       string       `json:"date_time" example:"20261122070000"`
 	IPHost         string       `json:"ip_host" example:"example.com"`
 	IP             string       `json:"ip" example:"93.184.216.34"`
 	Family         int          `json:"family" example:"4"`
@@ -30,7 +32,7 @@ type Measurement struct {
 	CountRequested int          `json:"count_requested" example:"5"`
 	CountSent      int          `json:"count_sent" example:"5"`
 	CountReceived  int          `json:"count_received" example:"5"`
-	PacketLoss     float64      `json:"packet_loss" example:"0"`
+	PacketLoss     float64      `json:"packet_loss" example:"33.33"` // percent, rounded to 2 decimals as the original
 	Duplicates     int          `json:"duplicates" example:"0"`
 	Late           int          `json:"late" example:"0"`
 	StartedAt      time.Time    `json:"started_at"`
@@ -80,7 +82,7 @@ func Build(input string, requested int, res probe.Result, withPackets bool) Meas
 		CountRequested: requested,
 		CountSent:      res.Sent,
 		CountReceived:  s.Received,
-		PacketLoss:     s.Loss,
+		PacketLoss:     round2(s.Loss),
 		Duplicates:     res.Duplicates,
 		Late:           res.Late,
 		StartedAt:      res.Started.UTC(),
@@ -105,6 +107,14 @@ func Build(input string, requested int, res probe.Result, withPackets bool) Meas
 		}
 	}
 	return m
+}
+
+// round2 rounds to 2 decimals as the original pingapi's Python round(x, 2)
+// does: the nearest of the exact binary value, ties to even (strconv's
+// rounding), so 100/32 = 3.125 gives 3.12 in both.
+func round2(v float64) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 2, 64), 64)
+	return r
 }
 
 // ms converts to milliseconds rounded to the microsecond.
