@@ -188,7 +188,7 @@ func TestMeasurementDocument(t *testing.T) {
 	}
 	want := map[string]any{"ip_host": "example.com", "ip": "192.0.2.10", "family": 4.0, "count_requested": 4.0,
 		"count_sent": 4.0, "count_received": 2.0, "packet_loss": 50.0, "rtt_min": 10.0, "rtt_max": 30.0, "rtt_mean": 20.0,
-		"date_time": "2026-11-22 07:00:00"}
+		"date_time": "20261122070000"}
 	for k, v := range want {
 		if m[k] != v {
 			t.Errorf("%s = %v, want %v", k, m[k], v)

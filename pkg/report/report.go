@@ -4,6 +4,7 @@
 package report
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/probe"
@@ -11,8 +12,9 @@ import (
 	"github.com/pingapi/pingapi/pkg/wire"
 )
 
-// DateTimeLayout is the layout of the measurement's date_time (UTC).
-const DateTimeLayout = "2006-01-02 15:04:05"
+// DateTimeLayout is the original pingapi's date_time format (UTC): Python's
+// strftime("%Y%m%d%H%M%S"), e.g. "20220224154530" in its README.
+const DateTimeLayout = "20060102150405"
 
 // Summarize is the one function from a probe result to its summary: the
 // RTTs of the received replies, in sequence order, summarised by pkg/stats.
@@ -57,7 +59,7 @@ func Build(input string, requested int, res probe.Result, withPackets bool) wire
 		CountRequested: requested,
 		CountSent:      res.Sent,
 		CountReceived:  s.Received,
-		PacketLoss:     s.Loss,
+		PacketLoss:     round2(s.Loss),
 		Duplicates:     res.Duplicates,
 		Late:           res.Late,
 		StartedAt:      res.Started.UTC(),
@@ -82,6 +84,14 @@ func Build(input string, requested int, res probe.Result, withPackets bool) wire
 		}
 	}
 	return m
+}
+
+// round2 rounds to 2 decimals as the original pingapi's Python round(x, 2)
+// does: the nearest of the exact binary value, ties to even (strconv's
+// rounding), so 100/32 = 3.125 gives 3.12 in both.
+func round2(v float64) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 2, 64), 64)
+	return r
 }
 
 // ms is stats.Millis as a pointer, for the members that are null without a

@@ -8,7 +8,7 @@ import "time"
 // received. Field names and units keep those of the original pingapi
 // (milliseconds, percent) and add what it lacked.
 type Measurement struct {
-	DateTime       string       `json:"date_time" example:"2026-11-22 07:00:00"`
+	DateTime       string       `json:"date_time" example:"20261122070000"`
 	IPHost         string       `json:"ip_host" example:"example.com"`
 	IP             string       `json:"ip" example:"93.184.216.34"`
 	Family         int          `json:"family" example:"4"`
@@ -21,7 +21,7 @@ type Measurement struct {
 	CountRequested int          `json:"count_requested" example:"5"`
 	CountSent      int          `json:"count_sent" example:"5"`
 	CountReceived  int          `json:"count_received" example:"5"`
-	PacketLoss     float64      `json:"packet_loss" example:"0"`
+	PacketLoss     float64      `json:"packet_loss" example:"33.33"` // percent, rounded to 2 decimals as the original
 	Duplicates     int          `json:"duplicates" example:"0"`
 	Late           int          `json:"late" example:"0"`
 	StartedAt      time.Time    `json:"started_at"`
