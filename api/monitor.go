@@ -240,7 +240,7 @@ func (s *Server) monitorMatch(c *gin.Context) {
 		}
 		if err != nil {
 			r.Error = "cannot resolve " + clip(n, 100)
-			if errors.Is(err, monitor.ErrInvalid) || monitor.ValidateName(n) != nil {
+			if errors.Is(err, monitor.ErrInvalid) {
 				r.Error = "not an IP address nor a hostname"
 			}
 		}

@@ -104,7 +104,7 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("accepted invalid settings: %v", verr)
 		}
 		for _, n := range cfg.IPList {
-			if ValidateName(n) != nil {
+			if c, err := CanonicalName(n); err != nil || c != n {
 				t.Fatalf("accepted invalid name %q", n)
 			}
 		}

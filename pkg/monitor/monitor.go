@@ -136,7 +136,8 @@ func New(opts Options) (*Monitor, error) {
 	m.maxFixed = opts.MaxInFlight
 	m.list = newLists()
 	for _, name := range opts.Immutable {
-		if err := ValidateName(name); err != nil {
+		name, err := CanonicalName(name)
+		if err != nil {
 			return nil, fmt.Errorf("monitor: immutable ip-list: %w", err)
 		}
 		m.list.addImmutable(name)
@@ -178,8 +179,13 @@ func (m *Monitor) Len() int {
 	return len(m.order)
 }
 
-// Lookup returns the record of the host monitored under exactly name.
+// Lookup returns the record of the host monitored under name (in its
+// canonical form, see CanonicalName).
 func (m *Monitor) Lookup(name string) (wire.Record, bool) {
+	name, err := CanonicalName(name)
+	if err != nil {
+		return wire.Record{}, false
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	h, ok := m.byName[name]
@@ -236,10 +242,12 @@ func (m *Monitor) Records(offset, limit int, fn func([]wire.Record) error) error
 func (m *Monitor) Match(ctx context.Context, name string) ([]string, error) {
 	var addrs []netip.Addr
 	var lookupErr error
+	name, err := CanonicalName(name)
+	if err != nil {
+		return nil, err
+	}
 	if a, err := netip.ParseAddr(name); err == nil {
-		addrs = []netip.Addr{a.Unmap()}
-	} else if err := ValidateName(name); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		addrs = []netip.Addr{a}
 	} else if addrs, err = m.lookupAll(ctx, name); err != nil {
 		addrs, lookupErr = nil, fmt.Errorf("%s: %w", name, target.ErrNotFound)
 	}
