@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pingapi/pingapi/pkg/auth"
 	"github.com/pingapi/pingapi/pkg/wire"
 )
 
@@ -260,7 +261,8 @@ func TestResolvedAddressPolicy(t *testing.T) {
 	}
 }
 
-// The Authorization header is one header, the Bearer scheme and a token68;
+// The Authorization header is one header parsed by auth.BearerToken (the
+// Bearer scheme, one space, a compact JWS of at most auth.MaxTokenBytes);
 // the verifier judges the token itself.
 func TestAuthorizationHeader(t *testing.T) {
 	for _, tt := range []struct {
@@ -276,6 +278,11 @@ func TestAuthorizationHeader(t *testing.T) {
 		{"rejected by the verifier", []string{"Bearer abc"}, 401, CodeInvalidToken},
 		{"not token68", []string{"Bearer a,b"}, 401, CodeInvalidToken},
 		{"basic", []string{"Basic YTpi"}, 401, CodeInvalidToken},
+		{"two spaces", []string{"Bearer  " + token("a")}, 401, CodeInvalidToken},
+		{"padding", []string{"Bearer " + token("a") + "=="}, 401, CodeInvalidToken},
+		{"two segments", []string{"Bearer good.a"}, 401, CodeInvalidToken},
+		{"largest token", []string{"Bearer " + token(strings.Repeat("a", auth.MaxTokenBytes-len(token(""))))}, 200, ""},
+		{"token over MaxTokenBytes", []string{"Bearer " + token(strings.Repeat("a", auth.MaxTokenBytes))}, 401, CodeInvalidToken},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, nil)
