@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/pingapi/pingapi/pkg/client"
-	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // Nagios plugin states (exit statuses).
@@ -124,13 +124,13 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		return unknown("%s", describeError(cl, err))
 	}
 	switch r.Status {
-	case monitor.StatusInit:
+	case wire.StatusInit:
 		if *noData {
 			return unknown("no data collected yet for %s", name)
 		}
 		fmt.Fprintf(stdout, "%s OK - no data collected yet for %s\n", *prefix, name)
 		return nagiosOK
-	case monitor.StatusUnreachable:
+	case wire.StatusUnreachable:
 		fmt.Fprintf(stdout, "%s CRITICAL - %s could not be probed (unreachable)\n", *prefix, name)
 		return nagiosCritical
 	}
@@ -142,11 +142,11 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // packetLoss is check_ping's integer loss percentage.
-func packetLoss(r monitor.Record) int { return (r.Xmit - r.Recv) * 100 / r.Xmit }
+func packetLoss(r wire.Record) int { return (r.Xmit - r.Recv) * 100 / r.Xmit }
 
 // nagiosState applies check_ping's rule: CRITICAL if loss >= critical loss
 // or RTA >= critical RTA (or no reply at all), else WARNING likewise, else OK.
-func nagiosState(r monitor.Record, w, c threshold) int {
+func nagiosState(r wire.Record, w, c threshold) int {
 	pl := packetLoss(r)
 	switch {
 	case r.Recv == 0 || pl >= c.pl || r.Avg >= c.rta:
@@ -159,7 +159,7 @@ func nagiosState(r monitor.Record, w, c threshold) int {
 
 // nagiosLine formats the plugin output as check_ping does, performance data
 // included (rta=U when nothing came back).
-func nagiosLine(prefix string, r monitor.Record, w, c threshold) string {
+func nagiosLine(prefix string, r wire.Record, w, c threshold) string {
 	pl := packetLoss(r)
 	state := nagiosText(nagiosState(r, w, c))
 	plData := fmt.Sprintf("pl=%d%%;%s;%s;0", pl, perfInt(w.pl), perfInt(c.pl))
