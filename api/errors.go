@@ -128,9 +128,6 @@ func (s *Server) noRoute(c *gin.Context) {
 // noMethod answers a known path with the wrong method; gin has already set
 // the Allow header.
 func (s *Server) noMethod(c *gin.Context) {
-	if s.esmondNoMethod(c) {
-		return
-	}
 	s.fail(c, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
 		"method "+clip(c.Request.Method, 20)+" not allowed; allowed: "+c.Writer.Header().Get("Allow"), nil))
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -84,31 +85,60 @@ func esmondRoutes(add func(method, path string, read bool, h gin.HandlerFunc), s
 	both(http.MethodPost, a+":key/:event/", false, s.esmondPostEventType)
 	both(http.MethodGet, a+":key/:event/:summary/", true, s.esmondSeries)
 	both(http.MethodPost, a+":key/:event/:summary/", false, s.esmondPostPoint)
-	both(http.MethodGet, a+":key/:event/:summary/:window/", true, s.esmondSeries)
-	both(http.MethodPost, a+":key/:event/:summary/:window/", false, s.esmondPostPoint)
+	both(http.MethodGet, a+":key/:event/:summary/:window/", true, s.esmondSummaryData)
+	both(http.MethodPost, a+":key/:event/:summary/:window/", false, s.esmondPostSummary)
 }
 
-// registerEsmond adds the esmond API to r.
+// registerEsmond adds the esmond API to r. Every other method of an
+// esmond path is registered too, answering 405 (PATCH: 400) itself:
+// otherwise gin would redirect a POST to /archive/KEY/ towards a route of
+// another shape (RedirectTrailingSlash) instead of refusing it.
 func (s *Server) registerEsmond(r *gin.Engine) {
 	read, write := s.esmondAuth(esmondReadAccess), s.esmondAuth(esmondWriteAccess)
+	allowed := map[string][]string{}
 	esmondRoutes(func(method, path string, isRead bool, h gin.HandlerFunc) {
+		allowed[path] = append(allowed[path], method)
 		if isRead {
 			r.Handle(method, path, esmondReadHeaders, read, h)
 			return
 		}
 		r.Handle(method, path, write, h)
 	}, s)
+	for path, methods := range allowed {
+		for _, m := range esmondUnserved(methods) {
+			r.Handle(m, path, s.esmondWrongMethod(methods))
+		}
+	}
 }
 
-// esmondNoMethod answers a wrong method on an esmond path. PATCH is a 400
-// (esmond has no partial update; the bulk document is PUT); the rest is
-// the usual 405 with Allow.
-func (s *Server) esmondNoMethod(c *gin.Context) bool {
-	if !isEsmondPath(c.Request.URL.Path) || c.Request.Method != http.MethodPatch {
-		return false
+// esmondMethods are the methods an esmond path answers, served or refused.
+func esmondMethods() []string {
+	return []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch}
+}
+
+// esmondUnserved returns the esmondMethods not in served.
+func esmondUnserved(served []string) []string {
+	var out []string
+	for _, m := range esmondMethods() {
+		if !slices.Contains(served, m) {
+			out = append(out, m)
+		}
 	}
-	s.fail(c, badRequest("PATCH is not supported: register metadata with POST, add data with POST to a base URI or PUT a bulk document to the metadata URI"))
-	return true
+	return out
+}
+
+// esmondWrongMethod refuses a method an esmond path does not serve.
+func (s *Server) esmondWrongMethod(allowed []string) gin.HandlerFunc {
+	allow := strings.Join(allowed, ", ")
+	return func(c *gin.Context) {
+		if c.Request.Method == http.MethodPatch {
+			s.fail(c, badRequest("PATCH is not supported: register metadata with POST, add data with POST to a base URI or PUT a bulk document to the metadata URI"))
+			return
+		}
+		c.Header("Allow", allow)
+		s.fail(c, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+			"method "+clip(c.Request.Method, 20)+" not allowed; allowed: "+allow, nil))
+	}
 }
 
 func badRequest(msg string) *Error {

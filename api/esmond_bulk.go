@@ -13,7 +13,11 @@ import (
 // esmondMaxBulkPoints bounds the values of one bulk document.
 const esmondMaxBulkPoints = 1_000_000
 
-// esmondPointDoc is the body of a POST to a base URI (documentation).
+// esmondPointDoc is a data point (documentation): the body of a POST to a
+// base URI, and an element of a data read (archive.Point), whose ts is
+// always an integer and val the event type's value (a JSON float for the
+// numeric types, a ratio for a percentage, an object for a histogram or
+// statistics, a list for subintervals and packet traces).
 type esmondPointDoc struct {
 	TS  int64 `json:"ts" example:"1392238294" swaggertype:"integer"` // Unix seconds; a number or a numeric string
 	Val any   `json:"val" swaggertype:"object"`                      // the value, of the event type's value type

@@ -111,7 +111,7 @@ func parseSeriesPath(c *gin.Context) (esmondSeriesPath, error) {
 //	@Param			limit		query		integer	false	"page size; 0 or absent: 1500"	default(1500)
 //	@Param			offset		query		integer	false	"points to skip"	default(0)
 //	@Param			format		query		string	false	"accepted for esmond's clients"	Enums(json)
-//	@Success		200			{array}		archive.Point
+//	@Success		200			{array}		esmondPointDoc
 //	@Failure		400			{object}	esmondErrorBody	"unknown event or summary type, malformed window or parameter"
 //	@Failure		401			{object}	esmondErrorBody	"ARCHIVE_READ=token and no valid credentials"
 //	@Failure		404			{object}	esmondErrorBody	"no such metadata, event type or summary"
@@ -170,6 +170,50 @@ func (s *Server) esmondSeries(c *gin.Context) {
 	}
 	writeEsmondJSON(c, http.StatusOK, pts)
 }
+
+// esmondSummaryData godoc
+//
+//	@Summary		A summary's data
+//	@Description	The summary computed by the server: aggregations (sum of numbers, union of histograms adding every count, numerator and denominator sums of a percentage), averages, statistics of a histogram (mean, median, mode, minimum, maximum, percentile-25/75/95, variance, standard-deviation). Each ts is the start of its epoch-aligned window; window 0 gives one summary per base point. Time filters select windows by their start; limit/offset page them, with a Link header. Readable from any origin.
+//	@Tags			esmond
+//	@Produce		json
+//	@Param			key			path		string	true	"metadata-key"
+//	@Param			event		path		string	true	"event type"
+//	@Param			summary		path		string	true	"aggregations, averages or statistics"
+//	@Param			window		path		integer	true	"summary window, seconds"
+//	@Param			time		query		integer	false	"exactly this Unix second"
+//	@Param			time-start	query		integer	false	"at or after (Unix seconds)"
+//	@Param			time-end	query		integer	false	"at or before (Unix seconds)"
+//	@Param			time-range	query		integer	false	"seconds: before now, after time-start, or before time-end"
+//	@Param			limit		query		integer	false	"page size; 0 or absent: 1500"	default(1500)
+//	@Param			offset		query		integer	false	"points to skip"	default(0)
+//	@Param			format		query		string	false	"accepted for esmond's clients"	Enums(json)
+//	@Success		200			{array}		esmondPointDoc
+//	@Failure		400			{object}	esmondErrorBody	"unknown event or summary type, malformed window or parameter"
+//	@Failure		401			{object}	esmondErrorBody	"ARCHIVE_READ=token and no valid credentials"
+//	@Failure		404			{object}	esmondErrorBody	"no such metadata, event type or summary"
+//	@Security		BearerAuth
+//	@Security		ArchiveKey
+//	@Router			/esmond/perfsonar/archive/{key}/{event}/{summary}/{window} [get]
+//	@Router			/esmond/perfsonar/archive/{key}/{event}/{summary}/{window}/ [get]
+func (s *Server) esmondSummaryData(c *gin.Context) { s.esmondSeries(c) }
+
+// esmondPostSummary godoc
+//
+//	@Summary		Summaries are not written
+//	@Description	Summaries are computed by the server: a POST to a summary URI is 400. Post points to the event type's base URI.
+//	@Tags			esmond
+//	@Param			key		path		string	true	"metadata-key"
+//	@Param			event	path		string	true	"event type"
+//	@Param			summary	path		string	true	"summary type"
+//	@Param			window	path		integer	true	"summary window"
+//	@Failure		400		{object}	esmondErrorBody	"always"
+//	@Failure		401		{object}	esmondErrorBody	"no valid archive key or token"
+//	@Security		ArchiveKey
+//	@Security		BearerAuth
+//	@Router			/esmond/perfsonar/archive/{key}/{event}/{summary}/{window} [post]
+//	@Router			/esmond/perfsonar/archive/{key}/{event}/{summary}/{window}/ [post]
+func (s *Server) esmondPostSummary(c *gin.Context) { s.esmondPostPoint(c) }
 
 // esmondSummaryList answers .../{summary} without a window: the summaries
 // of that type (esmond's summary_details), or 404 when there are none.
