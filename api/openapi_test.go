@@ -29,6 +29,7 @@ func undocumentedRoutes() map[string]string {
 	return map[string]string{
 		"GET /docs/*any":                 "Swagger UI assets (index.html, bundle, css)",
 		"GET /redoc/redoc.standalone.js": "Redoc bundle",
+		"GET /dashboard/static/*file":    "dashboard scripts, styles and vendored uPlot",
 	}
 }
 

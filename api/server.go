@@ -88,6 +88,15 @@ type Deps struct {
 	RequiredScope string
 
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
+
+	// Archive is the measurement history the dashboard draws; nil: the
+	// dashboard shows the monitor's current state only.
+	Archive DashboardArchive
+	// DashboardPublic opens the dashboard's data endpoints to anyone, as
+	// archive reads are when public (ARCHIVE_READ=public); otherwise they
+	// need a bearer token, with DashboardReadScope when that is set.
+	DashboardPublic    bool
+	DashboardReadScope string
 	// MonitorReadScope and MonitorWriteScope, when set, are required on the
 	// monitor's read and write routes.
 	MonitorReadScope  string
@@ -141,6 +150,7 @@ type Server struct {
 	metrics *Metrics
 	m       serverMetrics
 	limits  *limiter
+	dash    *dashboard
 }
 
 // New builds the router. It never fails: invalid TrustedProxies are logged
@@ -171,6 +181,7 @@ func New(d Deps) *Server {
 		s.registerMonitor(r)
 	}
 	s.registerDocs(r)
+	s.registerDashboard(r)
 	return s
 }
 
@@ -237,7 +248,7 @@ const (
 // timeouts. The caller runs ListenAndServe and Shutdown.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	wt := MaxCount*EchoInterval + s.deps.EchoTimeout + s.deps.ResolveTimeout + 15*time.Second
-	return &http.Server{
+	hs := &http.Server{
 		Addr:              addr,
 		Handler:           s.router,
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -247,6 +258,10 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	if s.dash != nil {
+		hs.RegisterOnShutdown(s.dash.closeStreams)
+	}
+	return hs
 }
 
 // The production types satisfy the interfaces the HTTP layer consumes.

@@ -111,6 +111,10 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		MaxConcurrentPerSubject: cfg.MaxConcurrentPerSubject,
 		ResolveTimeout:          cfg.ResolveTimeout,
 		Monitor:                 mon,
+		// The dashboard follows the archive's read setting: public in dev
+		// mode, behind the monitor's read scope otherwise.
+		DashboardPublic:    cfg.DevMode,
+		DashboardReadScope: cfg.MonitorReadScope,
 	}
 	if err := deps.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: %v\n", err)
