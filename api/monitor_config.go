@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/pkg/monitor"
@@ -178,7 +177,6 @@ func (s *Server) monitorPostIPList(c *gin.Context) {
 				"element is not a string", nil), i+1)
 			return
 		}
-		names[i] = strings.TrimSpace(names[i])
 	}
 	err = s.deps.Monitor.Update(c.Request.Context(), names, mode)
 	if err != nil {

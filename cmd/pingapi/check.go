@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/client"
-	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // Nagios plugin states (exit statuses).
@@ -79,12 +79,12 @@ func check(ctx context.Context, prog string, extended bool, args []string, geten
 			return code
 		}
 		switch r.Status {
-		case monitor.StatusInit:
+		case wire.StatusInit:
 			if !last {
 				continue // nothing known yet: check_ping's next host
 			}
 			return noData(stdout, a.prefix, r.Name, a.noDataUnknown)
-		case monitor.StatusUnreachable:
+		case wire.StatusUnreachable:
 			return unreachable(stdout, a.prefix, h, r)
 		}
 		if !r.Validity || r.Xmit <= 0 {
@@ -106,8 +106,8 @@ func check(ctx context.Context, prog string, extended bool, args []string, geten
 
 // fetchRecord reads the record of host (through /match first with
 // resolve). When done, the check ends with code, having printed why.
-func fetchRecord(ctx context.Context, cl *client.Client, host string, resolve bool, prefix string, timeout int, stdout io.Writer) (r monitor.Record, code int, done bool) {
-	fail := func(err error) (monitor.Record, int, bool) {
+func fetchRecord(ctx context.Context, cl *client.Client, host string, resolve bool, prefix string, timeout int, stdout io.Writer) (r wire.Record, code int, done bool) {
+	fail := func(err error) (wire.Record, int, bool) {
 		if ctx.Err() != nil {
 			fmt.Fprintf(stdout, "CRITICAL - Plugin timed out after %d seconds\n", timeout)
 			return r, nagiosCritical, true
@@ -115,7 +115,7 @@ func fetchRecord(ctx context.Context, cl *client.Client, host string, resolve bo
 		fmt.Fprintf(stdout, "%s UNKNOWN - %s\n", prefix, describeError(cl, err))
 		return r, nagiosUnknown, true
 	}
-	notMonitored := func(name string) (monitor.Record, int, bool) {
+	notMonitored := func(name string) (wire.Record, int, bool) {
 		fmt.Fprintf(stdout, "%s UNKNOWN - %s is not monitored\n", prefix, name)
 		return r, nagiosUnknown, true
 	}
@@ -154,7 +154,7 @@ func noData(stdout io.Writer, prefix, name string, asUnknown bool) int {
 // unreachable answers for a host the monitor could not probe: with
 // check_ping's words when the monitor knows why (the kernel's answer to
 // its echo requests), else pingapi's.
-func unreachable(stdout io.Writer, prefix, host string, r monitor.Record) int {
+func unreachable(stdout io.Writer, prefix, host string, r wire.Record) int {
 	if s := unreachableText(r); s != "" {
 		fmt.Fprintf(stdout, "CRITICAL - %s (%s)\n", s, host)
 		return nagiosCritical
@@ -169,7 +169,7 @@ func unreachable(stdout io.Writer, prefix, host string, r monitor.Record) int {
 // critical RTA with itself), else WARNING likewise. pl is check_ping's
 // integer loss and rta ping's average as check_ping reads it (3 decimals,
 // into a C float).
-func checkPingState(r monitor.Record, th thresholds) (state, pl int, rta float32, warn string) {
+func checkPingState(r wire.Record, th thresholds) (state, pl int, rta float32, warn string) {
 	pl = (r.Xmit - r.Recv) * 100 / r.Xmit
 	rta = float32(math.Round(r.Avg*1000) / 1000)
 	if pl == 100 {
@@ -189,7 +189,7 @@ func checkPingState(r monitor.Record, th thresholds) (state, pl int, rta float32
 
 // nagiosResult is check_ping's output line (performance data included)
 // for a valid record, and its state.
-func nagiosResult(r monitor.Record, th thresholds, prefix, host string, html bool) (int, string) {
+func nagiosResult(r wire.Record, th thresholds, prefix, host string, html bool) (int, string) {
 	state, pl, rta, warn := checkPingState(r, th)
 	var b strings.Builder
 	if html {
@@ -232,4 +232,4 @@ func perfInt(v int) string {
 
 // unreachableText is check_ping's word for why the last probe could not
 // run, when the record says so; "" when it does not.
-func unreachableText(r monitor.Record) string { return "" }
+func unreachableText(r wire.Record) string { return "" }

@@ -9,7 +9,7 @@ import (
 	"strconv"
 
 	"github.com/pingapi/pingapi/pkg/client"
-	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // Exit statuses of query, as ping903q's: with one host 0 alive, 2 not
@@ -45,8 +45,8 @@ func queryHostsCmd(ctx context.Context, conn connFlags, all, verbose bool, hosts
 		return exitUnknown
 	}
 	var alive, total int
-	var last monitor.Record
-	show := func(r monitor.Record) {
+	var last wire.Record
+	show := func(r wire.Record) {
 		total++
 		if isAlive(r) {
 			alive++
@@ -55,7 +55,7 @@ func queryHostsCmd(ctx context.Context, conn connFlags, all, verbose bool, hosts
 		printRecord(stdout, r, verbose)
 	}
 	if all {
-		err = cl.AllHosts(ctx, func(r monitor.Record) error { show(r); return nil })
+		err = cl.AllHosts(ctx, func(r wire.Record) error { show(r); return nil })
 	} else {
 		err = queryHosts(ctx, cl, hosts, show, stderr)
 	}
@@ -65,7 +65,7 @@ func queryHostsCmd(ctx context.Context, conn connFlags, all, verbose bool, hosts
 	}
 	if !all && len(hosts) == 1 {
 		switch {
-		case total == 0 || last.Status == monitor.StatusInit:
+		case total == 0 || last.Status == wire.StatusInit:
 			return exitUnknown
 		case isAlive(last):
 			return exitAlive
@@ -86,7 +86,7 @@ func queryHostsCmd(ctx context.Context, conn connFlags, all, verbose bool, hosts
 
 // queryHosts shows the records of hosts in order, in batches; hosts that
 // are not monitored are reported on stderr.
-func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show func(monitor.Record), stderr io.Writer) error {
+func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show func(wire.Record), stderr io.Writer) error {
 	for start := 0; start < len(hosts); {
 		end, size := start, 0
 		for end < len(hosts) && (end == start || size+len(hosts[end])+1 <= queryBatchBytes) {
@@ -99,7 +99,7 @@ func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show fun
 		if err != nil && !errors.Is(err, client.ErrNotMonitored) {
 			return err
 		}
-		byName := make(map[string]monitor.Record, len(recs))
+		byName := make(map[string]wire.Record, len(recs))
 		for _, r := range recs {
 			byName[r.Name] = r
 		}
@@ -115,13 +115,13 @@ func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show fun
 }
 
 // isAlive is true for a valid record whose last probe found the host alive.
-func isAlive(r monitor.Record) bool { return r.Validity && r.Alive }
+func isAlive(r wire.Record) bool { return r.Validity && r.Alive }
 
 // printRecord prints "HOST is alive" / "HOST is not alive" and, verbose,
 // ping(8)'s summary lines.
-func printRecord(w io.Writer, r monitor.Record, verbose bool) {
+func printRecord(w io.Writer, r wire.Record, verbose bool) {
 	switch {
-	case r.Status == monitor.StatusInit:
+	case r.Status == wire.StatusInit:
 		fmt.Fprintf(w, "%s: no data yet\n", r.Name)
 		return
 	case isAlive(r):

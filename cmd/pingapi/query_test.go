@@ -16,6 +16,7 @@ import (
 	"github.com/pingapi/pingapi/pkg/auth"
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // scriptedPinger answers each address from a script of RTTs (<0: lost);
@@ -119,7 +120,7 @@ func monitorServer(t *testing.T) string {
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		r8, _ := m.Lookup("192.0.2.8")
 		if r, _ := m.Lookup("web.test"); r.Validity && r8.Validity {
-			if r6, _ := m.Lookup("192.0.2.6"); r6.Status == monitor.StatusUnreachable {
+			if r6, _ := m.Lookup("192.0.2.6"); r6.Status == wire.StatusUnreachable {
 				break
 			}
 		}
