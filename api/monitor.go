@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // Limits of the monitor routes.
@@ -56,7 +57,7 @@ func (s *Server) monitorRequest(c *gin.Context) {
 //	@Summary		Identify the running instance (Ping903 /id)
 //	@Tags			monitor
 //	@Produce		json
-//	@Success		200	{object}	monitor.ID
+//	@Success		200	{object}	wire.ID
 //	@Failure		401	{object}	errorBody
 //	@Failure		403	{object}	errorBody
 //	@Security		BearerAuth
@@ -100,7 +101,7 @@ func (s *Server) monitorIDAttr(c *gin.Context) {
 //	@Param			attr	query		string	false	"comma-separated record members to return"
 //	@Param			limit	query		int		false	"page size (1..100000); default: all"
 //	@Param			offset	query		int		false	"records to skip"	default(0)
-//	@Success		200		{array}		monitor.Record
+//	@Success		200		{array}		wire.Record
 //	@Header			200		{integer}	X-Total-Count	"number of monitored hosts"
 //	@Header			200		{string}	Link			"the next page: </host?offset=N&limit=M>; rel=\"next\""
 //	@Failure		400		{object}	monitorErrorBody
@@ -137,12 +138,12 @@ func (s *Server) monitorHosts(c *gin.Context) {
 	c.Status(http.StatusOK)
 	buf := append(make([]byte, 0, 64<<10), '[')
 	n := 0
-	err := m.Records(offset, limit, func(recs []monitor.Record) error {
+	err := m.Records(offset, limit, func(recs []wire.Record) error {
 		for i := range recs {
 			if n > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendRecord(buf, &recs[i], attrs)
+			buf = wire.AppendRecord(buf, &recs[i], attrs)
 			n++
 			if n%hostFlushEvery == 0 {
 				if _, err := c.Writer.Write(buf); err != nil {
@@ -171,7 +172,7 @@ func (s *Server) monitorHosts(c *gin.Context) {
 //	@Param			name	path		string	true	"IP address or hostname as given in the ip-list"
 //	@Param			select	query		string	false	"further comma-separated names"
 //	@Param			attr	query		string	false	"comma-separated record members to return"
-//	@Success		200		{array}		monitor.Record
+//	@Success		200		{array}		wire.Record
 //	@Failure		400		{object}	monitorErrorBody
 //	@Failure		401		{object}	errorBody
 //	@Failure		403		{object}	errorBody	"insufficient scope"
@@ -197,7 +198,7 @@ func (s *Server) monitorHost(c *gin.Context) {
 		if found > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendRecord(buf, &r, attrs)
+		buf = wire.AppendRecord(buf, &r, attrs)
 		found++
 	}
 	if found == 0 {
@@ -298,11 +299,11 @@ func (s *Server) monitorNames(c *gin.Context, first string) ([]string, bool) {
 	return names, true
 }
 
-func (s *Server) monitorAttrs(c *gin.Context) (attrSet, bool) {
-	set, bad := parseAttrs(c.Query("attr"))
+func (s *Server) monitorAttrs(c *gin.Context) (wire.AttrSet, bool) {
+	set, bad := wire.ParseAttrs(c.Query("attr"))
 	if bad != "" {
 		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			"unknown attr "+clip(bad, 40)+"; want "+strings.Join(attrNames(), ","), nil))
+			"unknown attr "+clip(bad, 40)+"; want "+strings.Join(wire.AttrNames(), ","), nil))
 		return 0, false
 	}
 	return set, true

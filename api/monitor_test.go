@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // monitorResolve resolves "hN.test" to 192.0.2.N; everything else fails.
@@ -150,7 +151,7 @@ func TestMonitorHostPaging(t *testing.T) {
 	if w.Header().Get("Link") != "" {
 		t.Errorf("Link on the last page: %q", w.Header().Get("Link"))
 	}
-	var recs []monitor.Record
+	var recs []wire.Record
 	if err := json.Unmarshal(w.Body.Bytes(), &recs); err != nil || len(recs) != 1 || recs[0].Name != "h3.test" || !recs[0].Validity {
 		t.Fatalf("last page: %v %+v", err, recs)
 	}
@@ -283,12 +284,12 @@ func TestMonitorHostStream(t *testing.T) {
 	if w.Code != 200 || !w.Flushed {
 		t.Fatalf("status %d flushed %v: want 200, streamed", w.Code, w.Flushed)
 	}
-	var recs []monitor.Record
+	var recs []wire.Record
 	if err := json.Unmarshal(w.Body.Bytes(), &recs); err != nil || len(recs) != len(names) {
 		t.Fatalf("%d records, %v", len(recs), err)
 	}
 	for i, r := range recs {
-		if r.Name != names[i] || r.Status != monitor.StatusInit || r.Validity {
+		if r.Name != names[i] || r.Status != wire.StatusInit || r.Validity {
 			t.Fatalf("record %d: %+v", i, r)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/target"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // Pinger runs one measurement; *probe.Engine implements it. It must be safe
@@ -101,13 +102,6 @@ type Stats struct {
 	Unreachable uint64 // probes that could not run
 }
 
-// ID identifies the running instance (Ping903's /id).
-type ID struct {
-	Package string `json:"package" example:"pingapi"`
-	Version string `json:"version" example:"0.1.0"`
-	PID     int    `json:"pid" example:"4242"`
-}
-
 // New validates opts, loads the mutable list from opts.Store (after the
 // immutable list: a name in both stays immutable) and returns a Monitor
 // whose scheduler is not yet running (see Run).
@@ -167,7 +161,9 @@ func New(opts Options) (*Monitor, error) {
 func (m *Monitor) Settings() Settings { return m.set }
 
 // ID returns the identity of the running instance.
-func (m *Monitor) ID() ID { return ID{Package: "pingapi", Version: m.version, PID: os.Getpid()} }
+func (m *Monitor) ID() wire.ID {
+	return wire.ID{Package: "pingapi", Version: m.version, PID: os.Getpid()}
+}
 
 // Stats returns the scheduler counters.
 func (m *Monitor) Stats() Stats {
@@ -185,16 +181,16 @@ func (m *Monitor) Len() int {
 
 // Lookup returns the record of the host monitored under name (in its
 // canonical form, see CanonicalName).
-func (m *Monitor) Lookup(name string) (Record, bool) {
+func (m *Monitor) Lookup(name string) (wire.Record, bool) {
 	name, err := CanonicalName(name)
 	if err != nil {
-		return Record{}, false
+		return wire.Record{}, false
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	h, ok := m.byName[name]
 	if !ok {
-		return Record{}, false
+		return wire.Record{}, false
 	}
 	return h.record(), true
 }
@@ -205,7 +201,7 @@ func (m *Monitor) Lookup(name string) (Record, bool) {
 // hosts are those of the table when Records starts: a round that applies
 // list changes meanwhile neither repeats nor skips any. It stops at the
 // first error of fn.
-func (m *Monitor) Records(offset, limit int, fn func([]Record) error) error {
+func (m *Monitor) Records(offset, limit int, fn func([]wire.Record) error) error {
 	const chunk = 512
 	if offset < 0 {
 		offset = 0
@@ -213,7 +209,7 @@ func (m *Monitor) Records(offset, limit int, fn func([]Record) error) error {
 	m.mu.RLock()
 	order := m.order // apply replaces the slice, never changes it in place
 	m.mu.RUnlock()
-	buf := make([]Record, 0, chunk)
+	buf := make([]wire.Record, 0, chunk)
 	for sent := 0; limit <= 0 || sent < limit; {
 		n := chunk
 		if limit > 0 {

@@ -10,7 +10,7 @@ import (
 	"slices"
 
 	"github.com/pingapi/pingapi/pkg/probe"
-	"github.com/pingapi/pingapi/pkg/stats"
+	"github.com/pingapi/pingapi/pkg/report"
 )
 
 // dispatchSlack is how early the scheduler may start a probe: when it wakes
@@ -167,17 +167,13 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 		m.fail(ctx, h, "ping", err)
 		return
 	}
-	rtts := make([]time.Duration, 0, len(res.Packets))
 	var lastSent time.Time
 	for _, pk := range res.Packets {
-		if pk.Received {
-			rtts = append(rtts, pk.RTT)
-		}
 		if pk.SentAt.After(lastSent) {
 			lastSent = pk.SentAt
 		}
 	}
-	sum := stats.Summarize(res.Sent, rtts, res.Duplicates)
+	sum := report.Summarize(res, false)
 	if lastSent.IsZero() {
 		lastSent = stop
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/stats"
 )
 
 var t0 = time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
@@ -76,6 +77,29 @@ func TestPacketOfLateAndDuplicates(t *testing.T) {
 	b, _ := json.Marshal(p)
 	if s := string(b); s != `{"seq":7,"rtt":null,"late":true,"duplicates":2}` || !strings.Contains(s, "null") {
 		t.Fatalf("got %s", s)
+	}
+}
+
+// TestSummarize: the one summary of a result is stats.Summarize of its
+// received RTTs in sequence order; without percentiles it is the same but
+// for P50 to P99, and costs no allocation (the monitor calls it on the
+// engine's loop).
+func TestSummarize(t *testing.T) {
+	r := res("192.0.2.1", 300, -1, 100, 200, -1, 1000)
+	r.Duplicates = 2
+	want := stats.Summarize(6, []time.Duration{300 * time.Microsecond, 100 * time.Microsecond, 200 * time.Microsecond, time.Millisecond}, 2)
+	if got := Summarize(r, true); got != want {
+		t.Errorf("with percentiles:\n got %+v\nwant %+v", got, want)
+	}
+	if want.P90 == 0 {
+		t.Fatal("test data has no percentiles")
+	}
+	want.P50, want.P90, want.P95, want.P99 = 0, 0, 0, 0
+	if got := Summarize(r, false); got != want {
+		t.Errorf("without percentiles:\n got %+v\nwant %+v", got, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { Summarize(r, false) }); n != 0 {
+		t.Errorf("Summarize without percentiles allocates %v times", n)
 	}
 }
 
