@@ -208,7 +208,7 @@ type dashConfigBody struct {
 //	@Success		200	{object}	dashConfigBody
 //	@Router			/dashboard/api/config [get]
 func (s *Server) dashConfig(c *gin.Context) {
-	body := dashConfigBody{Auth: "token", History: s.deps.Archive != nil}
+	body := dashConfigBody{Auth: "token", History: s.deps.DashboardArchive != nil}
 	if s.deps.DashboardPublic {
 		body.Auth = "public"
 	}

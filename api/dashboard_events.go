@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/archive"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // Live updates: Server-Sent Events (text/event-stream). The page reads them
@@ -33,7 +34,7 @@ type dashboard struct {
 }
 
 func newDashboard(s *Server) *dashboard {
-	return &dashboard{s: s, fleet: newFleet(s.deps.Archive, s.deps.Now), stop: make(chan struct{})}
+	return &dashboard{s: s, fleet: newFleet(s.deps.DashboardArchive, s.deps.Now), stop: make(chan struct{})}
 }
 
 // closeStreams ends every event stream; registered with
@@ -41,13 +42,13 @@ func newDashboard(s *Server) *dashboard {
 func (d *dashboard) closeStreams() { d.stopOnce.Do(func() { close(d.stop) }) }
 
 // records returns every monitored host's record (none without a monitor).
-func (d *dashboard) records() []monitor.Record {
+func (d *dashboard) records() []wire.Record {
 	m := d.s.deps.Monitor
 	if m == nil {
 		return nil
 	}
-	out := make([]monitor.Record, 0, m.Len())
-	_ = m.Records(0, 0, func(rs []monitor.Record) error {
+	out := make([]wire.Record, 0, m.Len())
+	_ = m.Records(0, 0, func(rs []wire.Record) error {
 		out = append(out, rs...)
 		return nil
 	})
@@ -92,7 +93,7 @@ func (s *Server) dashEvents(c *gin.Context) {
 	first := true
 	for {
 		s.dash.sendHosts(w, host, last, first)
-		if host != "" && s.deps.Archive != nil {
+		if host != "" && s.deps.DashboardArchive != nil {
 			since = s.dash.sendPoints(ctx, w, host, since)
 		}
 		first = false
@@ -113,7 +114,7 @@ func (s *Server) dashEvents(c *gin.Context) {
 // hostState is what a "host" event changes on: a new probe or status.
 type hostState struct {
 	stop   float64
-	status monitor.Status
+	status wire.Status
 	alive  bool
 }
 
@@ -121,11 +122,11 @@ type hostState struct {
 // last call (all of them but the unchanged ones; on the first call, only
 // remembers them, except for a single host, whose row is sent at once).
 func (d *dashboard) sendHosts(w *sseWriter, host string, last map[string]hostState, first bool) {
-	var recs []monitor.Record
+	var recs []wire.Record
 	if host != "" {
 		if m := d.s.deps.Monitor; m != nil {
 			if r, ok := m.Lookup(host); ok {
-				recs = []monitor.Record{r}
+				recs = []wire.Record{r}
 			}
 		}
 	} else {
@@ -151,15 +152,15 @@ func (d *dashboard) sendHosts(w *sseWriter, host string, last map[string]hostSta
 func (d *dashboard) sendPoints(ctx context.Context, w *sseWriter, host string, since time.Time) time.Time {
 	now := d.s.deps.Now()
 	next := since
-	err := d.s.deps.Archive.Samples(ctx, host, since, now.Add(time.Second), func(smp DashSample) error {
+	ms, err := d.s.deps.DashboardArchive.Measurements(ctx, archive.SeriesQuery{Target: host}, since, now.Add(time.Second), 0)
+	for i := range ms {
 		var b bucket
-		b.add(smp)
+		b.add(&ms[i])
 		w.event("point", appendPoint(nil, b.point()))
-		if t := smp.Time.Add(time.Nanosecond); t.After(next) {
-			next = t
+		if t := ms[i].Time.Add(time.Millisecond); t.After(next) {
+			next = t // stored to the millisecond
 		}
-		return w.err
-	})
+	}
 	if err != nil && ctx.Err() == nil {
 		d.s.log.Debug("dashboard events: archive read", "host", host, "err", err)
 	}

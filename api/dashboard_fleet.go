@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/stats"
+	"github.com/pingapi/pingapi/pkg/wire"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -99,8 +100,8 @@ func (f *fleet) load(ctx context.Context, name string, first int64, now time.Tim
 	for i := range h.med {
 		h.med[i], h.loss[i] = float32(math.NaN()), float32(math.NaN())
 	}
-	from := time.Unix(first, 0)
-	ws, err := f.archive.Windows(ctx, name, time.Hour, from, now.Add(time.Hour))
+	q := archive.SeriesQuery{Target: name}
+	ws, err := f.archive.Windows(ctx, q, time.Unix(first, 0), now.Add(time.Hour), time.Hour)
 	if err != nil {
 		return nil, err
 	}
@@ -110,21 +111,23 @@ func (f *fleet) load(ctx context.Context, name string, first int64, now time.Tim
 			continue
 		}
 		if w.Sent > 0 {
-			h.loss[i] = float32(stats.Loss(w.Sent, w.Received))
+			h.loss[i] = float32(w.Loss)
 		}
 		if w.Received > 0 {
-			h.med[i] = float32(stats.Millis(w.P50))
+			h.med[i] = float32(stats.Millis(w.Median))
 		}
 	}
-	// The latest measurement: within the last hour, else none recent.
-	err = f.archive.Samples(ctx, name, now.Add(-time.Hour), now.Add(time.Second), func(s DashSample) error {
-		h.lastMed = float32(math.NaN())
-		if len(s.RTTs) > 0 {
-			h.lastMed = float32(stats.Millis(medianOf(s.RTTs)))
+	// The latest measurement of the last hour, if any.
+	ms, err := f.archive.Measurements(ctx, q, now.Add(-time.Hour), now.Add(time.Second), 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) > 0 {
+		if rep := ms[len(ms)-1].Replies(); len(rep) > 0 {
+			h.lastMed = float32(stats.Millis(medianOf(rep)))
 		}
-		return nil
-	})
-	return h, err
+	}
+	return h, nil
 }
 
 // medianOf is the nearest-rank median of rtts (not sorted in place).
@@ -136,11 +139,11 @@ func medianOf(rtts []time.Duration) time.Duration {
 
 // dashStatus is the overview's status of a record: alive, dead or
 // collecting (no probe has finished yet).
-func dashStatus(r *monitor.Record) string {
+func dashStatus(r *wire.Record) string {
 	switch {
-	case r.Status == monitor.StatusInit:
+	case r.Status == wire.StatusInit:
 		return "collecting"
-	case r.Status == monitor.StatusUnreachable || !r.Alive:
+	case r.Status == wire.StatusUnreachable || !r.Alive:
 		return "dead"
 	}
 	return "alive"
@@ -200,7 +203,7 @@ type dashHostRow []any
 
 // appendHostRow writes one host as
 // ["name","status",rtt,loss,jitter,[medians...],[losses...]].
-func appendHostRow(b []byte, r *monitor.Record, h *hostHours) []byte {
+func appendHostRow(b []byte, r *wire.Record, h *hostHours) []byte {
 	b = append(b, '[')
 	b = appendJSONString(b, r.Name)
 	b = append(b, `,"`...)

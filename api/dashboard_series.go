@@ -9,40 +9,19 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/stats"
 )
 
-// DashboardArchive is what the dashboard reads of the measurement archive:
-// one target's measurements over a time range, and its aggregates over
-// epoch-aligned windows. Implementations must be safe for concurrent use.
+// DashboardArchive is what the dashboard reads of the measurement archive
+// (*archive.Store): one target's measurements over a time range, and their
+// aggregates over epoch-aligned windows. It must be safe for concurrent use.
 type DashboardArchive interface {
-	// Samples calls fn with target's measurements whose time is in
-	// [from, to), oldest first, and stops at fn's first error.
-	Samples(ctx context.Context, target string, from, to time.Time, fn func(DashSample) error) error
-	// Windows returns target's aggregates over windows of length size
-	// (time.Hour or 24*time.Hour) that start in [from, to), oldest first;
-	// windows without data are left out.
-	Windows(ctx context.Context, target string, size time.Duration, from, to time.Time) ([]DashWindow, error)
+	Measurements(ctx context.Context, q archive.SeriesQuery, from, to time.Time, limit int) ([]archive.Measurement, error)
+	Windows(ctx context.Context, q archive.SeriesQuery, from, to time.Time, window time.Duration) ([]archive.WindowStats, error)
 }
 
-// DashSample is one archived measurement as the dashboard draws it.
-type DashSample struct {
-	Time   time.Time       // start of the measurement
-	Sent   int             // echo requests sent
-	RTTs   []time.Duration // RTTs of the replies received, in sequence order
-	Jitter time.Duration   // mean |RTT[i]-RTT[i-1]|
-	Failed bool            // the measurement could not run (no statistics)
-}
-
-// DashWindow is the aggregate of one target's measurements in one window.
-type DashWindow struct {
-	Start                  time.Time
-	Count                  int // measurements
-	Sent, Received         int
-	P5, P25, P50, P75, P95 time.Duration // of every RTT in the window
-	Jitter                 time.Duration // mean of the measurements' jitter
-	Failures               int           // measurements that failed or lost every echo
-}
+var _ DashboardArchive = (*archive.Store)(nil)
 
 // Ranges of the series endpoint.
 const (
@@ -51,6 +30,7 @@ const (
 	dashRawSpan      = 7 * 24 * time.Hour       // longest range drawn from raw measurements
 	dashHourlySpan   = 92 * 24 * time.Hour      // longest range drawn from hourly windows
 	dashMaxSpan      = 5 * 366 * 24 * time.Hour // longest range asked for
+	dashMaxRaw       = 500000                   // measurements read for one raw series at most
 )
 
 // seriesPoint is one point of a drawn series: a bucket of raw measurements
@@ -80,22 +60,23 @@ type bucket struct {
 	fail       int
 }
 
-func (b *bucket) add(s DashSample) {
+func (b *bucket) add(m *archive.Measurement) {
 	if len(b.rtts) == 0 && b.sent == 0 && b.fail == 0 {
-		b.t = s.Time.Unix()
+		b.t = m.Time.Unix()
 	}
-	if s.Failed {
-		b.fail++
+	if m.Error != "" {
+		b.fail++ // the measurement could not run
 		return
 	}
-	b.sent += s.Sent
-	b.recv += len(s.RTTs)
-	b.rtts = append(b.rtts, s.RTTs...)
-	if len(s.RTTs) >= 2 {
-		b.jitter += s.Jitter
+	rep := m.Replies()
+	b.sent += m.Sent
+	b.recv += len(rep)
+	b.rtts = append(b.rtts, rep...)
+	if len(rep) >= 2 {
+		b.jitter += m.Summary().Jitter
 		b.withJitter++
 	}
-	if len(s.RTTs) == 0 {
+	if len(rep) == 0 {
 		b.fail++ // every echo lost: marked as a failure too
 	}
 }
@@ -124,40 +105,45 @@ func (b *bucket) point() seriesPoint {
 // pixel, else one per step of (to-from)/width.
 func bucketSamples(ctx context.Context, a DashboardArchive, target string, from, to time.Time, width int) ([]seriesPoint, time.Duration, error) {
 	step := max(to.Sub(from)/time.Duration(width), time.Second)
+	ms, err := a.Measurements(ctx, archive.SeriesQuery{Target: target}, from, to, dashMaxRaw)
+	if err != nil {
+		return nil, step, err
+	}
 	var out []seriesPoint
 	var cur bucket
 	idx := int64(-1)
-	err := a.Samples(ctx, target, from, to, func(s DashSample) error {
-		i := int64(s.Time.Sub(from) / step)
-		if i != idx {
+	for i := range ms {
+		k := int64(ms[i].Time.Sub(from) / step)
+		if k != idx {
 			if idx >= 0 {
 				out = append(out, cur.point())
 			}
 			cur = bucket{rtts: cur.rtts[:0]}
-			idx = i
+			idx = k
 		}
-		cur.add(s)
-		return nil
-	})
+		cur.add(&ms[i])
+	}
 	if idx >= 0 {
 		out = append(out, cur.point())
 	}
-	return out, step, err
+	return out, step, nil
 }
 
-// windowPoints converts archive windows into points.
-func windowPoints(ws []DashWindow) []seriesPoint {
+// windowPoints converts archive windows into points. A window whose every
+// measurement failed or lost every echo is marked failed.
+func windowPoints(ws []archive.WindowStats) []seriesPoint {
 	out := make([]seriesPoint, 0, len(ws))
 	for _, w := range ws {
 		p := gapPoint(w.Start.Unix())
-		p.fail = w.Failures
 		if w.Sent > 0 {
-			p.loss = stats.Loss(w.Sent, w.Received)
+			p.loss = w.Loss
 		}
 		if w.Received > 0 {
-			p.p5, p.p25, p.p50 = stats.Millis(w.P5), stats.Millis(w.P25), stats.Millis(w.P50)
+			p.p5, p.p25, p.p50 = stats.Millis(w.P5), stats.Millis(w.P25), stats.Millis(w.Median)
 			p.p75, p.p95 = stats.Millis(w.P75), stats.Millis(w.P95)
 			p.jitter = stats.Millis(w.Jitter)
+		} else if w.Measurements > 0 {
+			p.fail = w.Measurements
 		}
 		out = append(out, p)
 	}
@@ -208,7 +194,7 @@ func seriesResolution(span time.Duration) (string, time.Duration) {
 // dashSeries returns one host's series.
 //
 //	@Summary		Dashboard: one host's RTT, loss and jitter over a range
-//	@Description	Column-oriented series for uPlot, aggregated on the server to about one point per pixel (width): raw measurements (bucketed when denser than width) for ranges up to 7 days, hourly windows up to 92 days, daily windows beyond. t is Unix seconds; p5…p95 (nearest-rank percentiles over every RTT of the point) and jitter in ms; loss in percent; fail counts measurements that failed or lost every echo. null marks a gap (no data). Without an archive the arrays are empty.
+//	@Description	Column-oriented series for uPlot, aggregated on the server to about one point per pixel (width): raw measurements (bucketed when denser than width) for ranges up to 7 days, hourly windows up to 92 days, daily windows beyond. t is Unix seconds; p5…p95 (nearest-rank percentiles over every RTT of the point) and jitter in ms; loss in percent; fail counts measurements that failed or lost every echo (for a window: all of its measurements, when none got a reply). null marks a gap (no data). Without an archive the arrays are empty.
 //	@Tags			dashboard
 //	@Produce		json
 //	@Param			name	path		string	true	"host name as archived"
@@ -233,12 +219,12 @@ func (s *Server) dashSeries(c *gin.Context) {
 	res, win := seriesResolution(to.Sub(from))
 	var pts []seriesPoint
 	step := win
-	if a := s.deps.Archive; a != nil {
+	if a := s.deps.DashboardArchive; a != nil {
 		if win == 0 {
 			pts, step, err = bucketSamples(c.Request.Context(), a, name, from, to, width)
 		} else {
-			var ws []DashWindow
-			ws, err = a.Windows(c.Request.Context(), name, win, from.Truncate(win), to)
+			var ws []archive.WindowStats
+			ws, err = a.Windows(c.Request.Context(), archive.SeriesQuery{Target: name}, from.Truncate(win), to, win)
 			pts = windowPoints(ws)
 		}
 		if err != nil {

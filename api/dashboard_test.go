@@ -10,33 +10,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/archive"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // fakeDashArchive is an in-memory DashboardArchive for the aggregation
 // tests (the browser tests run against the real archive).
 type fakeDashArchive struct {
-	samples map[string][]DashSample
-	windows map[string][]DashWindow // by target; any size
+	samples map[string][]archive.Measurement
+	windows map[string][]archive.WindowStats // by target; any size
 	reads   int
 }
 
-func (f *fakeDashArchive) Samples(ctx context.Context, target string, from, to time.Time, fn func(DashSample) error) error {
+func (f *fakeDashArchive) Measurements(ctx context.Context, q archive.SeriesQuery, from, to time.Time, limit int) ([]archive.Measurement, error) {
 	f.reads++
-	for _, s := range f.samples[target] {
+	var out []archive.Measurement
+	for _, s := range f.samples[q.Target] {
 		if !s.Time.Before(from) && s.Time.Before(to) {
-			if err := fn(s); err != nil {
-				return err
-			}
+			out = append(out, s)
 		}
 	}
-	return nil
+	return out, nil
 }
 
-func (f *fakeDashArchive) Windows(ctx context.Context, target string, size time.Duration, from, to time.Time) ([]DashWindow, error) {
+func (f *fakeDashArchive) Windows(ctx context.Context, q archive.SeriesQuery, from, to time.Time, window time.Duration) ([]archive.WindowStats, error) {
 	f.reads++
-	var out []DashWindow
-	for _, w := range f.windows[target] {
+	var out []archive.WindowStats
+	for _, w := range f.windows[q.Target] {
 		if !w.Start.Before(from) && w.Start.Before(to) {
 			out = append(out, w)
 		}
@@ -49,14 +49,16 @@ var dashNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 // minuteSamples returns one measurement a minute over [from, from+n min):
 // 10 echoes of 1..10 ms, except every 10th minute, which lost them all.
-func minuteSamples(from time.Time, n int) []DashSample {
-	out := make([]DashSample, 0, n)
+func minuteSamples(from time.Time, n int) []archive.Measurement {
+	out := make([]archive.Measurement, 0, n)
 	for i := range n {
-		s := DashSample{Time: from.Add(time.Duration(i) * time.Minute), Sent: 10, Jitter: time.Millisecond}
-		if i%10 != 9 {
-			for k := 1; k <= 10; k++ {
-				s.RTTs = append(s.RTTs, time.Duration(k)*time.Millisecond)
+		s := archive.Measurement{Time: from.Add(time.Duration(i) * time.Minute), Sent: 10}
+		for k := 1; k <= 10; k++ {
+			rtt := time.Duration(k) * time.Millisecond
+			if i%10 == 9 {
+				rtt = archive.Lost
 			}
+			s.RTTs = append(s.RTTs, rtt)
 		}
 		out = append(out, s)
 	}
@@ -98,7 +100,9 @@ func decodeSeries(t *testing.T, body string) seriesJSON {
 func dashEnv(t *testing.T, a *fakeDashArchive, public bool) *env {
 	t.Helper()
 	return newMonitorEnv(t, nil, func(d *Deps) {
-		d.Archive = a
+		if a != nil {
+			d.DashboardArchive = a
+		}
 		d.DashboardPublic = public
 		d.Now = func() time.Time { return dashNow }
 	})
@@ -106,7 +110,7 @@ func dashEnv(t *testing.T, a *fakeDashArchive, public bool) *env {
 
 func TestDashboardSeries(t *testing.T) {
 	day := dashNow.Add(-24 * time.Hour)
-	a := &fakeDashArchive{samples: map[string][]DashSample{"192.0.2.1": minuteSamples(day, 1440)}}
+	a := &fakeDashArchive{samples: map[string][]archive.Measurement{"192.0.2.1": minuteSamples(day, 1440)}}
 	// Two hours without data: a gap.
 	s := a.samples["192.0.2.1"]
 	a.samples["192.0.2.1"] = append(s[:600:600], s[720:]...)
@@ -193,17 +197,17 @@ func TestDashboardSeries(t *testing.T) {
 }
 
 func TestDashboardWindows(t *testing.T) {
-	var ws []DashWindow
+	var ws []archive.WindowStats
 	start := dashNow.Add(-365 * 24 * time.Hour).Truncate(24 * time.Hour)
 	for d := 0; d < 365; d++ {
 		if d == 100 || d == 101 {
 			continue // no data: a gap
 		}
-		ws = append(ws, DashWindow{Start: start.Add(time.Duration(d) * 24 * time.Hour), Count: 1440, Sent: 14400, Received: 14400 - 144,
-			P5: time.Millisecond, P25: 2 * time.Millisecond, P50: 3 * time.Millisecond, P75: 4 * time.Millisecond, P95: 5 * time.Millisecond,
-			Jitter: time.Millisecond / 2, Failures: 1})
+		ws = append(ws, archive.WindowStats{Start: start.Add(time.Duration(d) * 24 * time.Hour), Measurements: 1440, Sent: 14400, Received: 14400 - 144,
+			Loss: 1, P5: time.Millisecond, P25: 2 * time.Millisecond, Median: 3 * time.Millisecond, P75: 4 * time.Millisecond, P95: 5 * time.Millisecond,
+			Jitter: time.Millisecond / 2})
 	}
-	a := &fakeDashArchive{windows: map[string][]DashWindow{"192.0.2.1": ws}}
+	a := &fakeDashArchive{windows: map[string][]archive.WindowStats{"192.0.2.1": ws}}
 	e := dashEnv(t, a, true)
 	q := "/dashboard/api/host/192.0.2.1/series?from=" + strconv.FormatInt(dashNow.Add(-365*24*time.Hour).Unix(), 10)
 	got := decodeSeries(t, e.do(http.MethodGet, q, "").Body.String())
@@ -221,11 +225,11 @@ func TestDashboardWindows(t *testing.T) {
 func TestDashboardOverview(t *testing.T) {
 	hour := dashNow.Truncate(time.Hour)
 	a := &fakeDashArchive{
-		windows: map[string][]DashWindow{"192.0.2.1": {
-			{Start: hour.Add(-23 * time.Hour), Sent: 600, Received: 600, P50: 7 * time.Millisecond},
-			{Start: hour, Sent: 100, Received: 50, P50: 9 * time.Millisecond},
+		windows: map[string][]archive.WindowStats{"192.0.2.1": {
+			{Start: hour.Add(-23 * time.Hour), Sent: 600, Received: 600, Median: 7 * time.Millisecond},
+			{Start: hour, Sent: 100, Received: 50, Loss: 50, Median: 9 * time.Millisecond},
 		}},
-		samples: map[string][]DashSample{"192.0.2.1": {{Time: dashNow.Add(-time.Minute), Sent: 3, RTTs: []time.Duration{4e6, 2e6, 3e6}}}},
+		samples: map[string][]archive.Measurement{"192.0.2.1": {{Time: dashNow.Add(-time.Minute), Sent: 3, RTTs: []time.Duration{4e6, 2e6, 3e6}}}},
 	}
 	e := dashEnv(t, a, true)
 	w := e.do(http.MethodGet, "/dashboard/api/hosts", "")
@@ -335,14 +339,14 @@ func TestDashboardFiles(t *testing.T) {
 
 func TestDashStatus(t *testing.T) {
 	for _, tt := range []struct {
-		r    monitor.Record
+		r    wire.Record
 		want string
 	}{
-		{monitor.Record{Status: monitor.StatusInit}, "collecting"},
-		{monitor.Record{Status: monitor.StatusValid, Validity: true, Alive: true}, "alive"},
-		{monitor.Record{Status: monitor.StatusProbing, Validity: true, Alive: true}, "alive"},
-		{monitor.Record{Status: monitor.StatusValid, Validity: true}, "dead"},
-		{monitor.Record{Status: monitor.StatusUnreachable}, "dead"},
+		{wire.Record{Status: wire.StatusInit}, "collecting"},
+		{wire.Record{Status: wire.StatusValid, Validity: true, Alive: true}, "alive"},
+		{wire.Record{Status: wire.StatusProbing, Validity: true, Alive: true}, "alive"},
+		{wire.Record{Status: wire.StatusValid, Validity: true}, "dead"},
+		{wire.Record{Status: wire.StatusUnreachable}, "dead"},
 	} {
 		if got := dashStatus(&tt.r); got != tt.want {
 			t.Errorf("%+v: %s, want %s", tt.r, got, tt.want)

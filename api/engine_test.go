@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/pingapi/pingapi/pkg/probe"
-	"github.com/pingapi/pingapi/pkg/report"
 	"github.com/pingapi/pingapi/pkg/target"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // realEngine opens the ICMP engine, or skips (fails under CI=true) when the
@@ -64,7 +64,7 @@ func TestRealEngineLoopback(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d", resp.StatusCode)
 			}
-			var m report.Measurement
+			var m wire.Measurement
 			if strings.Contains(tt.path, "stream=true") {
 				sc := bufio.NewScanner(resp.Body)
 				var lines []string

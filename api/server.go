@@ -89,9 +89,10 @@ type Deps struct {
 
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
 
-	// Archive is the measurement history the dashboard draws; nil: the
-	// dashboard shows the monitor's current state only.
-	Archive DashboardArchive
+	// DashboardArchive is the measurement history the dashboard draws
+	// (*archive.Store); nil: the dashboard shows the monitor's current
+	// state only.
+	DashboardArchive DashboardArchive
 	// DashboardPublic opens the dashboard's data endpoints to anyone, as
 	// archive reads are when public (ARCHIVE_READ=public); otherwise they
 	// need a bearer token, with DashboardReadScope when that is set.
@@ -164,6 +165,11 @@ func New(d Deps) *Server {
 
 	r := s.router
 	r.HandleMethodNotAllowed = true
+	// No redirects: gin would answer a trailing slash (or an escaped one,
+	// PUT /config/ip-list/127.0.0.1%2F) with a 307 to another write, or a
+	// 301 HTML page; noRoute answers the envelope instead.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	r.ContextWithFallback = true // c.Done()/c.Err() follow the request context
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		s.log.Error("invalid TRUSTED_PROXIES; trusting no proxy", "err", err)
@@ -173,9 +179,9 @@ func New(d Deps) *Server {
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", s.metricsHandler)
+	getAndHead(r, "/healthz", s.healthz)
+	getAndHead(r, "/readyz", s.readyz)
+	getAndHead(r, "/metrics", s.metricsHandler)
 	s.registerPingAPI(r)
 	if d.Monitor != nil {
 		s.registerMonitor(r)
@@ -239,7 +245,9 @@ const (
 	ReadHeaderTimeout = 10 * time.Second
 	ReadTimeout       = 30 * time.Second
 	IdleTimeout       = 120 * time.Second
-	WriteTimeout      = MaxCount*EchoInterval + DefaultEchoTimeout + DefaultResolveTimeout + 15*time.Second
+	// MaxHeaderBytes bounds the request headers; larger is a 431 envelope.
+	MaxHeaderBytes = 16 << 10
+	WriteTimeout   = MaxCount*EchoInterval + DefaultEchoTimeout + DefaultResolveTimeout + 15*time.Second
 	// DrainTimeout is long enough for every in-flight measurement to finish.
 	DrainTimeout = WriteTimeout
 )
@@ -255,7 +263,7 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      wt,
 		IdleTimeout:       IdleTimeout,
-		MaxHeaderBytes:    16 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	if s.dash != nil {

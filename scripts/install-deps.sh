@@ -23,7 +23,10 @@ if [ ${#need[@]} -gt 0 ]; then
 		exit 1
 	fi
 	echo "install-deps: installing ${need[*]}"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	# Wait (up to 5 minutes) for another apt or dpkg process to release the
+	# package lock instead of failing at once.
+	lock=(-o DPkg::Lock::Timeout=300)
+	apt-get "${lock[@]}" update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 go mod download

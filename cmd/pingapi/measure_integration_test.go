@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/pingapi/pingapi/pkg/probe"
-	"github.com/pingapi/pingapi/pkg/report"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // skipOrFail skips with a reason, or fails when CI=true: in CI every
@@ -51,7 +51,7 @@ func TestMeasureLoopback(t *testing.T) {
 		t.Fatalf("want 2 JSON lines, got %q", out.String())
 	}
 	for i, fam := range []int{4, 6} {
-		var m report.Measurement
+		var m wire.Measurement
 		if err := json.Unmarshal([]byte(lines[i]), &m); err != nil {
 			t.Fatal(err)
 		}

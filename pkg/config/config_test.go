@@ -44,6 +44,7 @@ func TestRejections(t *testing.T) {
 		{"alg_none.env", h + `AUTH_ALGORITHMS="RS256,none" (from testdata/alg_none.env): "none" is never accepted: tokens must be signed`},
 		{"alg_hs256.env", h + `AUTH_ALGORITHMS="HS256" (from testdata/alg_hs256.env): HS256 is refused: HMAC with a public JWKS lets anyone forge tokens; use RS256, PS256, ES256 or EdDSA`},
 		{"alg_unknown.env", h + `AUTH_ALGORITHMS="RS257" (from testdata/alg_unknown.env): unknown algorithm "RS257"; accepted: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA`},
+		{"alg_conflict.env", h + `AUTH0_ALGORITHMS="RS512" (from testdata/alg_conflict.env): differs from AUTH_ALGORITHMS="RS256" (testdata/alg_conflict.env); they are the same setting: set one`},
 		{"bad_scope.env", h + `AUTH_REQUIRED_SCOPE="ping:run monitor:read" (from testdata/bad_scope.env): must be a single scope such as ping:run (no spaces or quotes)`},
 		{"bad_refresh.env", h + `AUTH_JWKS_REFRESH="0s" (from testdata/bad_refresh.env): must be between 1s and 168h0m0s`},
 		{"bad_target_allow.env", h + `TARGET_ALLOW="10.0.0.0/33" (from testdata/bad_target_allow.env): "10.0.0.0/33" is not a CIDR prefix`},
@@ -75,7 +76,7 @@ func TestRejections(t *testing.T) {
 		})
 	}
 	// Every fixture is either a rejection above or a valid one tested below.
-	valid := map[string]bool{"original.env": true, "full.env": true}
+	valid := map[string]bool{"original.env": true, "full.env": true, "original_rs512.env": true}
 	files, _ := filepath.Glob("testdata/*.env")
 	for _, f := range files {
 		if b := filepath.Base(f); !seen[b] && !valid[b] {
@@ -103,6 +104,22 @@ func TestOriginalEnvFile(t *testing.T) {
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
+	}
+}
+
+// TestOriginalAlgorithms: the original pingapi's AUTH0_ALGORITHMS is the
+// same setting as AUTH_ALGORITHMS, and agreeing values are no conflict.
+func TestOriginalAlgorithms(t *testing.T) {
+	c, err := loadFixture(t, "original_rs512.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Algorithms, []string{"RS512"}) {
+		t.Errorf("AUTH0_ALGORITHMS=RS512: Algorithms = %v", c.Algorithms)
+	}
+	c, err = Load([]string{"--env-file", "testdata/original_rs512.env"}, env(map[string]string{"AUTH_ALGORITHMS": "RS512"}))
+	if err != nil || !reflect.DeepEqual(c.Algorithms, []string{"RS512"}) {
+		t.Errorf("both set to RS512: %v, %v", c.Algorithms, err)
 	}
 }
 
