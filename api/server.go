@@ -86,6 +86,9 @@ type Deps struct {
 
 	// RequiredScope, when set, is required on /pingapi.
 	RequiredScope string
+	// Recorder, if not nil, receives every on-demand measurement that ran
+	// (GET, POST, streamed): the archive's feed.
+	Recorder Recorder
 
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
 	// MonitorReadScope and MonitorWriteScope, when set, are required on the
