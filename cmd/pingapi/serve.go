@@ -116,6 +116,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		fmt.Fprintf(stderr, "pingapi serve: %v\n", err)
 		return exitConfig
 	}
+	api.UseReleaseMode()
 	srv := api.New(deps)
 	hs := srv.HTTPServer(cfg.ListenAddr)
 	hs.BaseContext = func(net.Listener) context.Context { return runCtx }
