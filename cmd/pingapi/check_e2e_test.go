@@ -94,12 +94,12 @@ func TestMonitorEndToEnd(t *testing.T) {
 		return map[string]string{"PINGAPI_URL": srv.URL, "PINGAPI_TOKEN": "good.tester.sig", "HOME": dir}[k]
 	}
 	var o, e bytes.Buffer
-	code := check(ctx, []string{"-H", drop.Addr4.String(), "-w", "200.0,20%", "-c", "600.0,60%"}, env, &o, &e)
-	if want := "PING CRITICAL - Packet loss = 100%| rta=U;200.000000;600.000000;; pl=100%;20;60;0\n"; code != 2 || o.String() != want {
+	code := check(ctx, "check_ping", true, []string{"-H", drop.Addr4.String(), "-w", "200.0,20%", "-c", "600.0,60%"}, env, &o, &e)
+	if want := "PING CRITICAL - Packet loss = 100%| rta=U;200.000000;600.000000;; pl=100%;20;60;0;\n"; code != 2 || o.String() != want {
 		t.Errorf("check of the dropping host: exit %d, %q; want 2, %q", code, o.String(), want)
 	}
 	o.Reset()
-	code = check(ctx, []string{"-H", loop[0], "-w", "200.0,20%", "-c", "600.0,60%"}, env, &o, &e)
+	code = check(ctx, "check_ping", true, []string{"-H", loop[0], "-w", "200.0,20%", "-c", "600.0,60%"}, env, &o, &e)
 	if code != 0 || !strings.HasPrefix(o.String(), "PING OK - Packet loss = 0%, RTA = ") {
 		t.Errorf("check of a loopback host: exit %d, %q", code, o.String())
 	}
