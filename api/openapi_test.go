@@ -29,8 +29,10 @@ var updateOpenAPI = flag.Bool("update-openapi", false, "rewrite testdata/openapi
 // the static assets behind the documentation pages.
 func undocumentedRoutes() map[string]string {
 	return map[string]string{
-		"GET /docs/*any":                 "Swagger UI assets (index.html, bundle, css)",
-		"GET /redoc/redoc.standalone.js": "Redoc bundle",
+		"GET /docs/*any":                  "Swagger UI assets (index.html, bundle, css)",
+		"GET /redoc/redoc.standalone.js":  "Redoc bundle",
+		"HEAD /docs/*any":                 "Swagger UI assets, HEAD as GET",
+		"HEAD /redoc/redoc.standalone.js": "Redoc bundle, HEAD as GET",
 	}
 }
 

@@ -154,6 +154,11 @@ func New(d Deps) *Server {
 
 	r := s.router
 	r.HandleMethodNotAllowed = true
+	// No redirects: gin would answer a trailing slash (or an escaped one,
+	// PUT /config/ip-list/127.0.0.1%2F) with a 307 to another write, or a
+	// 301 HTML page; noRoute answers the envelope instead.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	r.ContextWithFallback = true // c.Done()/c.Err() follow the request context
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		s.log.Error("invalid TRUSTED_PROXIES; trusting no proxy", "err", err)
@@ -163,9 +168,9 @@ func New(d Deps) *Server {
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", s.metricsHandler)
+	getAndHead(r, "/healthz", s.healthz)
+	getAndHead(r, "/readyz", s.readyz)
+	getAndHead(r, "/metrics", s.metricsHandler)
 	s.registerPingAPI(r)
 	if d.Monitor != nil {
 		s.registerMonitor(r)
@@ -232,6 +237,8 @@ const (
 	ReadHeaderTimeout = 10 * time.Second
 	ReadTimeout       = 30 * time.Second
 	IdleTimeout       = 120 * time.Second
+	// MaxHeaderBytes bounds the request headers; larger is a 431 envelope.
+	MaxHeaderBytes = 16 << 10
 )
 
 // HTTPServer returns an *http.Server for addr serving s with
@@ -248,7 +255,7 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      wt,
 		IdleTimeout:       IdleTimeout,
-		MaxHeaderBytes:    16 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 }

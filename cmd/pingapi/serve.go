@@ -138,7 +138,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	go func() { serveErr <- hs.Serve(srv.Listener(ln)) }()
 	select {
 	case err := <-serveErr:
 		log.Error("server failed", "err", err)
