@@ -24,9 +24,7 @@ import (
 // through the REST API with query and check as a Nagios would. Needs root
 // (raw ICMP socket, network namespace, nftables).
 func TestMonitorEndToEnd(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
+	netlab.SkipShort(t, "end-to-end test")
 	netlab.RequireRoot(t)
 	drop := netlab.NewHost(t, netlab.Options{NoIPv6: true})
 	drop.DropAll()

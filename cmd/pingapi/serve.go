@@ -130,6 +130,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		fmt.Fprintf(stderr, "pingapi serve: %v\n", err)
 		return exitConfig
 	}
+	api.UseReleaseMode()
 	srv := api.New(deps)
 	hs := srv.HTTPServer(cfg.ListenAddr)
 	hs.BaseContext = func(net.Listener) context.Context { return runCtx }
@@ -151,7 +152,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	go func() { serveErr <- hs.Serve(srv.Listener(ln)) }()
 	select {
 	case err := <-serveErr:
 		log.Error("server failed", "err", err)
