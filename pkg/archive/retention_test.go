@@ -43,7 +43,7 @@ func TestRetentionShrinksSQLiteFile(t *testing.T) {
 	}
 	defer st.Close()
 	fill(t, st, now.Add(-10*24*time.Hour), 20, 1000) // old: 20,000 rows
-	fill(t, st, now.Add(-time.Hour), 20, 10)          // recent: 200 rows
+	fill(t, st, now.Add(-time.Hour), 20, 10)         // recent: 200 rows
 	if _, err := st.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestRetentionDropsPostgresPartitions(t *testing.T) {
 	defer st.Close()
 	fill(t, st, time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), 10, 500) // January: expired
 	fill(t, st, time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC), 10, 10)  // February: partly kept
-	fill(t, st, now.Add(-time.Hour), 10, 10)                            // March
+	fill(t, st, now.Add(-time.Hour), 10, 10)                           // March
 	size := func() int64 {
 		var n int64
 		if err := st.db.QueryRow(`SELECT COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits WHERE inhparent = 'measurement'::regclass`).Scan(&n); err != nil {
