@@ -86,6 +86,9 @@ type Deps struct {
 
 	// RequiredScope, when set, is required on /pingapi.
 	RequiredScope string
+	// Recorder, if not nil, receives every on-demand measurement that ran
+	// (GET, POST, streamed): the archive's feed.
+	Recorder Recorder
 
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
 
@@ -155,9 +158,9 @@ type Server struct {
 }
 
 // New builds the router. It never fails: invalid TrustedProxies are logged
-// and ignored (no proxy trusted); see Deps.Validate.
+// and ignored (no proxy trusted); see Deps.Validate. It changes no
+// process-wide state (see UseReleaseMode).
 func New(d Deps) *Server {
-	gin.SetMode(gin.ReleaseMode)
 	d = withDefaults(d)
 	s := &Server{deps: d, log: d.Logger, router: gin.New(), metrics: d.Metrics}
 	s.m = newServerMetrics(s.metrics)
@@ -237,23 +240,27 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // MaxCount seconds plus the echo timeout).
 func (s *Server) InFlight() int { return s.limits.inFlight() }
 
-// Recommended http.Server timeouts: a header deadline against slow clients,
-// an idle deadline for keep-alive connections, and a write deadline that
-// fits the longest stream (MaxCount one-second echoes, the echo timeout, the
-// resolve timeout, and a margin).
+// UseReleaseMode switches Gin to release mode (no debug lines on standard
+// output). Gin keeps its mode in a package variable, so this is for main to
+// call once, before New; New itself leaves Gin's global state alone. Tests
+// need not call it: Gin starts in test mode under `go test`.
+func UseReleaseMode() { gin.SetMode(gin.ReleaseMode) }
+
+// http.Server timeouts of HTTPServer: a header deadline against slow
+// clients, a body deadline, an idle deadline for keep-alive connections.
 const (
 	ReadHeaderTimeout = 10 * time.Second
 	ReadTimeout       = 30 * time.Second
 	IdleTimeout       = 120 * time.Second
 	// MaxHeaderBytes bounds the request headers; larger is a 431 envelope.
 	MaxHeaderBytes = 16 << 10
-	WriteTimeout   = MaxCount*EchoInterval + DefaultEchoTimeout + DefaultResolveTimeout + 15*time.Second
-	// DrainTimeout is long enough for every in-flight measurement to finish.
-	DrainTimeout = WriteTimeout
 )
 
-// HTTPServer returns an *http.Server for addr serving s with the recommended
-// timeouts. The caller runs ListenAndServe and Shutdown.
+// HTTPServer returns an *http.Server for addr serving s with
+// ReadHeaderTimeout, ReadTimeout, IdleTimeout and a write deadline that fits
+// the longest stream (MaxCount one-second echoes, the echo timeout, the
+// resolve timeout, and a margin). The caller runs ListenAndServe and
+// Shutdown.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	wt := MaxCount*EchoInterval + s.deps.EchoTimeout + s.deps.ResolveTimeout + 15*time.Second
 	hs := &http.Server{
