@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -114,15 +113,11 @@ func last(q url.Values, name string) (string, bool) {
 	return v[len(v)-1], true
 }
 
-func badParam(msg string) *Error {
-	return newError(http.StatusBadRequest, CodeInvalidParameter, msg, nil)
-}
-
 // parseEsmondFormat accepts format=json (esmond's clients add it) and
 // nothing else.
 func parseEsmondFormat(q url.Values) error {
 	if v, ok := last(q, qFormat); ok && v != "json" {
-		return badParam("format must be json, got \"" + clip(v, 32) + "\"")
+		return badRequest("format must be json, got \"" + clip(v, 32) + "\"")
 	}
 	return nil
 }
@@ -158,7 +153,7 @@ func parseEsmondPage(q url.Values) (esmondPage, error) {
 func nonNegative(name, v string, max int64) (int, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	if err != nil || n < 0 || n > max {
-		return 0, badParam(name + " must be a non-negative integer, got \"" + clip(v, 32) + "\"")
+		return 0, badRequest(name + " must be a non-negative integer, got \"" + clip(v, 32) + "\"")
 	}
 	return int(n), nil
 }
@@ -168,7 +163,7 @@ func nonNegative(name, v string, max int64) (int, error) {
 func parseUnix(name, v string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	if err != nil || n < 0 || n > esmondMaxTime {
-		return 0, badParam(name + " must be a Unix timestamp in whole seconds, got \"" + clip(v, 32) + "\"")
+		return 0, badRequest(name + " must be a Unix timestamp in whole seconds, got \"" + clip(v, 32) + "\"")
 	}
 	return n, nil
 }
@@ -230,7 +225,7 @@ func parseEsmondTime(q url.Values, now time.Time) (esmondTime, error) {
 		return esmondTime{}, nil
 	}
 	if !t.Open && t.End < t.Begin {
-		return esmondTime{}, badParam("the requested start time must not be after the end time")
+		return esmondTime{}, badRequest("the requested start time must not be after the end time")
 	}
 	return t, nil
 }
@@ -240,7 +235,7 @@ func parseEsmondTime(q url.Values, now time.Time) (esmondTime, error) {
 func parseSummaryWindow(v string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	if err != nil || n < 0 || n > esmondMaxTime {
-		return 0, badParam("summary-window must be a whole number of seconds, got \"" + clip(v, 32) + "\"")
+		return 0, badRequest("summary-window must be a whole number of seconds, got \"" + clip(v, 32) + "\"")
 	}
 	return n, nil
 }
@@ -277,14 +272,14 @@ func parseEsmondSearch(q url.Values, now time.Time, isEventType func(string) boo
 	if v, ok := last(q, qDNSMatchRule); ok {
 		r, known := dnsMatchRules()[v]
 		if !known {
-			return s, badParam("dns-match-rule must be one of v4v6, only-v4, only-v6, prefer-v4, prefer-v6; got \"" + clip(v, 32) + "\"")
+			return s, badRequest("dns-match-rule must be one of v4v6, only-v4, only-v6, prefer-v4, prefer-v6; got \"" + clip(v, 32) + "\"")
 		}
 		s.Rule = r
 	}
 	for _, name := range []string{qSource, qDestination, qMeasurementAgent} {
 		if v, ok := last(q, name); ok {
 			if strings.TrimSpace(v) == "" {
-				return s, badParam(name + " must be an IP address or a host name, got an empty value")
+				return s, badRequest(name + " must be an IP address or a host name, got an empty value")
 			}
 			s.Hosts[name] = strings.TrimSpace(v)
 		}
@@ -296,13 +291,13 @@ func parseEsmondSearch(q url.Values, now time.Time, isEventType func(string) boo
 	}
 	if v, ok := last(q, qEventType); ok {
 		if isEventType != nil && !isEventType(v) {
-			return s, badParam("event-type \"" + clip(v, 64) + "\" is not an event type of this archive")
+			return s, badRequest("event-type \"" + clip(v, 64) + "\" is not an event type of this archive")
 		}
 		s.Exact[qEventType] = v
 	}
 	if v, ok := last(q, qSummaryType); ok {
 		if !slices.Contains(esmondSummaryTypes(), v) {
-			return s, badParam("summary-type must be one of " + strings.Join(esmondSummaryTypes(), ", ") + "; got \"" + clip(v, 32) + "\"")
+			return s, badRequest("summary-type must be one of " + strings.Join(esmondSummaryTypes(), ", ") + "; got \"" + clip(v, 32) + "\"")
 		}
 		s.Exact[qSummaryType] = v
 	}
@@ -318,10 +313,10 @@ func parseEsmondSearch(q url.Values, now time.Time, isEventType func(string) boo
 			continue
 		}
 		if name == "" {
-			return s, badParam("a query parameter has an empty name")
+			return s, badRequest("a query parameter has an empty name")
 		}
 		if len(s.Params) == esmondMaxFreeForm {
-			return s, badParam("at most " + strconv.Itoa(esmondMaxFreeForm) + " free-form filters may be combined")
+			return s, badRequest("at most " + strconv.Itoa(esmondMaxFreeForm) + " free-form filters may be combined")
 		}
 		v, _ := last(q, name)
 		s.Params[name] = v

@@ -27,7 +27,7 @@ func (anyAddress) Check(netip.Addr) error { return nil }
 func (s *Server) resolveEsmondHost(ctx context.Context, param, value string, rule dnsMatchRule) ([]netip.Addr, error) {
 	t, err := target.Parse(value)
 	if err != nil {
-		return nil, badParam(param + " must be an IP address or a host name, got \"" + clip(value, 64) + "\"")
+		return nil, badRequest(param + " must be an IP address or a host name, got \"" + clip(value, 64) + "\"")
 	}
 	rctx, cancel := context.WithTimeoutCause(ctx, s.deps.ResolveTimeout, target.ErrTimeout)
 	defer cancel()

@@ -317,12 +317,11 @@ func decodeOne(body []byte, v any) error {
 	return nil
 }
 
-// readEsmondBody checks the Content-Type (JSON, or absent) and reads at
+// readEsmondBody checks the Content-Type (the project's requireJSON) and reads at
 // most limit bytes of the body.
 func readEsmondBody(c *gin.Context, limit int64) ([]byte, error) {
-	if ct := c.Request.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
-		return nil, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia,
-			"must post Content-Type: application/json and a JSON payload", nil)
+	if err := requireJSON(c.Request.Header.Get("Content-Type")); err != nil {
+		return nil, err
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	var mbe *http.MaxBytesError

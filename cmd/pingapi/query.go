@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/pingapi/pingapi/pkg/client"
 	"github.com/pingapi/pingapi/pkg/wire"
@@ -28,32 +26,22 @@ const (
 // stays far below the server's header limit (16 KiB).
 const queryBatchBytes = 4000
 
+// runQuery is `pingapi query`: ping903q's command line (query, match and
+// Nagios modes).
 func runQuery(args []string, stdout, stderr io.Writer) int {
-	return query(context.Background(), args, os.Getenv, stdout, stderr)
+	return ping903q(context.Background(), args, os.Getenv, stdout, stderr)
 }
 
 func query(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pingapi query", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var conn connFlags
-	conn.register(fs)
-	all := fs.Bool("a", false, "query all monitored hosts")
-	verbose := fs.Bool("v", false, "print ping(8)-like statistics")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pingapi query [-a] [-v] [--url URL] [--token TOKEN] [HOST...]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(splitBoolFlags(args, "av")); err != nil {
-		return exitUnknown
-	}
-	hosts := fs.Args()
-	if !*all && len(hosts) == 0 {
-		fs.Usage()
-		return exitUnknown
-	}
+	return ping903q(ctx, args, getenv, stdout, stderr)
+}
+
+// queryHostsCmd is ping903q's query mode: a line per host (and ping(8)'s
+// statistics when verbose), and its exit status.
+func queryHostsCmd(ctx context.Context, conn connFlags, all, verbose bool, hosts []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cl, err := conn.client(getenv, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "pingapi query: %v\n", err)
+		fmt.Fprintf(stderr, "ping903q: %v\n", err)
 		return exitUnknown
 	}
 	var alive, total int
@@ -64,18 +52,18 @@ func query(ctx context.Context, args []string, getenv func(string) string, stdou
 			alive++
 		}
 		last = r
-		printRecord(stdout, r, *verbose)
+		printRecord(stdout, r, verbose)
 	}
-	if *all {
+	if all {
 		err = cl.AllHosts(ctx, func(r wire.Record) error { show(r); return nil })
 	} else {
 		err = queryHosts(ctx, cl, hosts, show, stderr)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "pingapi query: %s\n", describeError(cl, err))
+		fmt.Fprintf(stderr, "ping903q: %s\n", describeError(cl, err))
 		return exitUnknown
 	}
-	if !*all && len(hosts) == 1 {
+	if !all && len(hosts) == 1 {
 		switch {
 		case total == 0 || last.Status == wire.StatusInit:
 			return exitUnknown
@@ -84,7 +72,7 @@ func query(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		return exitNotAlive
 	}
-	if !*all {
+	if !all {
 		total = len(hosts) // hosts not monitored count as not alive
 	}
 	switch {
@@ -146,28 +134,23 @@ func printRecord(w io.Writer, r wire.Record, verbose bool) {
 	}
 	fmt.Fprintf(w, "--- %s ping statistics ---\n", r.Name)
 	ms := int64((r.StopTimestamp - r.StartTimestamp) * 1000)
-	fmt.Fprintf(w, "%d packets transmitted, %d received, %s%% packet loss, time %dms\n",
-		r.Xmit, r.Recv, strconv.FormatFloat(r.Loss, 'g', 6, 64), ms)
+	dup := ""
+	if r.Dup > 0 {
+		dup = fmt.Sprintf("+%d duplicates, ", r.Dup)
+	}
+	fmt.Fprintf(w, "%d packets transmitted, %d received, %s%s%% packet loss, time %dms\n",
+		r.Xmit, r.Recv, dup, pingLoss(r.Xmit, r.Recv), ms)
 	if r.Recv > 0 {
 		fmt.Fprintf(w, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", r.TMin, r.Avg, r.TMax, r.StdDev)
 	}
 }
 
-// splitBoolFlags expands grouped one-letter boolean flags ("-av") into
-// separate ones, as getopt users of ping903q write them.
-func splitBoolFlags(args []string, letters string) []string {
-	var out []string
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.Trim(a[1:], letters) == "" {
-			for _, c := range a[1:] {
-				out = append(out, "-"+string(c))
-			}
-			continue
-		}
-		out = append(out, a)
+// pingLoss formats the loss as ping(8) (iputils) does: a C float printed
+// with %g, six significant digits: 1 of 3 lost is 33.3333.
+func pingLoss(xmit, recv int) string {
+	if xmit <= 0 {
+		return "0"
 	}
-	return out
+	loss := float32(float64(xmit-recv) * 100 / float64(xmit))
+	return strconv.FormatFloat(float64(loss), 'g', 6, 64)
 }

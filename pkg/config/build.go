@@ -233,6 +233,7 @@ func build(src *sources) (Config, error) {
 	c.ShutdownTimeout = b.duration("SHUTDOWN_TIMEOUT", 65*time.Second, 0, time.Hour)
 	c.PingMode = b.enum("PING_MODE", "auto", "auto", "dgram", "raw")
 	c.PingRate = b.float("PING_RATE", 0, 0, 10_000_000)
+	c.Archive = b.archive()
 	readDefault := "token"
 	if c.DevMode {
 		readDefault = "public"

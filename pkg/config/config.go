@@ -69,7 +69,9 @@ type Config struct {
 	PingMode string  // PING_MODE: auto, dgram or raw
 	PingRate float64 // PING_RATE: packets per second, whole engine; 0: the engine's default
 
-	// Archive's esmond API.
+	// Archive: the measurement archive (ARCHIVE_*).
+	Archive Archive
+	// The archive's esmond API.
 	// ArchiveRead is ARCHIVE_READ: "public" (anyone may read, esmond's
 	// behaviour) or "token" (a bearer JWT with archive:read, or an archive
 	// key). Default: public in dev mode, token in production.
