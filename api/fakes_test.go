@@ -270,7 +270,7 @@ func (e *env) listen(t testing.TB) string {
 		t.Fatal(err)
 	}
 	hs := e.srv.HTTPServer(ln.Addr().String())
-	go hs.Serve(ln)
+	go hs.Serve(e.srv.Listener(ln))
 	t.Cleanup(func() { hs.Close() })
 	return "http://" + ln.Addr().String()
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,19 +26,30 @@ const (
 // sections 6 and 7, same paths and member names, plus jitter). Reads
 // require MonitorReadScope, changes MonitorWriteScope (when set).
 func (s *Server) registerMonitor(r gin.IRouter) {
-	read := s.requireAuth(s.deps.MonitorReadScope)
-	write := s.requireAuth(s.deps.MonitorWriteScope)
-	r.GET("/id", read, s.monitorID)
-	r.GET("/id/:attr", read, s.monitorIDAttr)
-	r.GET("/host", read, s.monitorHosts)
-	r.GET("/host/:name", read, s.monitorHost)
-	r.GET("/match", read, s.monitorMatchSelect)
-	r.GET("/match/:host", read, s.monitorMatch)
-	r.GET("/config", read, s.monitorConfig)
-	r.GET("/config/:keyword", read, s.monitorConfigKeyword)
-	r.POST("/config/ip-list", write, s.monitorPostIPList)
-	r.PUT("/config/ip-list/:ip", write, s.monitorPutIP)
-	r.DELETE("/config/ip-list/:ip", write, s.monitorDeleteIP)
+	read := r.Group("", s.requireAuth(s.deps.MonitorReadScope), s.monitorRequest)
+	write := r.Group("", s.requireAuth(s.deps.MonitorWriteScope), s.monitorRequest)
+	read.GET("/id", s.monitorID)
+	read.GET("/id/:attr", s.monitorIDAttr)
+	read.GET("/host", s.monitorHosts)
+	read.GET("/host/:name", s.monitorHost)
+	read.GET("/match", s.monitorMatchSelect)
+	read.GET("/match/:host", s.monitorMatch)
+	read.GET("/config", s.monitorConfig)
+	read.GET("/config/:keyword", s.monitorConfigKeyword)
+	write.POST("/config/ip-list", s.monitorPostIPList)
+	write.PUT("/config/ip-list/:ip", s.monitorPutIP)
+	write.DELETE("/config/ip-list/:ip", s.monitorDeleteIP)
+}
+
+// monitorRequest runs after authentication on every monitor route: errors
+// from here on carry Ping903's members (see abortWithError), and the query
+// string goes through the one strict parser /pingapi uses, so that a
+// malformed pair is a 400 rather than silently dropped.
+func (s *Server) monitorRequest(c *gin.Context) {
+	c.Set(ping903Key, true)
+	if _, err := parseQuery(c.Request.URL.RawQuery); err != nil {
+		s.fail(c, err)
+	}
 }
 
 // monitorID identifies the running instance.
@@ -76,8 +86,8 @@ func (s *Server) monitorIDAttr(c *gin.Context) {
 	case "pid":
 		c.JSON(http.StatusOK, id.PID)
 	default:
-		s.monitorFail(c, newError(http.StatusNotFound, CodeNoSuchAttribute,
-			"no such attribute: "+clip(c.Param("attr"), 40)+"; want package, version or pid", nil), 0)
+		s.fail(c, newError(http.StatusNotFound, CodeNoSuchAttribute,
+			"no such attribute: "+clip(c.Param("attr"), 40)+"; want package, version or pid", nil))
 	}
 }
 
@@ -192,8 +202,8 @@ func (s *Server) monitorHost(c *gin.Context) {
 		found++
 	}
 	if found == 0 {
-		s.monitorFail(c, newError(http.StatusNotFound, CodeNotMonitored,
-			"not monitored: "+clip(strings.Join(names, ","), 100), nil), 0)
+		s.fail(c, newError(http.StatusNotFound, CodeNotMonitored,
+			"not monitored: "+clip(strings.Join(names, ","), 100), nil))
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", append(buf, ']', '\n'))
@@ -228,8 +238,8 @@ func (s *Server) monitorMatch(c *gin.Context) {
 	}
 	out := make([]matchResult, 0, len(names))
 	if len(names) > maxMatchNames {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			"too many names to match: at most "+strconv.Itoa(maxMatchNames), nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"too many names to match: at most "+strconv.Itoa(maxMatchNames), nil))
 		return
 	}
 	for _, n := range names {
@@ -278,12 +288,12 @@ func (s *Server) monitorNames(c *gin.Context, first string) ([]string, bool) {
 		}
 	}
 	if len(names) == 0 {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter, "no host given: use a path name or select=", nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter, "no host given: use a path name or select=", nil))
 		return nil, false
 	}
 	if len(names) > maxSelectNames {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			"too many names: at most "+strconv.Itoa(maxSelectNames), nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"too many names: at most "+strconv.Itoa(maxSelectNames), nil))
 		return nil, false
 	}
 	return names, true
@@ -292,14 +302,16 @@ func (s *Server) monitorNames(c *gin.Context, first string) ([]string, bool) {
 func (s *Server) monitorAttrs(c *gin.Context) (wire.AttrSet, bool) {
 	set, bad := wire.ParseAttrs(c.Query("attr"))
 	if bad != "" {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			"unknown attr "+clip(bad, 40)+"; want "+strings.Join(wire.AttrNames(), ","), nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"unknown attr "+clip(bad, 40)+"; want "+strings.Join(wire.AttrNames(), ","), nil))
 		return 0, false
 	}
 	return set, true
 }
 
-// intParam parses an optional integer query parameter within [lo, hi].
+// monitorInt parses the optional integer query parameter name within
+// [lo, hi]; absent or empty gives def. It answers 400 itself and returns
+// false on anything else.
 func (s *Server) monitorInt(c *gin.Context, name string, def, lo, hi int) (int, bool) {
 	v, ok := c.GetQuery(name)
 	if !ok || v == "" {
@@ -307,21 +319,11 @@ func (s *Server) monitorInt(c *gin.Context, name string, def, lo, hi int) (int, 
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			name+" must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi), nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			name+" must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi), nil))
 		return 0, false
 	}
 	return n, true
-}
-
-// monitorIsJSON reports whether the request declares a JSON body (or none).
-func monitorIsJSON(c *gin.Context) bool {
-	ct := c.GetHeader("Content-Type")
-	if ct == "" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/json"
 }
 
 // monitorReadBody reads at most limit bytes of the request body.

@@ -24,9 +24,7 @@ import (
 // through the REST API with query and check as a Nagios would. Needs root
 // (raw ICMP socket, network namespace, nftables).
 func TestMonitorEndToEnd(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
+	netlab.SkipShort(t, "end-to-end test")
 	netlab.RequireRoot(t)
 	drop := netlab.NewHost(t, netlab.Options{NoIPv6: true})
 	drop.DropAll()
@@ -53,7 +51,7 @@ func TestMonitorEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	cfg := config.Config{MonitorConfig: filepath.Join(dir, "ping903.conf"), DataDir: filepath.Join(dir, "data"), ListenAddr: "127.0.0.1:0"}
-	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

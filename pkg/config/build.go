@@ -233,6 +233,7 @@ func build(src *sources) (Config, error) {
 	c.ShutdownTimeout = b.duration("SHUTDOWN_TIMEOUT", 65*time.Second, 0, time.Hour)
 	c.PingMode = b.enum("PING_MODE", "auto", "auto", "dgram", "raw")
 	c.PingRate = b.float("PING_RATE", 0, 0, 10_000_000)
+	c.Archive = b.archive()
 
 	if len(b.errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(b.errs...))

@@ -69,6 +69,9 @@ type Config struct {
 	PingMode string  // PING_MODE: auto, dgram or raw
 	PingRate float64 // PING_RATE: packets per second, whole engine; 0: the engine's default
 
+	// Archive: the measurement archive (ARCHIVE_*).
+	Archive Archive
+
 	// EnvFile is the .env file that was read, "" when none was.
 	EnvFile string
 }

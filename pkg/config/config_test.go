@@ -58,6 +58,9 @@ func TestRejections(t *testing.T) {
 		{"bad_ping_mode.env", h + `PING_MODE="icmp" (from testdata/bad_ping_mode.env): must be one of auto, dgram, raw`},
 		{"bad_allow_only.env", h + `TARGET_ALLOW_ONLY="yes" (from testdata/bad_allow_only.env): must be true or false`},
 		{"bad_ping_rate.env", h + `PING_RATE="-5" (from testdata/bad_ping_rate.env): must be a number from 0 to 1e+07`},
+		{"bad_archive_agent.env", h + `ARCHIVE_AGENT="probe1.example" (from testdata/bad_archive_agent.env): must be an IP address (the measurement-agent)`},
+		{"bad_archive_retention.env", h + `ARCHIVE_RETENTION="packet-trace" (from testdata/bad_archive_retention.env): must be a list of event-type=duration (packet-trace=30d,throughput=1y), each at least 1h`},
+		{"bad_archive_retention_raw.env", h + `ARCHIVE_RETENTION_RAW="10m" (from testdata/bad_archive_retention_raw.env): must be a duration of at least 1h (180d, 26w, 1y, 4320h)`},
 		{"several_errors.env", h + `LOG_LEVEL="loud" (from testdata/several_errors.env): must be one of debug, info, warn, error` + "\n" + `PING_MODE="icmp" (from testdata/several_errors.env): must be one of auto, dgram, raw`},
 		{"malformed_key.env", `env file testdata/malformed_key.env:3: unexpected character "-" in variable name`},
 		{"unterminated_quote.env", `env file testdata/unterminated_quote.env:2: unterminated quoted value`},
@@ -100,6 +103,7 @@ func TestOriginalEnvFile(t *testing.T) {
 		Algorithms:    []string{"RS256"}, JWKSRefresh: time.Hour,
 		ResolveTimeout: 2 * time.Second, MaxConcurrent: 1000, MaxConcurrentPerSubject: 5,
 		ShutdownTimeout: 65 * time.Second, PingMode: "auto",
+		Archive: Archive{RetentionRaw: 180 * 24 * time.Hour, QueueSize: 100000},
 		EnvFile: "testdata/original.env",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -147,6 +151,9 @@ func TestFullEnvFile(t *testing.T) {
 		ResolveTimeout: 500 * time.Millisecond, MaxConcurrent: 2000, MaxConcurrentPerSubject: 10,
 		TrustedProxies:  pp("172.16.0.0/12"),
 		ShutdownTimeout: 30 * time.Second, PingMode: "raw", PingRate: 1000,
+		Archive: Archive{DSN: "postgres://pingapi@db/pingapi", Agent: netip.MustParseAddr("192.0.2.7"),
+			RetentionRaw: 365 * 24 * time.Hour, QueueSize: 5000,
+			RetentionEventTypes: map[string]time.Duration{"packet-trace": 30 * 24 * time.Hour, "throughput": 14 * 24 * time.Hour}},
 		EnvFile: "testdata/full.env",
 	}
 	if !reflect.DeepEqual(c, want) {
