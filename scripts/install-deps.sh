@@ -3,7 +3,8 @@
 # the integration tests build their hosts with (iproute2, nftables), the
 # peers the tests and benchmarks compare against (fping, iputils ping), nginx
 # docker-compose, systemd-analyze and the tools the deployment tests use
-# (envsubst, readelf, file, setpriv, tcpdump), and the Go modules.
+# (envsubst, readelf, file, setpriv, tcpdump), socat (the plain TCP echo
+# client of the tcpecho tests), and the Go modules.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ need=()
 for pair in ip:iproute2 nft:nftables fping:fping ping:iputils-ping tcpdump:tcpdump \
 	nginx:nginx-light docker-compose:docker-compose openssl:openssl curl:curl wrk:wrk \
 	envsubst:gettext-base readelf:binutils file:file setpriv:util-linux \
-	systemd-analyze:systemd python3:python3; do
+	systemd-analyze:systemd python3:python3 socat:socat; do
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need+=("$pkg")
 done
