@@ -63,17 +63,20 @@ func (s *Server) authenticate(c *gin.Context) (*auth.Claims, error) {
 				Cause:   errReason("query_token")}
 		}
 	}
-	h := c.Request.Header.Values("Authorization")
-	if len(h) == 0 || len(h) == 1 && h[0] == "" {
-		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeMissingToken,
-			Message: "missing Authorization: Bearer <token> header", Cause: errReason(auth.ReasonMissing)}
-	}
-	// Only the framing is checked here; the verifier judges the token
-	// itself (compact JWS shape, signature, claims).
-	tok, ok := bearerToken(h)
-	if !ok {
+	if h := c.Request.Header.Values("Authorization"); len(h) > 1 {
 		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
 			Message: `send exactly one "Authorization: Bearer <token>" header`, Cause: errReason(auth.ReasonMalformed)}
+	}
+	// The framing and the compact JWS shape are auth.BearerToken's (one
+	// parser for every caller); the verifier judges the token itself.
+	tok, err := auth.BearerToken(c.Request.Header.Get("Authorization"))
+	if err != nil {
+		if c.Request.Header.Get("Authorization") == "" {
+			return nil, &Error{Status: http.StatusUnauthorized, Code: CodeMissingToken,
+				Message: "missing Authorization: Bearer <token> header", Cause: err}
+		}
+		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
+			Message: `send one "Authorization: Bearer <token>" header: the Bearer scheme, one space and a compact JWT`, Cause: err}
 	}
 	if s.deps.Verifier == nil {
 		return nil, keysUnavailable(errors.New("no verifier configured"))
@@ -120,43 +123,6 @@ func challenge(e *Error, scope string) string {
 	// equally valid and simpler for clients to test.
 	return `Bearer realm="` + realm + `", error="invalid_token", error_description="` +
 		strings.ReplaceAll(e.Message, `"`, `'`) + `"`
-}
-
-// bearerToken returns the token of exactly one Authorization header value
-// "Bearer <token68>" (scheme case-insensitive, RFC 7235 §2.1; token68 per
-// RFC 6750 §2.1), or false.
-func bearerToken(values []string) (string, bool) {
-	if len(values) != 1 {
-		return "", false
-	}
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	tok = strings.TrimLeft(tok, " ")
-	if tok == "" || len(tok) > 16<<10 {
-		return "", false
-	}
-	for i := 0; i < len(tok); i++ {
-		if !isToken68(tok[i], i == len(tok)-1 || strings.Trim(tok[i:], "=") == "") {
-			return "", false
-		}
-	}
-	return tok, true
-}
-
-// isToken68 reports whether b may appear in a token68; '=' only as padding
-// at the end (tail reports whether only padding follows).
-func isToken68(b byte, tail bool) bool {
-	switch {
-	case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
-		return true
-	case b == '-', b == '.', b == '_', b == '~', b == '+', b == '/':
-		return true
-	case b == '=':
-		return tail
-	}
-	return false
 }
 
 // errReason is the private cause of a refusal made before verification; its

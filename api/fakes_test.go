@@ -259,3 +259,18 @@ func (s *Server) metricsText(t testing.TB) string {
 	}
 	return b.String()
 }
+
+// listen serves e on a real HTTP server (the one serve runs: its timeouts
+// and header limit) on a kernel-chosen loopback port and returns its base
+// URL.
+func (e *env) listen(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := e.srv.HTTPServer(ln.Addr().String())
+	go hs.Serve(e.srv.Listener(ln))
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + ln.Addr().String()
+}

@@ -27,6 +27,7 @@ type readyFailure struct {
 //	@Produce		json
 //	@Success		200	{object}	healthBody
 //	@Router			/healthz [get]
+//	@Router			/healthz [head]
 func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, healthBody{Status: "ok"})
 }
@@ -41,6 +42,7 @@ func (s *Server) healthz(c *gin.Context) {
 //	@Success		200	{object}	healthBody
 //	@Failure		503	{object}	readyFailure	"not_ready"
 //	@Router			/readyz [get]
+//	@Router			/readyz [head]
 func (s *Server) readyz(c *gin.Context) {
 	checks := map[string]string{"probe": "ok", "auth": "ok"}
 	var missing []string

@@ -61,6 +61,7 @@ func newServerMetrics(m *Metrics) serverMetrics {
 //	@Produce		plain
 //	@Success		200	{string}	string	"Prometheus text exposition"
 //	@Router			/metrics [get]
+//	@Router			/metrics [head]
 func (s *Server) metricsHandler(c *gin.Context) {
 	c.Header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	c.Status(http.StatusOK)

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // Limits of the monitor routes.
@@ -26,19 +26,30 @@ const (
 // sections 6 and 7, same paths and member names, plus jitter). Reads
 // require MonitorReadScope, changes MonitorWriteScope (when set).
 func (s *Server) registerMonitor(r gin.IRouter) {
-	read := s.requireAuth(s.deps.MonitorReadScope)
-	write := s.requireAuth(s.deps.MonitorWriteScope)
-	r.GET("/id", read, s.monitorID)
-	r.GET("/id/:attr", read, s.monitorIDAttr)
-	r.GET("/host", read, s.monitorHosts)
-	r.GET("/host/:name", read, s.monitorHost)
-	r.GET("/match", read, s.monitorMatchSelect)
-	r.GET("/match/:host", read, s.monitorMatch)
-	r.GET("/config", read, s.monitorConfig)
-	r.GET("/config/:keyword", read, s.monitorConfigKeyword)
-	r.POST("/config/ip-list", write, s.monitorPostIPList)
-	r.PUT("/config/ip-list/:ip", write, s.monitorPutIP)
-	r.DELETE("/config/ip-list/:ip", write, s.monitorDeleteIP)
+	read := r.Group("", s.requireAuth(s.deps.MonitorReadScope), s.monitorRequest)
+	write := r.Group("", s.requireAuth(s.deps.MonitorWriteScope), s.monitorRequest)
+	read.GET("/id", s.monitorID)
+	read.GET("/id/:attr", s.monitorIDAttr)
+	read.GET("/host", s.monitorHosts)
+	read.GET("/host/:name", s.monitorHost)
+	read.GET("/match", s.monitorMatchSelect)
+	read.GET("/match/:host", s.monitorMatch)
+	read.GET("/config", s.monitorConfig)
+	read.GET("/config/:keyword", s.monitorConfigKeyword)
+	write.POST("/config/ip-list", s.monitorPostIPList)
+	write.PUT("/config/ip-list/:ip", s.monitorPutIP)
+	write.DELETE("/config/ip-list/:ip", s.monitorDeleteIP)
+}
+
+// monitorRequest runs after authentication on every monitor route: errors
+// from here on carry Ping903's members (see abortWithError), and the query
+// string goes through the one strict parser /pingapi uses, so that a
+// malformed pair is a 400 rather than silently dropped.
+func (s *Server) monitorRequest(c *gin.Context) {
+	c.Set(ping903Key, true)
+	if _, err := parseQuery(c.Request.URL.RawQuery); err != nil {
+		s.fail(c, err)
+	}
 }
 
 // monitorID identifies the running instance.
@@ -46,7 +57,7 @@ func (s *Server) registerMonitor(r gin.IRouter) {
 //	@Summary		Identify the running instance (Ping903 /id)
 //	@Tags			monitor
 //	@Produce		json
-//	@Success		200	{object}	monitor.ID
+//	@Success		200	{object}	wire.ID
 //	@Failure		401	{object}	errorBody
 //	@Failure		403	{object}	errorBody
 //	@Security		BearerAuth
@@ -75,8 +86,8 @@ func (s *Server) monitorIDAttr(c *gin.Context) {
 	case "pid":
 		c.JSON(http.StatusOK, id.PID)
 	default:
-		s.monitorFail(c, newError(http.StatusNotFound, CodeNoSuchAttribute,
-			"no such attribute: "+clip(c.Param("attr"), 40)+"; want package, version or pid", nil), 0)
+		s.fail(c, newError(http.StatusNotFound, CodeNoSuchAttribute,
+			"no such attribute: "+clip(c.Param("attr"), 40)+"; want package, version or pid", nil))
 	}
 }
 
@@ -90,7 +101,7 @@ func (s *Server) monitorIDAttr(c *gin.Context) {
 //	@Param			attr	query		string	false	"comma-separated record members to return"
 //	@Param			limit	query		int		false	"page size (1..100000); default: all"
 //	@Param			offset	query		int		false	"records to skip"	default(0)
-//	@Success		200		{array}		monitor.Record
+//	@Success		200		{array}		wire.Record
 //	@Header			200		{integer}	X-Total-Count	"number of monitored hosts"
 //	@Header			200		{string}	Link			"the next page: </host?offset=N&limit=M>; rel=\"next\""
 //	@Failure		400		{object}	monitorErrorBody
@@ -127,12 +138,12 @@ func (s *Server) monitorHosts(c *gin.Context) {
 	c.Status(http.StatusOK)
 	buf := append(make([]byte, 0, 64<<10), '[')
 	n := 0
-	err := m.Records(offset, limit, func(recs []monitor.Record) error {
+	err := m.Records(offset, limit, func(recs []wire.Record) error {
 		for i := range recs {
 			if n > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendRecord(buf, &recs[i], attrs)
+			buf = wire.AppendRecord(buf, &recs[i], attrs)
 			n++
 			if n%hostFlushEvery == 0 {
 				if _, err := c.Writer.Write(buf); err != nil {
@@ -161,7 +172,7 @@ func (s *Server) monitorHosts(c *gin.Context) {
 //	@Param			name	path		string	true	"IP address or hostname as given in the ip-list"
 //	@Param			select	query		string	false	"further comma-separated names"
 //	@Param			attr	query		string	false	"comma-separated record members to return"
-//	@Success		200		{array}		monitor.Record
+//	@Success		200		{array}		wire.Record
 //	@Failure		400		{object}	monitorErrorBody
 //	@Failure		401		{object}	errorBody
 //	@Failure		403		{object}	errorBody	"insufficient scope"
@@ -187,12 +198,12 @@ func (s *Server) monitorHost(c *gin.Context) {
 		if found > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendRecord(buf, &r, attrs)
+		buf = wire.AppendRecord(buf, &r, attrs)
 		found++
 	}
 	if found == 0 {
-		s.monitorFail(c, newError(http.StatusNotFound, CodeNotMonitored,
-			"not monitored: "+clip(strings.Join(names, ","), 100), nil), 0)
+		s.fail(c, newError(http.StatusNotFound, CodeNotMonitored,
+			"not monitored: "+clip(strings.Join(names, ","), 100), nil))
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", append(buf, ']', '\n'))
@@ -227,8 +238,8 @@ func (s *Server) monitorMatch(c *gin.Context) {
 	}
 	out := make([]matchResult, 0, len(names))
 	if len(names) > maxMatchNames {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			"too many names to match: at most "+strconv.Itoa(maxMatchNames), nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"too many names to match: at most "+strconv.Itoa(maxMatchNames), nil))
 		return
 	}
 	for _, n := range names {
@@ -239,7 +250,7 @@ func (s *Server) monitorMatch(c *gin.Context) {
 		}
 		if err != nil {
 			r.Error = "cannot resolve " + clip(n, 100)
-			if errors.Is(err, monitor.ErrInvalid) || monitor.ValidateName(n) != nil {
+			if errors.Is(err, monitor.ErrInvalid) {
 				r.Error = "not an IP address nor a hostname"
 			}
 		}
@@ -277,28 +288,30 @@ func (s *Server) monitorNames(c *gin.Context, first string) ([]string, bool) {
 		}
 	}
 	if len(names) == 0 {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter, "no host given: use a path name or select=", nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter, "no host given: use a path name or select=", nil))
 		return nil, false
 	}
 	if len(names) > maxSelectNames {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			"too many names: at most "+strconv.Itoa(maxSelectNames), nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"too many names: at most "+strconv.Itoa(maxSelectNames), nil))
 		return nil, false
 	}
 	return names, true
 }
 
-func (s *Server) monitorAttrs(c *gin.Context) (attrSet, bool) {
-	set, bad := parseAttrs(c.Query("attr"))
+func (s *Server) monitorAttrs(c *gin.Context) (wire.AttrSet, bool) {
+	set, bad := wire.ParseAttrs(c.Query("attr"))
 	if bad != "" {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			"unknown attr "+clip(bad, 40)+"; want "+strings.Join(attrNames(), ","), nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			"unknown attr "+clip(bad, 40)+"; want "+strings.Join(wire.AttrNames(), ","), nil))
 		return 0, false
 	}
 	return set, true
 }
 
-// intParam parses an optional integer query parameter within [lo, hi].
+// monitorInt parses the optional integer query parameter name within
+// [lo, hi]; absent or empty gives def. It answers 400 itself and returns
+// false on anything else.
 func (s *Server) monitorInt(c *gin.Context, name string, def, lo, hi int) (int, bool) {
 	v, ok := c.GetQuery(name)
 	if !ok || v == "" {
@@ -306,21 +319,11 @@ func (s *Server) monitorInt(c *gin.Context, name string, def, lo, hi int) (int, 
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
-			name+" must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi), nil), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidParameter,
+			name+" must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi), nil))
 		return 0, false
 	}
 	return n, true
-}
-
-// monitorIsJSON reports whether the request declares a JSON body (or none).
-func monitorIsJSON(c *gin.Context) bool {
-	ct := c.GetHeader("Content-Type")
-	if ct == "" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/json"
 }
 
 // monitorReadBody reads at most limit bytes of the request body.

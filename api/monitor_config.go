@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/pkg/monitor"
@@ -92,8 +91,8 @@ func (s *Server) monitorConfigKeyword(c *gin.Context) {
 	case "mutable-ip-list":
 		v = b.Mutable
 	default:
-		s.monitorFail(c, newError(http.StatusNotFound, CodeNoSuchAttribute,
-			"no such setting: "+clip(c.Param("keyword"), 40), nil), 0)
+		s.fail(c, newError(http.StatusNotFound, CodeNoSuchAttribute,
+			"no such setting: "+clip(c.Param("keyword"), 40), nil))
 		return
 	}
 	c.JSON(http.StatusOK, v)
@@ -131,14 +130,13 @@ const queuedMessage = "queued: takes effect at the next probe round"
 //	@Security		BearerAuth
 //	@Router			/config/ip-list [post]
 func (s *Server) monitorPostIPList(c *gin.Context) {
-	if !monitorIsJSON(c) {
-		s.monitorFail(c, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia,
-			"the body must be application/json", nil), 0)
+	if err := requireJSON(c.GetHeader("Content-Type")); err != nil {
+		s.fail(c, err)
 		return
 	}
 	body, err := monitorReadBody(c, maxIPListBody)
 	if err != nil {
-		s.monitorFail(c, err, 0)
+		s.fail(c, err)
 		return
 	}
 	var elems []json.RawMessage
@@ -161,8 +159,8 @@ func (s *Server) monitorPostIPList(c *gin.Context) {
 		err = errors.New("want an array or an object")
 	}
 	if err != nil {
-		s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidJSON,
-			`the body must be an array of names or {"ip-list": [...], "mode": "replace"|"append"}`, err), 0)
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidJSON,
+			`the body must be an array of names or {"ip-list": [...], "mode": "replace"|"append"}`, err))
 		return
 	}
 	names := make([]string, len(elems))
@@ -174,11 +172,11 @@ func (s *Server) monitorPostIPList(c *gin.Context) {
 				s.postIPListFail(c, err)
 				return
 			}
-			s.monitorFail(c, newError(http.StatusBadRequest, CodeInvalidTarget,
-				"element is not a string", nil), i+1)
+			e := newError(http.StatusBadRequest, CodeInvalidTarget, "element is not a string", nil)
+			e.Index = i + 1
+			s.fail(c, e)
 			return
 		}
-		names[i] = strings.TrimSpace(names[i])
 	}
 	err = s.deps.Monitor.Update(c.Request.Context(), names, mode)
 	if err != nil {
@@ -196,10 +194,11 @@ func (s *Server) postIPListFail(c *gin.Context, err error) {
 	if errors.As(err, &ie) {
 		e := listError(ie.Err)
 		e.Message = "element " + clip(ie.Name, 100) + ": " + e.Message
-		s.monitorFail(c, e, ie.Index)
+		e.Index = ie.Index
+		s.fail(c, e)
 		return
 	}
-	s.monitorFail(c, listError(err), 0)
+	s.fail(c, listError(err))
 }
 
 // monitorPutIP adds one name to the mutable list.
@@ -218,7 +217,7 @@ func (s *Server) postIPListFail(c *gin.Context, err error) {
 //	@Router			/config/ip-list/{ip} [put]
 func (s *Server) monitorPutIP(c *gin.Context) {
 	if err := s.deps.Monitor.Add(c.Request.Context(), c.Param("ip")); err != nil {
-		s.monitorFail(c, listError(err), 0)
+		s.fail(c, listError(err))
 		return
 	}
 	_, mut := s.deps.Monitor.IPList()
@@ -240,7 +239,7 @@ func (s *Server) monitorPutIP(c *gin.Context) {
 //	@Router			/config/ip-list/{ip} [delete]
 func (s *Server) monitorDeleteIP(c *gin.Context) {
 	if err := s.deps.Monitor.Delete(c.Param("ip")); err != nil {
-		s.monitorFail(c, listError(err), 0)
+		s.fail(c, listError(err))
 		return
 	}
 	_, mut := s.deps.Monitor.IPList()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/pkg/monitor"
 )
 
@@ -17,30 +16,14 @@ const (
 	CodeNoSuchAttribute  = "no_such_attribute" // 404 /id/{attr}, /config/{keyword}
 )
 
-// monitorErrorBody is the error response of the monitor routes: the
-// project's envelope plus Ping903's top-level "message" and, for an element
-// of a POST /config/ip-list array, its 1-based "index", so that Ping903
-// clients keep working.
+// monitorErrorBody is the error response of the monitor routes, written by
+// the one writer (abortWithError): the project's envelope plus Ping903's
+// top-level "message" and, for an element of a POST /config/ip-list array,
+// its 1-based "index", so that Ping903 clients keep working.
 type monitorErrorBody struct {
 	Error   errorDetail `json:"error"`
 	Message string      `json:"message" example:"host is already monitored"`
 	Index   int         `json:"index,omitempty" example:"2"`
-}
-
-// monitorFail writes err in the monitor's error format and aborts.
-// index > 0 names the offending element of a batch.
-func (s *Server) monitorFail(c *gin.Context, err error, index int) {
-	e := publicError(err)
-	switch {
-	case e.Status >= 500:
-		s.log.Error("request failed", "path", c.FullPath(), "code", e.Code, "err", err)
-	case e.Cause != nil:
-		s.log.Debug("request rejected", "path", c.FullPath(), "code", e.Code, "err", err)
-	}
-	c.AbortWithStatusJSON(e.Status, monitorErrorBody{
-		Error:   errorDetail{Code: e.Code, Message: e.Message},
-		Message: e.Message, Index: index,
-	})
 }
 
 // listError maps the errors of the monitor's list mutations.

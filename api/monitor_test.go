@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // monitorResolve resolves "hN.test" to 192.0.2.N; everything else fails.
@@ -93,7 +94,7 @@ func TestMonitorRoutes(t *testing.T) {
 		{"id pid", "GET", "/id/pid", "", 200, fmt.Sprint(os.Getpid())},
 		{"id bad attr", "GET", "/id/color", "", 404, CodeNoSuchAttribute},
 		{"host", "GET", "/host/192.0.2.1", "", 200,
-			`[{"name":"192.0.2.1","validity":true,"status":"valid","xmit-timestamp":1795330802,"start-timestamp":1795330800,"stop-timestamp":1795330803,"xmit":3,"recv":3,"loss":0,"tmin":1,"tmax":3,"avg":2,"stddev":0.816,"jitter":1,"alive":true}]`},
+			`[{"name":"192.0.2.1","validity":true,"status":"valid","xmit-timestamp":1795330802,"start-timestamp":1795330800,"stop-timestamp":1795330803,"xmit":3,"recv":3,"loss":0,"tmin":1,"tmax":3,"avg":2,"stddev":0.816,"jitter":1,"dup":0,"alive":true}]`},
 		{"host attr", "GET", "/host/192.0.2.1?attr=name,alive,jitter", "", 200, `[{"name":"192.0.2.1","jitter":1,"alive":true}]`},
 		{"host select", "GET", "/host/h3.test?select=192.0.2.7,192.0.2.2&attr=name", "", 200, `[{"name":"h3.test"},{"name":"192.0.2.2"}]`},
 		{"host select only", "GET", "/host?select=192.0.2.2&attr=name", "", 200, `[{"name":"192.0.2.2"}]`},
@@ -150,7 +151,7 @@ func TestMonitorHostPaging(t *testing.T) {
 	if w.Header().Get("Link") != "" {
 		t.Errorf("Link on the last page: %q", w.Header().Get("Link"))
 	}
-	var recs []monitor.Record
+	var recs []wire.Record
 	if err := json.Unmarshal(w.Body.Bytes(), &recs); err != nil || len(recs) != 1 || recs[0].Name != "h3.test" || !recs[0].Validity {
 		t.Fatalf("last page: %v %+v", err, recs)
 	}
@@ -283,12 +284,12 @@ func TestMonitorHostStream(t *testing.T) {
 	if w.Code != 200 || !w.Flushed {
 		t.Fatalf("status %d flushed %v: want 200, streamed", w.Code, w.Flushed)
 	}
-	var recs []monitor.Record
+	var recs []wire.Record
 	if err := json.Unmarshal(w.Body.Bytes(), &recs); err != nil || len(recs) != len(names) {
 		t.Fatalf("%d records, %v", len(recs), err)
 	}
 	for i, r := range recs {
-		if r.Name != names[i] || r.Status != monitor.StatusInit || r.Validity {
+		if r.Name != names[i] || r.Status != wire.StatusInit || r.Validity {
 			t.Fatalf("record %d: %+v", i, r)
 		}
 	}

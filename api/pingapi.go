@@ -12,6 +12,7 @@ import (
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/report"
 	"github.com/pingapi/pingapi/pkg/target"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // EchoInterval is the pace of the on-demand API: one echo per second, so c
@@ -40,7 +41,7 @@ func (s *Server) registerPingAPI(r gin.IRouter) {
 //	@Param			packets	query		bool	false	"include per-packet results (seq, rtt, ttl)"	default(false)
 //	@Param			stream	query		bool	false	"stream NDJSON, one line per echo, then the summary"	default(false)
 //	@Param			Accept	header		string	false	"application/x-ndjson streams like stream=true"
-//	@Success		200		{object}	report.Measurement
+//	@Success		200		{object}	wire.Measurement
 //	@Failure		400		{object}	errorBody	"invalid_target, invalid_parameter"
 //	@Failure		401		{object}	errorBody	"missing_token, invalid_token, token_in_query"
 //	@Failure		403		{object}	errorBody	"insufficient_scope, target_denied"
@@ -80,7 +81,7 @@ func (s *Server) getPing(c *gin.Context) {
 //	@Param			stream	query		bool		false	"stream NDJSON, one line per echo, then the summary"	default(false)
 //	@Param			packets	query		bool		false	"include per-packet results (seq, rtt, ttl)"	default(false)
 //	@Param			Accept	header		string		false	"application/x-ndjson streams like stream=true"
-//	@Success		200		{object}	report.Measurement
+//	@Success		200		{object}	wire.Measurement
 //	@Failure		400		{object}	errorBody	"invalid_json, invalid_target, invalid_parameter"
 //	@Failure		401		{object}	errorBody	"missing_token, invalid_token, token_in_query"
 //	@Failure		403		{object}	errorBody	"insufficient_scope, target_denied"
@@ -157,6 +158,9 @@ func (s *Server) measure(c *gin.Context, req pingRequest) {
 		res, err = s.deps.Pinger.Ping(ctx, preq, nil)
 	}
 	s.record(ctx, res, err, time.Since(start))
+	if s.deps.Recorder != nil {
+		s.deps.Recorder.Record(req.Target.Input, preq, res, err)
+	}
 	if req.Stream {
 		return
 	}
@@ -169,8 +173,14 @@ func (s *Server) measure(c *gin.Context, req pingRequest) {
 	c.JSON(http.StatusOK, s.summary(req, addr, res))
 }
 
+// Recorder receives every on-demand measurement that ran, with the target
+// as the client gave it. Record must not block (the archive queues).
+type Recorder interface {
+	Record(target string, req probe.Request, res probe.Result, err error)
+}
+
 // summary builds the report document of a finished measurement.
-func (s *Server) summary(req pingRequest, addr netip.Addr, res probe.Result) report.Measurement {
+func (s *Server) summary(req pingRequest, addr netip.Addr, res probe.Result) wire.Measurement {
 	if !res.Target.IsValid() {
 		res.Target = addr
 	}

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pingapi/pingapi/pkg/report"
+	"github.com/pingapi/pingapi/pkg/auth"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // decodeEnvelope returns the error envelope of a 4xx/5xx body, failing the
@@ -132,7 +133,7 @@ func TestStatuses(t *testing.T) {
 				t.Fatalf("status %d, want %d; body %s", w.Code, tt.status, w.Body)
 			}
 			if tt.status < 400 {
-				var m report.Measurement
+				var m wire.Measurement
 				if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil || m.CountRequested == 0 || m.IP == "" {
 					t.Fatalf("bad measurement %s (%v)", w.Body, err)
 				}
@@ -188,7 +189,7 @@ func TestMeasurementDocument(t *testing.T) {
 	}
 	want := map[string]any{"ip_host": "example.com", "ip": "192.0.2.10", "family": 4.0, "count_requested": 4.0,
 		"count_sent": 4.0, "count_received": 2.0, "packet_loss": 50.0, "rtt_min": 10.0, "rtt_max": 30.0, "rtt_mean": 20.0,
-		"date_time": "2026-11-22 07:00:00"}
+		"date_time": "20261122070000"}
 	for k, v := range want {
 		if m[k] != v {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
@@ -203,7 +204,7 @@ func TestMeasurementDocument(t *testing.T) {
 func TestNoReplyIs200(t *testing.T) {
 	e := newEnv(t, func(d *Deps) { d.Pinger = &fakePinger{ready: true} })
 	w := e.do("GET", "/pingapi/192.0.2.1?c=3", "", bearer("a")...)
-	var m report.Measurement
+	var m wire.Measurement
 	if err := json.Unmarshal(w.Body.Bytes(), &m); w.Code != 200 || err != nil {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
@@ -260,7 +261,8 @@ func TestResolvedAddressPolicy(t *testing.T) {
 	}
 }
 
-// The Authorization header is one header, the Bearer scheme and a token68;
+// The Authorization header is one header parsed by auth.BearerToken (the
+// Bearer scheme, one space, a compact JWS of at most auth.MaxTokenBytes);
 // the verifier judges the token itself.
 func TestAuthorizationHeader(t *testing.T) {
 	for _, tt := range []struct {
@@ -276,6 +278,11 @@ func TestAuthorizationHeader(t *testing.T) {
 		{"rejected by the verifier", []string{"Bearer abc"}, 401, CodeInvalidToken},
 		{"not token68", []string{"Bearer a,b"}, 401, CodeInvalidToken},
 		{"basic", []string{"Basic YTpi"}, 401, CodeInvalidToken},
+		{"two spaces", []string{"Bearer  " + token("a")}, 401, CodeInvalidToken},
+		{"padding", []string{"Bearer " + token("a") + "=="}, 401, CodeInvalidToken},
+		{"two segments", []string{"Bearer good.a"}, 401, CodeInvalidToken},
+		{"largest token", []string{"Bearer " + token(strings.Repeat("a", auth.MaxTokenBytes-len(token(""))))}, 200, ""},
+		{"token over MaxTokenBytes", []string{"Bearer " + token(strings.Repeat("a", auth.MaxTokenBytes))}, 401, CodeInvalidToken},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, nil)

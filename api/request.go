@@ -193,9 +193,8 @@ func parseGet(rawTarget string, q url.Values, accept string) (pingRequest, error
 // already be limited with http.MaxBytesReader), JSON, then the fields. The
 // query may add packets and stream.
 func parsePost(contentType string, body io.Reader, q url.Values, accept string) (pingRequest, error) {
-	if !isJSON(contentType) {
-		return pingRequest{}, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia,
-			"the body must be JSON: send Content-Type: application/json", nil)
+	if err := requireJSON(contentType); err != nil {
+		return pingRequest{}, err
 	}
 	var b pingBody
 	dec := json.NewDecoder(body)
@@ -246,10 +245,16 @@ func bodyError(err error) error {
 	return newError(http.StatusBadRequest, CodeInvalidJSON, "the body is not a valid JSON object {\"ip\": \"...\", \"c\": 5}", err)
 }
 
-// isJSON reports whether a Content-Type is application/json or +json.
-func isJSON(contentType string) bool {
+// requireJSON is the one Content-Type rule of every route that takes a
+// body: application/json or a +json type (RFC 6839), parameters allowed; a
+// missing or other type is a 415.
+func requireJSON(contentType string) error {
 	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return newError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia,
+		"the body must be JSON: send Content-Type: application/json", err)
 }
 
 // acceptsNDJSON reports whether an Accept header lists application/x-ndjson

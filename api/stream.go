@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/report"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // NDJSON line types of a streamed measurement. Every line is one JSON
@@ -22,14 +23,14 @@ const (
 // streamPacket is one echo's line: {"type":"packet","seq":0,"rtt":0.041,"ttl":64}.
 type streamPacket struct {
 	Type string `json:"type" example:"packet"`
-	report.Packet
+	wire.Packet
 }
 
 // streamSummary is the last line of a successful stream: the summary
 // document with "type":"summary" added.
 type streamSummary struct {
 	Type string `json:"type" example:"summary"`
-	report.Measurement
+	wire.Measurement
 }
 
 // streamError ends a stream whose measurement failed after the headers

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/api/docs"
@@ -31,8 +32,8 @@ const (
 // registerDocs serves the OpenAPI document and the embedded Swagger UI and
 // Redoc pages. None of them needs a token.
 func (s *Server) registerDocs(r gin.IRouter) {
-	r.GET(openAPIPath, openAPI)
-	r.GET(swaggerPath, swaggerRedirect)
+	getAndHead(r, openAPIPath, openAPI)
+	getAndHead(r, swaggerPath, swaggerRedirect)
 	swagger := ginSwagger.CustomWrapHandler(&ginSwagger.Config{
 		URL:                      "../openapi.json", // relative to /docs/index.html
 		DocExpansion:             "list",
@@ -40,18 +41,47 @@ func (s *Server) registerDocs(r gin.IRouter) {
 		DefaultModelsExpandDepth: 1,
 		DeepLinking:              true,
 	}, swaggerFiles.NewHandler())
-	r.GET(swaggerPath+"/*any", func(c *gin.Context) {
-		if c.Param("any") == "/" {
+	docsFiles := func(c *gin.Context) {
+		name := strings.TrimPrefix(c.Param("any"), "/")
+		switch {
+		case name == "":
 			swaggerRedirect(c)
-			return
+		case !swaggerAssets[name]:
+			// ginSwagger would answer a plain-text 404.
+			s.fail(c, newError(http.StatusNotFound, CodeNotFound, "no such file under /docs/: "+clip(name, 100), nil))
+		default:
+			swagger(c)
 		}
-		swagger(c)
-	})
-	r.GET(redocPath, redoc)
+	}
 	js := redocBundle()
-	r.GET(redocJSPath, func(c *gin.Context) {
+	redocJS := func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=86400")
 		c.Data(http.StatusOK, "text/javascript; charset=utf-8", js)
+	}
+	getAndHead(r, swaggerPath+"/*any", docsFiles)
+	getAndHead(r, redocPath, redoc)
+	getAndHead(r, redocJSPath, redocJS)
+}
+
+// swaggerAssets are the files the Swagger UI handler serves under /docs/.
+var swaggerAssets = map[string]bool{
+	"index.html": true, "index.css": true, "swagger-initializer.js": true, "doc.json": true,
+	"favicon-16x16.png": true, "favicon-32x32.png": true, "oauth2-redirect.html": true,
+	"swagger-ui.css": true, "swagger-ui.css.map": true, "swagger-ui.js": true, "swagger-ui.js.map": true,
+	"swagger-ui-bundle.js": true, "swagger-ui-bundle.js.map": true,
+	"swagger-ui-standalone-preset.js": true, "swagger-ui-standalone-preset.js.map": true,
+}
+
+// getAndHead serves h for GET and HEAD on path. HEAD runs h as a GET (some
+// handlers refuse other methods); net/http sends the headers and drops the
+// body, since the request it answers is still the HEAD. Only for read-only
+// routes without side effects: monitoring probes send HEAD.
+func getAndHead(r gin.IRouter, path string, h gin.HandlerFunc) {
+	r.GET(path, h)
+	r.HEAD(path, func(c *gin.Context) {
+		c.Request = c.Request.Clone(c.Request.Context())
+		c.Request.Method = http.MethodGet
+		h(c)
 	})
 }
 
@@ -78,6 +108,7 @@ func redocBundle() []byte {
 //	@Produce		json
 //	@Success		200	{object}	object	"the OpenAPI document"
 //	@Router			/openapi.json [get]
+//	@Router			/openapi.json [head]
 func openAPI(c *gin.Context) {
 	c.Header("Cache-Control", "no-cache")
 	c.Data(http.StatusOK, "application/json; charset=utf-8", []byte(docs.JSON()))
@@ -91,6 +122,7 @@ func openAPI(c *gin.Context) {
 //	@Produce		html
 //	@Success		301	{string}	string	"redirect to /docs/index.html"
 //	@Router			/docs [get]
+//	@Router			/docs [head]
 func swaggerRedirect(c *gin.Context) {
 	c.Redirect(http.StatusMovedPermanently, swaggerPath+"/index.html")
 }
@@ -103,6 +135,7 @@ func swaggerRedirect(c *gin.Context) {
 //	@Produce		html
 //	@Success		200	{string}	string	"HTML page"
 //	@Router			/redoc [get]
+//	@Router			/redoc [head]
 func redoc(c *gin.Context) {
 	page, err := uiFiles.ReadFile("ui/redoc.html")
 	if err != nil { // cannot happen: the file is embedded

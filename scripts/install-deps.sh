@@ -3,8 +3,10 @@
 # the integration tests build their hosts with (iproute2, nftables), the
 # peers the tests and benchmarks compare against (fping, iputils ping), nginx
 # docker-compose, systemd-analyze and the tools the deployment tests use
-# (envsubst, readelf, file, setpriv, tcpdump), socat (the plain TCP echo
-# client of the tcpecho tests), and the Go modules.
+# (envsubst, readelf, file, setpriv, tcpdump), Chromium for the dashboard's
+# browser tests, the real check_ping that `pingapi check` is compared with
+# (monitoring-plugins-basic), socat (the plain TCP echo client of the
+# tcpecho tests), and the Go modules.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +15,10 @@ need=()
 for pair in ip:iproute2 nft:nftables fping:fping ping:iputils-ping tcpdump:tcpdump \
 	nginx:nginx-light docker-compose:docker-compose openssl:openssl curl:curl wrk:wrk \
 	envsubst:gettext-base readelf:binutils file:file setpriv:util-linux \
-	systemd-analyze:systemd python3:python3 socat:socat; do
+	systemd-analyze:systemd python3:python3 chromium:chromium \
+	/usr/lib/nagios/plugins/check_ping:monitoring-plugins-basic socat:socat; do
 	cmd=${pair%%:*} pkg=${pair#*:}
-	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need+=("$pkg")
+	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "$cmd" ] || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
@@ -23,7 +26,10 @@ if [ ${#need[@]} -gt 0 ]; then
 		exit 1
 	fi
 	echo "install-deps: installing ${need[*]}"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	# Wait (up to 5 minutes) for another apt or dpkg process to release the
+	# package lock instead of failing at once.
+	lock=(-o DPkg::Lock::Timeout=300)
+	apt-get "${lock[@]}" update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 go mod download

@@ -122,6 +122,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	set := monitor.DefaultSettings()
 	set.ProbeInterval, set.PingCount, set.PingInterval = *interval, *count, *pingInt
+	set.Tolerance = min(set.Tolerance, set.PingCount-1) // Validate wants it below ping-count
 
 	var ms0, ms1 runtime.MemStats
 	runtime.GC()

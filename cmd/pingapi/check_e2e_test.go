@@ -24,9 +24,7 @@ import (
 // through the REST API with query and check as a Nagios would. Needs root
 // (raw ICMP socket, network namespace, nftables).
 func TestMonitorEndToEnd(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
+	netlab.SkipShort(t, "end-to-end test")
 	netlab.RequireRoot(t)
 	drop := netlab.NewHost(t, netlab.Options{NoIPv6: true})
 	drop.DropAll()
@@ -53,7 +51,7 @@ func TestMonitorEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	cfg := config.Config{MonitorConfig: filepath.Join(dir, "ping903.conf"), DataDir: filepath.Join(dir, "data"), ListenAddr: "127.0.0.1:0"}
-	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +94,12 @@ func TestMonitorEndToEnd(t *testing.T) {
 		return map[string]string{"PINGAPI_URL": srv.URL, "PINGAPI_TOKEN": "good.tester.sig", "HOME": dir}[k]
 	}
 	var o, e bytes.Buffer
-	code := check(ctx, []string{"-H", drop.Addr4.String(), "-w", "200.0,20%", "-c", "600.0,60%"}, env, &o, &e)
-	if want := "PING CRITICAL - Packet loss = 100%| rta=U;200.000000;600.000000;; pl=100%;20;60;0\n"; code != 2 || o.String() != want {
+	code := check(ctx, "check_ping", true, []string{"-H", drop.Addr4.String(), "-w", "200.0,20%", "-c", "600.0,60%"}, env, &o, &e)
+	if want := "PING CRITICAL - Packet loss = 100%| rta=U;200.000000;600.000000;; pl=100%;20;60;0;\n"; code != 2 || o.String() != want {
 		t.Errorf("check of the dropping host: exit %d, %q; want 2, %q", code, o.String(), want)
 	}
 	o.Reset()
-	code = check(ctx, []string{"-H", loop[0], "-w", "200.0,20%", "-c", "600.0,60%"}, env, &o, &e)
+	code = check(ctx, "check_ping", true, []string{"-H", loop[0], "-w", "200.0,20%", "-c", "600.0,60%"}, env, &o, &e)
 	if code != 0 || !strings.HasPrefix(o.String(), "PING OK - Packet loss = 0%, RTA = ") {
 		t.Errorf("check of a loopback host: exit %d, %q", code, o.String())
 	}

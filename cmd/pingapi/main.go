@@ -28,7 +28,7 @@ func commands() []command {
 		{"measure", runMeasure, "measure RTT, jitter and loss to targets (like ping/fping)"},
 		{"token", runToken, "mint a development token from the data directory"},
 		{"query", runQuery, "query the monitor for host status (like ping903q)"},
-		{"check", runCheck, "Nagios check against the monitor (like check_ping)"},
+		{"check", runCheck, "Nagios check against the monitor: check_ping's command line and output"},
 		{"match", runMatch, "list the monitored names for a host"},
 		{"health", runHealth, "exit 0 when the local server answers /healthz (container HEALTHCHECK)"},
 		{"version", runVersion, "print version and commit"},
@@ -36,14 +36,18 @@ func commands() []command {
 }
 
 // run dispatches on the program name and the first argument:
-//   - called as ping903q (a link to the binary), it is ping903q's command line;
+//   - called as ping903q or check_ping (a link to the binary), it is that
+//     tool's command line;
 //   - `pingapi SUBCOMMAND ...` runs that subcommand;
 //   - `pingapi -H HOST ...` (ping903q's Nagios flags, so a Nagios command line
 //     written for ping903q works with only the program name changed) is check;
 //   - otherwise, flags only or nothing, it is serve.
 func run(prog string, args []string, stdout, stderr io.Writer) int {
-	if strings.TrimSuffix(filepath.Base(prog), ".exe") == "ping903q" {
+	switch strings.TrimSuffix(filepath.Base(prog), ".exe") {
+	case "ping903q":
 		return runPing903q(args, stdout, stderr)
+	case "check_ping":
+		return runCheckPing(prog, args, stdout, stderr)
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && isCheckInvocation(args) {
@@ -75,5 +79,5 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nWith no command, pingapi serves. `pingapi -H HOST -w RTA,PL% -c RTA,PL%`, or the binary linked as ping903q, takes ping903q's command line.")
+	fmt.Fprintln(w, "\nWith no command, pingapi serves. `pingapi -H HOST -w RTA,PL% -c RTA,PL%`, or the binary linked as ping903q, takes ping903q's command line; linked as check_ping, check_ping's.")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,33 +12,24 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 	return match(context.Background(), args, os.Getenv, stdout, stderr)
 }
 
-// match prints the monitored names of each HOST (an address or a
-// hostname): one per line for one HOST, "HOST: NAME..." for several. Exit 0
-// when every HOST is monitored, 2 when one is not, 3 on an error.
+// match is `pingapi match HOST...`, ping903q -m.
 func match(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pingapi match", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var conn connFlags
-	conn.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pingapi match [--url URL] [--token TOKEN] HOST...")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitUnknown
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUnknown
-	}
+	return ping903q(ctx, append([]string{"-m"}, args...), getenv, stdout, stderr)
+}
+
+// matchHosts is ping903q's match mode: the monitored names of each HOST
+// (an address or a hostname): one per line for one HOST, "HOST: NAME..."
+// for several. Exit 0 when every HOST is monitored, 2 when one is not, 3
+// on an error.
+func matchHosts(ctx context.Context, conn connFlags, hosts []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cl, err := conn.client(getenv, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "pingapi match: %v\n", err)
+		fmt.Fprintf(stderr, "ping903q: %v\n", err)
 		return exitUnknown
 	}
-	res, err := cl.Match(ctx, fs.Args()...)
+	res, err := cl.Match(ctx, hosts...)
 	if err != nil {
-		fmt.Fprintf(stderr, "pingapi match: %s\n", describeError(cl, err))
+		fmt.Fprintf(stderr, "ping903q: %s\n", describeError(cl, err))
 		return exitUnknown
 	}
 	status := exitAlive
@@ -50,7 +40,7 @@ func match(ctx context.Context, args []string, getenv func(string) string, stdou
 		if len(m.Hosts) == 0 {
 			status = exitNotAlive
 		}
-		if fs.NArg() == 1 {
+		if len(hosts) == 1 {
 			for _, h := range m.Hosts {
 				fmt.Fprintln(stdout, h)
 			}

@@ -17,7 +17,7 @@ func TestMatch(t *testing.T) {
 		{"literal", []string{"192.0.2.1"}, nil, "192.0.2.1\n", "", 0},
 		{"not monitored", []string{"192.0.2.99"}, nil, "", "", 2},
 		{"several", []string{"192.0.2.7", "192.0.2.99"}, nil, "192.0.2.7: web.test\n192.0.2.99: \n", "", 2},
-		{"no host", nil, nil, "", "usage: pingapi match", 3},
+		{"no host", nil, nil, "", "usage: ping903q", 3},
 		{"server down", []string{"192.0.2.1"}, map[string]string{"PINGAPI_URL": downURL(t)}, "", "cannot reach the pingapi server", 3},
 	})
 }

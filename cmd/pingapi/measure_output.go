@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/report"
@@ -129,13 +128,7 @@ func (o *measureOutput) finish(jobs []*job, stderr io.Writer) int {
 // Duplicates appear as ", +D duplicates" after the received count, as in
 // ping. The rtt and jitter lines are left out when nothing was received.
 func writeSummary(w io.Writer, host string, res probe.Result) {
-	rtts := make([]time.Duration, 0, res.Received)
-	for _, p := range res.Packets {
-		if p.Received {
-			rtts = append(rtts, p.RTT)
-		}
-	}
-	s := stats.Summarize(res.Sent, rtts, res.Duplicates)
+	s := report.Summarize(res, false)
 	fmt.Fprintf(w, "--- %s ping statistics ---\n", host)
 	fmt.Fprintf(w, "%d packets transmitted, %d received", s.Sent, s.Received)
 	if s.Duplicates > 0 {

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/probe"
-	"github.com/pingapi/pingapi/pkg/report"
 	"github.com/pingapi/pingapi/pkg/target"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // fakeEngine answers Ping from canned results keyed by target address.
@@ -158,7 +158,7 @@ func TestMeasureJSON(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want 2 JSON lines, got %q", out.String())
 	}
-	var m [2]report.Measurement
+	var m [2]wire.Measurement
 	for i, l := range lines {
 		if err := json.Unmarshal([]byte(l), &m[i]); err != nil {
 			t.Fatalf("line %d: %v", i, err)

@@ -3,15 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/pingapi/pingapi/pkg/client"
-	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // Exit statuses of query, as ping903q's: with one host 0 alive, 2 not
@@ -28,63 +26,53 @@ const (
 // stays far below the server's header limit (16 KiB).
 const queryBatchBytes = 4000
 
+// runQuery is `pingapi query`: ping903q's command line (query, match and
+// Nagios modes).
 func runQuery(args []string, stdout, stderr io.Writer) int {
-	return query(context.Background(), args, os.Getenv, stdout, stderr)
+	return ping903q(context.Background(), args, os.Getenv, stdout, stderr)
 }
 
 func query(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pingapi query", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var conn connFlags
-	conn.register(fs)
-	all := fs.Bool("a", false, "query all monitored hosts")
-	verbose := fs.Bool("v", false, "print ping(8)-like statistics")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pingapi query [-a] [-v] [--url URL] [--token TOKEN] [HOST...]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(splitBoolFlags(args, "av")); err != nil {
-		return exitUnknown
-	}
-	hosts := fs.Args()
-	if !*all && len(hosts) == 0 {
-		fs.Usage()
-		return exitUnknown
-	}
+	return ping903q(ctx, args, getenv, stdout, stderr)
+}
+
+// queryHostsCmd is ping903q's query mode: a line per host (and ping(8)'s
+// statistics when verbose), and its exit status.
+func queryHostsCmd(ctx context.Context, conn connFlags, all, verbose bool, hosts []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cl, err := conn.client(getenv, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "pingapi query: %v\n", err)
+		fmt.Fprintf(stderr, "ping903q: %v\n", err)
 		return exitUnknown
 	}
 	var alive, total int
-	var last monitor.Record
-	show := func(r monitor.Record) {
+	var last wire.Record
+	show := func(r wire.Record) {
 		total++
 		if isAlive(r) {
 			alive++
 		}
 		last = r
-		printRecord(stdout, r, *verbose)
+		printRecord(stdout, r, verbose)
 	}
-	if *all {
-		err = cl.AllHosts(ctx, func(r monitor.Record) error { show(r); return nil })
+	if all {
+		err = cl.AllHosts(ctx, func(r wire.Record) error { show(r); return nil })
 	} else {
 		err = queryHosts(ctx, cl, hosts, show, stderr)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "pingapi query: %s\n", describeError(cl, err))
+		fmt.Fprintf(stderr, "ping903q: %s\n", describeError(cl, err))
 		return exitUnknown
 	}
-	if !*all && len(hosts) == 1 {
+	if !all && len(hosts) == 1 {
 		switch {
-		case total == 0 || last.Status == monitor.StatusInit:
+		case total == 0 || last.Status == wire.StatusInit:
 			return exitUnknown
 		case isAlive(last):
 			return exitAlive
 		}
 		return exitNotAlive
 	}
-	if !*all {
+	if !all {
 		total = len(hosts) // hosts not monitored count as not alive
 	}
 	switch {
@@ -98,7 +86,7 @@ func query(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // queryHosts shows the records of hosts in order, in batches; hosts that
 // are not monitored are reported on stderr.
-func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show func(monitor.Record), stderr io.Writer) error {
+func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show func(wire.Record), stderr io.Writer) error {
 	for start := 0; start < len(hosts); {
 		end, size := start, 0
 		for end < len(hosts) && (end == start || size+len(hosts[end])+1 <= queryBatchBytes) {
@@ -111,7 +99,7 @@ func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show fun
 		if err != nil && !errors.Is(err, client.ErrNotMonitored) {
 			return err
 		}
-		byName := make(map[string]monitor.Record, len(recs))
+		byName := make(map[string]wire.Record, len(recs))
 		for _, r := range recs {
 			byName[r.Name] = r
 		}
@@ -127,13 +115,13 @@ func queryHosts(ctx context.Context, cl *client.Client, hosts []string, show fun
 }
 
 // isAlive is true for a valid record whose last probe found the host alive.
-func isAlive(r monitor.Record) bool { return r.Validity && r.Alive }
+func isAlive(r wire.Record) bool { return r.Validity && r.Alive }
 
 // printRecord prints "HOST is alive" / "HOST is not alive" and, verbose,
 // ping(8)'s summary lines.
-func printRecord(w io.Writer, r monitor.Record, verbose bool) {
+func printRecord(w io.Writer, r wire.Record, verbose bool) {
 	switch {
-	case r.Status == monitor.StatusInit:
+	case r.Status == wire.StatusInit:
 		fmt.Fprintf(w, "%s: no data yet\n", r.Name)
 		return
 	case isAlive(r):
@@ -146,28 +134,23 @@ func printRecord(w io.Writer, r monitor.Record, verbose bool) {
 	}
 	fmt.Fprintf(w, "--- %s ping statistics ---\n", r.Name)
 	ms := int64((r.StopTimestamp - r.StartTimestamp) * 1000)
-	fmt.Fprintf(w, "%d packets transmitted, %d received, %s%% packet loss, time %dms\n",
-		r.Xmit, r.Recv, strconv.FormatFloat(r.Loss, 'g', 6, 64), ms)
+	dup := ""
+	if r.Dup > 0 {
+		dup = fmt.Sprintf("+%d duplicates, ", r.Dup)
+	}
+	fmt.Fprintf(w, "%d packets transmitted, %d received, %s%s%% packet loss, time %dms\n",
+		r.Xmit, r.Recv, dup, pingLoss(r.Xmit, r.Recv), ms)
 	if r.Recv > 0 {
 		fmt.Fprintf(w, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", r.TMin, r.Avg, r.TMax, r.StdDev)
 	}
 }
 
-// splitBoolFlags expands grouped one-letter boolean flags ("-av") into
-// separate ones, as getopt users of ping903q write them.
-func splitBoolFlags(args []string, letters string) []string {
-	var out []string
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.Trim(a[1:], letters) == "" {
-			for _, c := range a[1:] {
-				out = append(out, "-"+string(c))
-			}
-			continue
-		}
-		out = append(out, a)
+// pingLoss formats the loss as ping(8) (iputils) does: a C float printed
+// with %g, six significant digits: 1 of 3 lost is 33.3333.
+func pingLoss(xmit, recv int) string {
+	if xmit <= 0 {
+		return "0"
 	}
-	return out
+	loss := float32(float64(xmit-recv) * 100 / float64(xmit))
+	return strconv.FormatFloat(float64(loss), 'g', 6, 64)
 }

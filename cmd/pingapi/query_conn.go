@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,15 +20,16 @@ import (
 // default URL.
 type connFlags struct {
 	url, token, credentials, ping903conf string
-	timeout                              time.Duration
+	realm                                string        // -R: HTTP Basic realm whose credentials to use
+	timeout                              time.Duration // each request; 0: 10 s
 }
 
-func (c *connFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.url, "url", "", "server URL (env PINGAPI_URL; default "+client.DefaultURL+")")
-	fs.StringVar(&c.token, "token", "", "bearer token (env PINGAPI_TOKEN)")
-	fs.StringVar(&c.credentials, "credentials", "", "credentials file with url = and token = lines (default ~/.pingapi/credentials)")
-	fs.StringVar(&c.ping903conf, "f", "", "Ping903 configuration file: its listen statement gives the server address")
-	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "time limit of each request")
+// timeoutOr is the request time limit, 10 s by default.
+func (c connFlags) timeoutOr() time.Duration {
+	if c.timeout > 0 {
+		return c.timeout
+	}
+	return 10 * time.Second
 }
 
 // credentials reads a credentials file: "key = value" lines (url, token),
@@ -100,7 +100,7 @@ func (c *connFlags) client(getenv func(string) string, stderr io.Writer) (*clien
 			}
 		}
 	}
-	return client.New(url, token, c.timeout)
+	return client.New(url, token, c.timeoutOr())
 }
 
 // describeError turns a client error into a plain sentence.

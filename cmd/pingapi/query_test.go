@@ -16,6 +16,7 @@ import (
 	"github.com/pingapi/pingapi/pkg/auth"
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // scriptedPinger answers each address from a script of RTTs (<0: lost);
@@ -24,6 +25,7 @@ type scriptedPinger struct {
 	rtts  map[netip.Addr][]time.Duration
 	block map[netip.Addr]bool
 	fail  map[netip.Addr]bool
+	dups  map[netip.Addr]int // duplicate replies of each measurement
 }
 
 func (p *scriptedPinger) Ready() bool { return true }
@@ -37,7 +39,8 @@ func (p *scriptedPinger) Ping(ctx context.Context, req probe.Request, _ func(pro
 		return probe.Result{}, errors.New("sendto: network is unreachable")
 	}
 	t0 := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
-	res := probe.Result{Target: req.Target, Sent: req.Count, Started: t0, Finished: t0.Add(time.Duration(req.Count-1) * time.Second)}
+	res := probe.Result{Target: req.Target, Sent: req.Count, Started: t0, Finished: t0.Add(time.Duration(req.Count-1) * time.Second),
+		Duplicates: p.dups[req.Target]}
 	script := p.rtts[req.Target]
 	for i := range req.Count {
 		pk := probe.Packet{Seq: i, SentAt: t0.Add(time.Duration(i) * time.Second)}
@@ -79,6 +82,7 @@ func repeat(d time.Duration, n int) []time.Duration {
 //	192.0.2.5  probe never finishes  init
 //	192.0.2.6  engine error          unreachable
 //	web.test   (192.0.2.7) 10/10 at 1 ms
+//	192.0.2.8   9/10 at 2 ms, 2 duplicates   alive
 func monitorServer(t *testing.T) string {
 	t.Helper()
 	a := netip.MustParseAddr
@@ -88,7 +92,9 @@ func monitorServer(t *testing.T) string {
 			a("192.0.2.2"): {250 * time.Millisecond, -1, 250 * time.Millisecond, -1, 250 * time.Millisecond, -1, 250 * time.Millisecond, -1, 250 * time.Millisecond, -1},
 			a("192.0.2.4"): repeat(700*time.Millisecond, 10),
 			a("192.0.2.7"): repeat(time.Millisecond, 10),
+			a("192.0.2.8"): append(repeat(2*time.Millisecond, 9), -1),
 		},
+		dups:  map[netip.Addr]int{a("192.0.2.8"): 2},
 		block: map[netip.Addr]bool{a("192.0.2.5"): true},
 		fail:  map[netip.Addr]bool{a("192.0.2.6"): true},
 	}
@@ -102,7 +108,7 @@ func monitorServer(t *testing.T) string {
 		ad, err := resolve(ctx, name)
 		return []netip.Addr{ad}, err
 	}
-	names := []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5", "192.0.2.6", "web.test"}
+	names := []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5", "192.0.2.6", "web.test", "192.0.2.8"}
 	m, err := monitor.New(monitor.Options{Pinger: p, Immutable: names, Resolve: resolve, LookupAll: lookup})
 	if err != nil {
 		t.Fatal(err)
@@ -112,8 +118,9 @@ func monitorServer(t *testing.T) string {
 	go func() { defer close(done); m.ProbeOnce(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		if r, _ := m.Lookup("web.test"); r.Validity {
-			if r6, _ := m.Lookup("192.0.2.6"); r6.Status == monitor.StatusUnreachable {
+		r8, _ := m.Lookup("192.0.2.8")
+		if r, _ := m.Lookup("web.test"); r.Validity && r8.Validity {
+			if r6, _ := m.Lookup("192.0.2.6"); r6.Status == wire.StatusUnreachable {
 				break
 			}
 		}
@@ -141,7 +148,7 @@ type cliCase struct {
 	args   []string
 	env    map[string]string // overrides
 	stdout string            // exact, or a prefix when it ends with '*'
-	stderr string            // substring
+	stderr string            // substring; "": stderr must be empty
 	exit   int
 }
 
@@ -165,8 +172,8 @@ func runCLI(t *testing.T, f func(context.Context, []string, func(string) string,
 			} else if stdout.String() != tt.stdout {
 				t.Errorf("stdout\n%s\nwant\n%s", stdout.String(), tt.stdout)
 			}
-			if !strings.Contains(stderr.String(), tt.stderr) {
-				t.Errorf("stderr %q, want it to contain %q", stderr.String(), tt.stderr)
+			if !containsOrEmpty(stderr.String(), tt.stderr) {
+				t.Errorf("stderr %q, want %q (empty: none)", stderr.String(), tt.stderr)
 			}
 		})
 	}
@@ -193,10 +200,12 @@ func TestQuery(t *testing.T) {
 		{"several none", []string{"192.0.2.2", "192.0.2.3"}, nil, "192.0.2.2 is not alive\n192.0.2.3 is not alive\n", "", 2},
 		{"several with unknown", []string{"192.0.2.1", "192.0.2.99"}, nil, "192.0.2.1 is alive\n", "192.0.2.99 is not monitored", 1},
 		{"all", []string{"-a"}, nil, "192.0.2.1 is alive\n192.0.2.2 is not alive\n192.0.2.3 is not alive\n192.0.2.4 is alive\n" +
-			"192.0.2.5: no data yet\n192.0.2.6 is not alive\nweb.test is alive\n", "", 1},
+			"192.0.2.5: no data yet\n192.0.2.6 is not alive\nweb.test is alive\n192.0.2.8 is alive\n", "", 1},
+		{"verbose duplicates", []string{"-v", "192.0.2.8"}, nil, "192.0.2.8 is alive\n--- 192.0.2.8 ping statistics ---\n" +
+			"10 packets transmitted, 9 received, +2 duplicates, 10% packet loss, time 9000ms\nrtt min/avg/max/mdev = 2.000/2.000/2.000/0.000 ms\n", "", 0},
 		{"server down", []string{"192.0.2.1"}, map[string]string{"PINGAPI_URL": downURL(t)}, "", "cannot reach the pingapi server at http://127.0.0.1:", 3},
 		{"token refused", []string{"192.0.2.1"}, map[string]string{"PINGAPI_TOKEN": "bad.x.y"}, "", "the server refused the token", 3},
-		{"no host", nil, nil, "", "usage: pingapi query", 3},
+		{"no host", nil, nil, "", "usage: ping903q", 3},
 	})
 }
 
@@ -204,7 +213,7 @@ func TestQueryGroupedVerbose(t *testing.T) {
 	url := monitorServer(t)
 	var o, e bytes.Buffer
 	code := query(t.Context(), []string{"-av", "--url", url, "--token", "good.tester.sig"}, func(string) string { return "" }, &o, &e)
-	if code != 1 || strings.Count(o.String(), "ping statistics") != 5 {
+	if code != 1 || strings.Count(o.String(), "ping statistics") != 6 {
 		t.Fatalf("exit %d, output\n%s", code, o.String())
 	}
 }

@@ -5,8 +5,9 @@
 //
 // A Verifier fetches the issuer's JSON Web Key Set (JWKS) in the background,
 // caches it, refreshes it every Config.RefreshInterval, and refreshes it at
-// most once per Config.UnknownKIDInterval when a token names a key ID (kid)
-// it does not know (key rotation). Verification goes through
+// most once per Config.UnknownKIDInterval (10 s) when a token names a key ID
+// (kid) it does not know (key rotation); a kid a refresh has just proven
+// absent triggers no refresh for Config.NegativeKIDTTL (30 s). Verification goes through
 // github.com/MicahParks/keyfunc/v3 and github.com/golang-jwt/jwt/v5: the
 // algorithm must be in the allowed list (RS256 by default; "none" and HMAC
 // are refused), and exp, iss and aud are always required; nbf and iat are

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -32,14 +33,59 @@ func (s *keyStore) KeyRead(ctx context.Context, keyID string) (jwkset.JWK, error
 		return jwk, err
 	}
 	v := s.v
-	if v.cfg.StaticJWKS != nil || !v.limiter.AllowN(v.cfg.Now(), 1) {
+	now := v.cfg.Now()
+	if v.cfg.StaticJWKS != nil || v.absent.has(keyID, now) || !v.limiter.AllowN(now, 1) {
 		return jwkset.JWK{}, err
 	}
 	v.log.InfoContext(ctx, "auth: unknown key ID, refreshing the key set", "kid", clipKID(keyID))
 	if rerr := v.refreshShared(ctx); rerr != nil {
 		return jwkset.JWK{}, errors.Join(err, rerr)
 	}
-	return s.MemoryJWKSet.KeyRead(ctx, keyID)
+	jwk, err = s.MemoryJWKSet.KeyRead(ctx, keyID)
+	if errors.Is(err, jwkset.ErrKeyNotFound) {
+		v.absent.add(keyID, now, now.Add(v.cfg.NegativeKIDTTL))
+	}
+	return jwk, err
+}
+
+// maxAbsentKIDs bounds the negative cache. Only a kid that triggered a
+// refresh is added, at most one per UnknownKIDInterval, so the bound is
+// reached only with a very long NegativeKIDTTL; then nothing more is added
+// and the rate limit alone applies.
+const maxAbsentKIDs = 1024
+
+// absentKIDs is the negative cache of the unknown-kid refresh: kids a
+// refresh has just proven absent from the key set, each until its expiry.
+// Safe for concurrent use; the zero value is empty.
+type absentKIDs struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (a *absentKIDs) has(kid string, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	exp, ok := a.until[clipKID(kid)]
+	return ok && now.Before(exp)
+}
+
+func (a *absentKIDs) add(kid string, now, until time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.until == nil {
+		a.until = map[string]time.Time{}
+	}
+	if len(a.until) >= maxAbsentKIDs {
+		for k, exp := range a.until {
+			if !now.Before(exp) {
+				delete(a.until, k)
+			}
+		}
+		if len(a.until) >= maxAbsentKIDs {
+			return
+		}
+	}
+	a.until[clipKID(kid)] = until
 }
 
 func clipKID(kid string) string {

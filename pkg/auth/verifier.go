@@ -26,7 +26,8 @@ import (
 const (
 	DefaultLeeway             = 30 * time.Second
 	DefaultRefreshInterval    = time.Hour
-	DefaultUnknownKIDInterval = 5 * time.Minute
+	DefaultUnknownKIDInterval = 10 * time.Second
+	DefaultNegativeKIDTTL     = 30 * time.Second
 	DefaultMinBackoff         = time.Second
 	DefaultMaxBackoff         = time.Minute
 	DefaultHTTPTimeout        = 10 * time.Second
@@ -55,8 +56,16 @@ type Config struct {
 	// RefreshInterval is the period of the background refresh; default 1 h.
 	RefreshInterval time.Duration
 	// UnknownKIDInterval is the minimum gap between two refreshes triggered
-	// by tokens with an unknown kid; default 5 min.
+	// by tokens with an unknown kid; default 10 s. It is short so that a
+	// rotated key is picked up quickly even while forged kids arrive (each
+	// refresh loads the whole set, whoever triggered it), and it bounds the
+	// fetches anonymous forged kids can cause (6 a minute by default).
 	UnknownKIDInterval time.Duration
+	// NegativeKIDTTL is how long a kid that a refresh has just proven absent
+	// triggers no further refresh; default 30 s. Replaying one forged kid
+	// then costs no fetch, and a genuine kid looked up just before its key
+	// was published is retried well within a minute.
+	NegativeKIDTTL time.Duration
 	// MinBackoff and MaxBackoff bound the retry delay after a failed fetch
 	// (doubling, with jitter); defaults 1 s and 1 min.
 	MinBackoff, MaxBackoff time.Duration
@@ -96,6 +105,7 @@ type Verifier struct {
 	loaded  atomic.Bool
 	fetches atomic.Int64
 	limiter *rate.Limiter
+	absent  absentKIDs
 	flight  singleflight.Group
 	fetch   func(ctx context.Context) ([]byte, error)
 	ctx     context.Context
@@ -185,6 +195,7 @@ func normalize(cfg *Config) error {
 	def(&cfg.Leeway, DefaultLeeway)
 	def(&cfg.RefreshInterval, DefaultRefreshInterval)
 	def(&cfg.UnknownKIDInterval, DefaultUnknownKIDInterval)
+	def(&cfg.NegativeKIDTTL, DefaultNegativeKIDTTL)
 	def(&cfg.MinBackoff, DefaultMinBackoff)
 	def(&cfg.MaxBackoff, DefaultMaxBackoff)
 	def(&cfg.HTTPTimeout, DefaultHTTPTimeout)
@@ -232,6 +243,31 @@ type tokenClaims struct {
 	Scope       scopeList `json:"scope,omitempty"`
 	Scp         scopeList `json:"scp,omitempty"`
 	Permissions scopeList `json:"permissions,omitempty"`
+}
+
+// UnmarshalJSON decodes the payload, refusing exp, nbf and iat that are not
+// JSON numbers: RFC 7519 section 2 defines a NumericDate as a number, and
+// jwt's NumericDate would also take a numeric string ("exp":"9999999999").
+func (tc *tokenClaims) UnmarshalJSON(b []byte) error {
+	var dates struct {
+		Exp, Nbf, Iat json.RawMessage
+	}
+	if err := json.Unmarshal(b, &dates); err != nil {
+		return err
+	}
+	for name, raw := range map[string]json.RawMessage{"exp": dates.Exp, "nbf": dates.Nbf, "iat": dates.Iat} {
+		if len(raw) > 0 && !isJSONNumber(raw) && string(raw) != "null" {
+			return fmt.Errorf("claim %s is not a NumericDate (a JSON number)", name)
+		}
+	}
+	type plain tokenClaims // without this method
+	return json.Unmarshal(b, (*plain)(tc))
+}
+
+// isJSONNumber reports whether raw (one valid JSON value) is a number.
+func isJSONNumber(raw json.RawMessage) bool {
+	c := raw[0]
+	return c == '-' || c >= '0' && c <= '9'
 }
 
 // Verify checks token (the compact JWS, without "Bearer ") and returns its

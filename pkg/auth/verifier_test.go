@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,11 @@ func TestVerify(t *testing.T) {
 		{"wrong iss", with(func(c jwt.MapClaims) { c["iss"] = "https://evil.test/" }), ReasonBadIssuer},
 		{"iss without trailing slash", with(func(c jwt.MapClaims) { c["iss"] = strings.TrimSuffix(testIssuer, "/") }), ReasonBadIssuer},
 		{"no exp", with(func(c jwt.MapClaims) { delete(c, "exp") }), ReasonMissingClaim},
+		// RFC 7519 4.1.4: a NumericDate is a JSON number, never a string.
+		{"exp as a string", with(func(c jwt.MapClaims) { c["exp"] = strconv.FormatInt(t0.Add(time.Hour).Unix(), 10) }), ReasonMalformed},
+		{"nbf as a string", with(func(c jwt.MapClaims) { c["nbf"] = strconv.FormatInt(t0.Add(-time.Minute).Unix(), 10) }), ReasonMalformed},
+		{"iat as a string", with(func(c jwt.MapClaims) { c["iat"] = strconv.FormatInt(t0.Add(-time.Minute).Unix(), 10) }), ReasonMalformed},
+		{"exp as null", with(func(c jwt.MapClaims) { c["exp"] = nil }), ReasonMissingClaim},
 		{"no iss", with(func(c jwt.MapClaims) { delete(c, "iss") }), ReasonMissingClaim},
 		{"no aud", with(func(c jwt.MapClaims) { delete(c, "aud") }), ReasonMissingClaim},
 		{"alg none", none, ReasonBadAlgorithm},

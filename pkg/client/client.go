@@ -18,8 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pingapi/pingapi/pkg/monitor"
-	"github.com/pingapi/pingapi/pkg/report"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // DefaultURL is the server address when none is configured.
@@ -195,28 +194,28 @@ func decodeError(resp *http.Response) error {
 }
 
 // ID returns the server's identity (/id).
-func (c *Client) ID(ctx context.Context) (monitor.ID, error) {
-	var id monitor.ID
+func (c *Client) ID(ctx context.Context) (wire.ID, error) {
+	var id wire.ID
 	return id, c.do(ctx, http.MethodGet, "/id", nil, nil, &id)
 }
 
 // Host returns the record of the host monitored under exactly name.
-func (c *Client) Host(ctx context.Context, name string) (monitor.Record, error) {
+func (c *Client) Host(ctx context.Context, name string) (wire.Record, error) {
 	recs, err := c.Hosts(ctx, name)
 	if err != nil {
-		return monitor.Record{}, err
+		return wire.Record{}, err
 	}
 	for _, r := range recs {
 		if r.Name == name {
 			return r, nil
 		}
 	}
-	return monitor.Record{}, &Error{Status: http.StatusNotFound, Code: "not_monitored", Message: "not monitored: " + name}
+	return wire.Record{}, &Error{Status: http.StatusNotFound, Code: "not_monitored", Message: "not monitored: " + name}
 }
 
 // Hosts returns the records of the monitored ones among names, in order
 // (ErrNotMonitored when none is).
-func (c *Client) Hosts(ctx context.Context, names ...string) ([]monitor.Record, error) {
+func (c *Client) Hosts(ctx context.Context, names ...string) ([]wire.Record, error) {
 	if len(names) == 0 {
 		return nil, errors.New("no host given")
 	}
@@ -224,14 +223,14 @@ func (c *Client) Hosts(ctx context.Context, names ...string) ([]monitor.Record, 
 	if len(names) > 1 {
 		q.Set("select", strings.Join(names[1:], ","))
 	}
-	var recs []monitor.Record
+	var recs []wire.Record
 	err := c.do(ctx, http.MethodGet, "/host/"+url.PathEscape(names[0]), q, nil, &recs)
 	return recs, err
 }
 
 // AllHosts calls fn for every monitored host, reading the server's stream
 // one record at a time (memory stays flat for 100,000 hosts).
-func (c *Client) AllHosts(ctx context.Context, fn func(monitor.Record) error) error {
+func (c *Client) AllHosts(ctx context.Context, fn func(wire.Record) error) error {
 	resp, err := c.send(ctx, http.MethodGet, "/host", nil, nil)
 	if err != nil {
 		return err
@@ -242,7 +241,7 @@ func (c *Client) AllHosts(ctx context.Context, fn func(monitor.Record) error) er
 		return fmt.Errorf("bad answer from the server: want a JSON array")
 	}
 	for dec.More() {
-		var r monitor.Record
+		var r wire.Record
 		if err := dec.Decode(&r); err != nil {
 			return fmt.Errorf("bad answer from the server: %w", err)
 		}
@@ -257,9 +256,9 @@ func (c *Client) AllHosts(ctx context.Context, fn func(monitor.Record) error) er
 }
 
 // Page returns one page of host records (limit of them from offset).
-func (c *Client) Page(ctx context.Context, offset, limit int) ([]monitor.Record, error) {
+func (c *Client) Page(ctx context.Context, offset, limit int) ([]wire.Record, error) {
 	q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(limit)}}
-	var recs []monitor.Record
+	var recs []wire.Record
 	return recs, c.do(ctx, http.MethodGet, "/host", q, nil, &recs)
 }
 
@@ -327,8 +326,8 @@ func (c *Client) Update(ctx context.Context, names []string, replace bool) error
 // Measure runs an on-demand measurement of count echoes, one per second
 // (GET /pingapi/{target}?c=count). The client's timeout must exceed count
 // seconds.
-func (c *Client) Measure(ctx context.Context, target string, count int) (report.Measurement, error) {
-	var m report.Measurement
+func (c *Client) Measure(ctx context.Context, target string, count int) (wire.Measurement, error) {
+	var m wire.Measurement
 	q := url.Values{"c": {strconv.Itoa(count)}}
 	return m, c.do(ctx, http.MethodGet, "/pingapi/"+url.PathEscape(target), q, nil, &m)
 }

@@ -7,11 +7,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // fakeServer answers like pingapi's monitor routes for token "good".
@@ -79,14 +83,14 @@ func TestClient(t *testing.T) {
 		t.Fatalf("Host: %+v %v", r, err)
 	}
 	recs, err := c.Hosts(ctx, "192.0.2.1", "192.0.2.2")
-	if err != nil || len(recs) != 2 || recs[1].Status != monitor.StatusInit {
+	if err != nil || len(recs) != 2 || recs[1].Status != wire.StatusInit {
 		t.Fatalf("Hosts: %+v %v", recs, err)
 	}
 	if _, err := c.Host(ctx, "192.0.2.99"); !errors.Is(err, ErrNotMonitored) {
 		t.Fatalf("Host(unknown) = %v, want ErrNotMonitored", err)
 	}
 	n := 0
-	if err := c.AllHosts(ctx, func(monitor.Record) error { n++; return nil }); err != nil || n != 2500 {
+	if err := c.AllHosts(ctx, func(wire.Record) error { n++; return nil }); err != nil || n != 2500 {
 		t.Fatalf("AllHosts: %d records, %v", n, err)
 	}
 	m, err := c.Match(ctx, "h.test")
@@ -144,5 +148,23 @@ func TestClientErrors(t *testing.T) {
 	}
 	if _, err := New("ftp://x", "", 0); err == nil {
 		t.Error("New(ftp://x): no error")
+	}
+}
+
+// TestClientDoesNotLinkEngine: a program that uses the client links the
+// wire types, not the monitor or the raw-socket engine.
+func TestClientDoesNotLinkEngine(t *testing.T) {
+	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/pingapi/pingapi/pkg/wire") {
+		t.Fatalf("go list -deps does not list pkg/wire; is it reading this package? %v", deps)
+	}
+	for _, banned := range []string{"github.com/pingapi/pingapi/pkg/probe", "github.com/pingapi/pingapi/pkg/monitor", "golang.org/x/net/icmp"} {
+		if slices.Contains(deps, banned) {
+			t.Errorf("pkg/client links %s", banned)
+		}
 	}
 }

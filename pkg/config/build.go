@@ -133,8 +133,23 @@ func allowedAlgorithms() []string {
 	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 }
 
+// algorithms reads AUTH_ALGORITHMS or, when it is unset, the original
+// pingapi's name for the same setting, AUTH0_ALGORITHMS (its .env has
+// e.g. AUTH0_ALGORITHMS = RS512). Both set to different lists is refused.
 func (b *builder) algorithms() []string {
-	v, from := b.str("AUTH_ALGORITHMS", "RS256")
+	name := "AUTH_ALGORITHMS"
+	v, from := b.str(name, "")
+	if old, oldFrom := b.str("AUTH0_ALGORITHMS", ""); old != "" {
+		switch {
+		case v == "":
+			name, v, from = "AUTH0_ALGORITHMS", old, oldFrom
+		case !slices.Equal(splitList(v), splitList(old)):
+			b.fail("AUTH0_ALGORITHMS", old, oldFrom, fmt.Sprintf("differs from AUTH_ALGORITHMS=%q (%s); they are the same setting: set one", v, from))
+		}
+	}
+	if v == "" {
+		v, from = "RS256", "default"
+	}
 	var out []string
 	for a := range strings.SplitSeq(v, ",") {
 		a = strings.TrimSpace(a)
@@ -142,13 +157,13 @@ func (b *builder) algorithms() []string {
 		case a == "":
 			continue
 		case strings.EqualFold(a, "none"):
-			b.fail("AUTH_ALGORITHMS", v, from, `"none" is never accepted: tokens must be signed`)
+			b.fail(name, v, from, `"none" is never accepted: tokens must be signed`)
 			return []string{"RS256"}
 		case strings.HasPrefix(strings.ToUpper(a), "HS"):
-			b.fail("AUTH_ALGORITHMS", v, from, fmt.Sprintf("%s is refused: HMAC with a public JWKS lets anyone forge tokens; use RS256, PS256, ES256 or EdDSA", a))
+			b.fail(name, v, from, fmt.Sprintf("%s is refused: HMAC with a public JWKS lets anyone forge tokens; use RS256, PS256, ES256 or EdDSA", a))
 			return []string{"RS256"}
 		case !slices.Contains(allowedAlgorithms(), a):
-			b.fail("AUTH_ALGORITHMS", v, from, fmt.Sprintf("unknown algorithm %q; accepted: %s", a, strings.Join(allowedAlgorithms(), ", ")))
+			b.fail(name, v, from, fmt.Sprintf("unknown algorithm %q; accepted: %s", a, strings.Join(allowedAlgorithms(), ", ")))
 			return []string{"RS256"}
 		}
 		if !slices.Contains(out, a) {
@@ -157,6 +172,18 @@ func (b *builder) algorithms() []string {
 	}
 	if len(out) == 0 {
 		return []string{"RS256"}
+	}
+	return out
+}
+
+// splitList splits a comma-separated list, trimming and dropping empty
+// elements.
+func splitList(v string) []string {
+	var out []string
+	for a := range strings.SplitSeq(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
 	}
 	return out
 }
@@ -206,6 +233,13 @@ func build(src *sources) (Config, error) {
 	c.ShutdownTimeout = b.duration("SHUTDOWN_TIMEOUT", 65*time.Second, 0, time.Hour)
 	c.PingMode = b.enum("PING_MODE", "auto", "auto", "dgram", "raw")
 	c.PingRate = b.float("PING_RATE", 0, 0, 10_000_000)
+	c.Archive = b.archive()
+	readDefault := "token"
+	if c.DevMode {
+		readDefault = "public"
+	}
+	c.ArchiveRead = b.enum("ARCHIVE_READ", readDefault, "public", "token")
+	c.ArchiveWriteCIDRs = b.prefixes("ARCHIVE_WRITE_CIDRS")
 
 	if len(b.errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(b.errs...))

@@ -72,13 +72,14 @@ func wrap(s string, width int) []string {
 	return append(lines, line)
 }
 
-// TestDocsInSync: docs/CONFIG.md and .env.example list exactly Vars.
+// TestDocsInSync: docs/CONFIG.md, the README and .env.example list exactly Vars.
 // Run with -update after changing vars.go.
 func TestDocsInSync(t *testing.T) {
 	for _, tt := range []struct {
 		path, begin, end, body string
 	}{
 		{"../../docs/CONFIG.md", tableBegin, tableEnd, markdownTable()},
+		{"../../README.md", tableBegin, tableEnd, markdownTable()},
 		{"../../.env.example", envBegin, envEnd, envExample()},
 	} {
 		b, err := os.ReadFile(tt.path)

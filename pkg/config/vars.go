@@ -21,8 +21,9 @@ func Vars() []Var {
 		{"AUTH0_AUDIENCE", "", "", "Expected aud claim (the Auth0 API identifier). Required in production."},
 		{"AUTH_JWKS_URL", "", "https://AUTH0_DOMAIN/.well-known/jwks.json", "Where the signing keys are fetched; set it for another OIDC issuer (Keycloak, Dex) or tests."},
 		{"AUTH_ALGORITHMS", "", "RS256", "Comma-separated accepted JWS algorithms (RS*, PS*, ES*, EdDSA); none and HS* are refused."},
+		{"AUTH0_ALGORITHMS", "", "", "The original pingapi's name for AUTH_ALGORITHMS, read when AUTH_ALGORITHMS is unset, so its .env (e.g. RS512) works unchanged."},
 		{"AUTH_REQUIRED_SCOPE", "", "", "Scope a token needs for /pingapi, e.g. ping:run. Empty: any valid token."},
-		{"AUTH_JWKS_REFRESH", "", "1h", "Background refresh interval of the cached signing keys. A token with an unknown kid triggers at most one extra fetch per 5 minutes."},
+		{"AUTH_JWKS_REFRESH", "", "1h", "Background refresh interval of the cached signing keys. A token with an unknown kid triggers at most one extra fetch per 10 seconds; a kid just proven absent triggers none for 30 seconds."},
 		{"MONITOR_READ_SCOPE", "", "", "Scope required on the monitor's read routes. Empty: any valid token."},
 		{"MONITOR_WRITE_SCOPE", "", "", "Scope required on the monitor's write routes. Empty: any valid token."},
 		{"MONITOR_CONFIG", "config", "", "Ping903-style monitor configuration file. Empty: the monitor uses only its mutable list."},
@@ -36,5 +37,12 @@ func Vars() []Var {
 		{"SHUTDOWN_TIMEOUT", "", "65s", "After SIGTERM/SIGINT, how long in-flight requests may finish before their measurements are cancelled."},
 		{"PING_MODE", "", "auto", "ICMP sockets: auto (unprivileged datagram if allowed, else raw), dgram or raw."},
 		{"PING_RATE", "", "0", "Echo requests per second across the whole engine; 0 means the engine's default (50000)."},
+		{"ARCHIVE_DSN", "", "", "Measurement archive: empty is a SQLite file DATA_DIR/archive.db (nothing to install); postgres://user:pass@host/db is PostgreSQL (several instances may share it); off disables the archive."},
+		{"ARCHIVE_AGENT", "", "", "measurement-agent (and source) stamped on this instance's measurements, an IP address. Empty: the address each target is probed from."},
+		{"ARCHIVE_RETENTION_RAW", "", "180d", "How long measurements and other base data are kept (180d, 26w, 1y, 4320h); older data are deleted and the disk space freed."},
+		{"ARCHIVE_RETENTION", "", "", "Per event type overrides of ARCHIVE_RETENTION_RAW for clients' esmond data, e.g. packet-trace=30d,throughput=1y."},
+		{"ARCHIVE_QUEUE_SIZE", "", "100000", "Measurements waiting to be archived; when the database is slower than the probes, further ones are dropped, counted and logged."},
+		{"ARCHIVE_READ", "", "public (dev), token (production)", "Who may read the archive's esmond API: public (anyone, as esmond) or token (a bearer JWT with archive:read, or an archive key)."},
+		{"ARCHIVE_WRITE_CIDRS", "", "", "Comma-separated CIDRs or addresses whose clients may write to the archive without a key (esmond's IP authentication); judged on the TCP peer, or on X-Forwarded-For from TRUSTED_PROXIES."},
 	}
 }

@@ -78,6 +78,9 @@ func ParseConfig(r io.Reader, file string, open OpenFunc) (*Config, error) {
 	if err := p.run(); err != nil {
 		return nil, err
 	}
+	if err := p.checkTolerance(); err != nil {
+		return nil, err
+	}
 	if err := p.cfg.Settings.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -91,6 +94,26 @@ type configParser struct {
 	seen map[string]bool
 	sc   *bufio.Scanner
 	line int
+	at   map[string]int // line of each setting's statement
+}
+
+// checkTolerance refuses tolerance >= ping-count, naming the lines of both
+// statements (or the default), since that is where the operator fixes it.
+func (p *configParser) checkTolerance() error {
+	st := p.cfg.Settings
+	if st.Tolerance < st.PingCount {
+		return nil
+	}
+	const why = "a host that lost every echo would count as alive; tolerance must be below ping-count"
+	tl, cl := p.at["tolerance"], p.at["ping-count"]
+	count := fmt.Sprintf("ping-count %d (line %d)", st.PingCount, cl)
+	if cl == 0 {
+		count = fmt.Sprintf("ping-count %d (the default)", st.PingCount)
+	}
+	if tl == 0 {
+		return p.errf(cl, "tolerance %d (the default) with %s: %s (add a tolerance statement or raise ping-count)", st.Tolerance, count, why)
+	}
+	return p.errf(max(tl, cl), "tolerance %d (line %d) with %s: %s", st.Tolerance, tl, count, why)
 }
 
 func (p *configParser) errf(line int, format string, a ...any) error {
@@ -137,6 +160,10 @@ func (p *configParser) statement(s string) error {
 		return p.errf(p.line, "unknown statement %q", kw)
 	}
 	st := &p.cfg.Settings
+	if p.at == nil {
+		p.at = map[string]int{}
+	}
+	p.at[kw] = p.line
 	switch kw {
 	case "ip-list":
 		return p.ipListFile(arg)

@@ -61,6 +61,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad-entry.conf", `bad-entry.conf:3: ip-list: "not a host" is not an IP address nor a hostname`},
 		{"missing-file.conf", `missing-file.conf:1: ip-list: open missing.txt: no such file or directory`},
 		{"bad-file.conf", `bad-file.conf:1: ip-list: bad-hosts.txt:2: "-bad-" is not an IP address nor a hostname`},
+		{"tolerance-default.conf", `tolerance-default.conf:3: tolerance 3 (the default) with ping-count 3 (line 3): a host that lost every echo would count as alive; tolerance must be below ping-count (add a tolerance statement or raise ping-count)`},
+		{"tolerance-above.conf", `tolerance-above.conf:4: tolerance 5 (line 4) with ping-count 4 (line 1): a host that lost every echo would count as alive; tolerance must be below ping-count`},
 		{"overlap.conf", `overlap.conf: ping-count × ping-interval (10 × 1s = 10s) must be below probe-interval (10s): raise probe-interval or lower ping-count or ping-interval`},
 	}
 	for _, tt := range tests {
@@ -102,7 +104,7 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("accepted invalid settings: %v", verr)
 		}
 		for _, n := range cfg.IPList {
-			if ValidateName(n) != nil {
+			if c, err := CanonicalName(n); err != nil || c != n {
 				t.Fatalf("accepted invalid name %q", n)
 			}
 		}

@@ -18,6 +18,7 @@ type behaviour struct {
 	dur   time.Duration // how long the probe takes
 	block bool          // never finishes until ctx is done
 	err   error         // the engine fails
+	dup   int           // duplicate replies
 }
 
 type call struct {
@@ -78,7 +79,7 @@ func (f *fakePinger) Ping(ctx context.Context, req probe.Request, onPacket func(
 	if recv < 0 || recv > req.Count {
 		recv = req.Count
 	}
-	res := probe.Result{Target: req.Target, Sent: req.Count, Received: recv, Started: start, Finished: time.Now()}
+	res := probe.Result{Target: req.Target, Sent: req.Count, Received: recv, Duplicates: b.dup, Started: start, Finished: time.Now()}
 	for i := range req.Count {
 		p := probe.Packet{Seq: i, SentAt: start.Add(time.Duration(i) * req.Interval)}
 		if i < recv {

@@ -2,9 +2,9 @@ package monitor
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
 
 	"github.com/pingapi/pingapi/pkg/target"
@@ -47,28 +47,60 @@ func parseIPListLine(s string) (name string, ok bool, err error) {
 	if s == "" || s[0] == '#' {
 		return "", false, nil
 	}
-	if err := ValidateName(s); err != nil {
+	if name, err = canonicalName(s); err != nil {
 		return "", false, err
 	}
-	return s, true, nil
+	return name, true, nil
 }
 
-// ValidateName checks that s is an IP address literal or a hostname, as
-// ip-list entries and API arguments must be. It performs no lookup.
-func ValidateName(s string) error {
-	if s == "" {
-		return fmt.Errorf("empty host name")
+// CanonicalName returns the one form under which a host is listed, stored
+// and looked up, or an error wrapping ErrInvalid that says why s is not an
+// IP address literal nor a hostname. Surrounding blanks (spaces, tabs) are
+// removed; a control character anywhere (a line break) is refused, since
+// the list is stored one name per line. The name itself is checked by
+// pkg/target's parser, the one every route uses: hostnames come back
+// lower-case without a trailing dot, addresses in their canonical text form
+// (IPv4-mapped IPv6 as the IPv4 address). It performs no lookup.
+func CanonicalName(s string) (string, error) {
+	name, err := canonicalName(s)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if len(s) > MaxNameLen {
-		return fmt.Errorf("host name longer than %d bytes", MaxNameLen)
+	return name, nil
+}
+
+// canonicalName is CanonicalName with errors that only say why.
+func canonicalName(s string) (string, error) {
+	s = strings.Trim(s, " \t")
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return "", fmt.Errorf("%q contains a control character", clipName(s))
+		}
 	}
-	if _, err := netip.ParseAddr(s); err == nil {
-		return nil
+	switch {
+	case s == "":
+		return "", errors.New("empty host name")
+	case len(s) > MaxNameLen:
+		return "", fmt.Errorf("host name longer than %d bytes", MaxNameLen)
 	}
-	if _, err := target.Parse(s); err != nil {
-		return fmt.Errorf("%q is not an IP address nor a hostname", s)
+	t, err := target.Parse(s)
+	switch {
+	case err != nil && strings.Contains(s, "%"):
+		return "", fmt.Errorf("%q: IPv6 zones and %%-escapes are not accepted", clipName(s))
+	case err != nil:
+		return "", fmt.Errorf("%q is not an IP address nor a hostname", clipName(s))
+	case t.IsLiteral():
+		return t.Addr.Unmap().String(), nil
 	}
-	return nil
+	return t.Host, nil
+}
+
+// clipName bounds how much of a refused name an error repeats.
+func clipName(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 // LineError is a parse error at a line of an input file.

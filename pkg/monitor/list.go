@@ -70,11 +70,8 @@ func (m *Monitor) IPList() (immutable, mutable []string) {
 	return slices.Clone(m.list.immutable), slices.Clone(m.list.mutable)
 }
 
-// checkResolvable validates name and, for a hostname, resolves it.
+// checkResolvable resolves name (canonical) if it is a hostname.
 func (m *Monitor) checkResolvable(ctx context.Context, name string) error {
-	if err := ValidateName(name); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
 	if _, err := netip.ParseAddr(name); err == nil {
 		return nil
 	}
@@ -85,10 +82,15 @@ func (m *Monitor) checkResolvable(ctx context.Context, name string) error {
 }
 
 // Add queues name for the mutable list (Ping903's PUT /config/ip-list/IP):
-// ErrExists when it is already listed, ErrUnresolvable when a hostname has
+// name is taken in its canonical form (CanonicalName). ErrExists when it is
+// already listed, ErrUnresolvable when a hostname has
 // no IPv4 address, ErrInvalid when it is neither. The list is saved before
 // Add returns; probing starts at the next round.
 func (m *Monitor) Add(ctx context.Context, name string) error {
+	name, err := CanonicalName(name)
+	if err != nil {
+		return err
+	}
 	if err := m.checkResolvable(ctx, name); err != nil {
 		return err
 	}
@@ -106,10 +108,15 @@ func (m *Monitor) Add(ctx context.Context, name string) error {
 	return nil
 }
 
-// Delete removes name from the mutable list: ErrImmutable or ErrNotFound
-// when it is not there. Saved before Delete returns; effective at the next
+// Delete removes name (in its canonical form) from the mutable list:
+// ErrImmutable or ErrNotFound when it is not there, ErrInvalid when it is
+// not a name. Saved before Delete returns; effective at the next
 // round.
 func (m *Monitor) Delete(name string) error {
+	name, err := CanonicalName(name)
+	if err != nil {
+		return err
+	}
 	m.lmu.Lock()
 	defer m.lmu.Unlock()
 	if !m.list.mut[name] {
@@ -132,9 +139,14 @@ func (m *Monitor) Delete(name string) error {
 // whole mutable list, "append" (or "") adds them. Names already listed (or
 // given twice) are skipped. Every element is checked first; the first bad
 // one fails the whole request with an *IndexError and nothing changes.
+// Names are taken in their canonical form.
 func (m *Monitor) Update(ctx context.Context, names []string, mode string) error {
 	if mode != "replace" && mode != "append" && mode != "" {
 		return ErrBadMode
+	}
+	names, err := canonicalNames(names)
+	if err != nil {
+		return err
 	}
 	if err := m.checkAll(ctx, names); err != nil {
 		return err
@@ -165,7 +177,25 @@ func (m *Monitor) Update(ctx context.Context, names []string, mode string) error
 // hostname that resolves to an IPv4 address) without changing anything, and
 // returns the *IndexError of the first bad one in order.
 func (m *Monitor) Check(ctx context.Context, names []string) error {
+	names, err := canonicalNames(names)
+	if err != nil {
+		return err
+	}
 	return m.checkAll(ctx, names)
+}
+
+// canonicalNames returns the canonical forms of names, or the *IndexError
+// of the first that is not a name.
+func canonicalNames(names []string) ([]string, error) {
+	out := make([]string, len(names))
+	for i, n := range names {
+		c, err := CanonicalName(n)
+		if err != nil {
+			return nil, &IndexError{Index: i + 1, Name: n, Err: err}
+		}
+		out[i] = c
+	}
+	return out, nil
 }
 
 // resolveWorkers bounds the concurrent lookups of one Update.

@@ -3,6 +3,7 @@ package monitor
 import (
 	"errors"
 	"fmt"
+	"github.com/pingapi/pingapi/pkg/wire"
 	"slices"
 	"testing"
 )
@@ -124,7 +125,7 @@ func TestRecordsPaging(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		err := m.Records(tt.offset, tt.limit, func(rs []Record) error {
+		err := m.Records(tt.offset, tt.limit, func(rs []wire.Record) error {
 			for _, r := range rs {
 				got = append(got, r.Name)
 			}
@@ -139,7 +140,7 @@ func TestRecordsPaging(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	calls := 0
-	if err := m.Records(0, 0, func([]Record) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+	if err := m.Records(0, 0, func([]wire.Record) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("an error of fn does not stop the iteration: %v after %d calls", err, calls)
 	}
 }
@@ -158,7 +159,7 @@ func TestRecordsSnapshot(t *testing.T) {
 	}
 	m.apply()
 	var got []string
-	err := m.Records(0, 0, func(rs []Record) error {
+	err := m.Records(0, 0, func(rs []wire.Record) error {
 		for _, r := range rs {
 			got = append(got, r.Name)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/target"
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // Pinger runs one measurement; *probe.Engine implements it. It must be safe
@@ -61,6 +62,15 @@ type Options struct {
 	Now         func() time.Time // default time.Now
 	Logger      *slog.Logger     // default: discard
 	Version     string           // reported by /id
+	// Recorder, if not nil, receives every probe that ran (the archive).
+	Recorder Recorder
+}
+
+// Recorder receives the outcome of every probe that ran: the host's name,
+// the request and the result or error. Record is called on the engine's
+// loop, so it must be quick and never block.
+type Recorder interface {
+	Record(target string, req probe.Request, res probe.Result, err error)
 }
 
 // Monitor is the running monitor: the host table, the list of monitored
@@ -74,6 +84,7 @@ type Monitor struct {
 	now       func() time.Time
 	log       *slog.Logger
 	version   string
+	rec       Recorder     // Options.Recorder, may be nil
 	maxFixed  int          // Options.MaxInFlight
 	inFlight  atomic.Int64 // probes running
 	limit     atomic.Int64 // current bound on inFlight
@@ -101,13 +112,6 @@ type Stats struct {
 	Unreachable uint64 // probes that could not run
 }
 
-// ID identifies the running instance (Ping903's /id).
-type ID struct {
-	Package string `json:"package" example:"pingapi"`
-	Version string `json:"version" example:"0.1.0"`
-	PID     int    `json:"pid" example:"4242"`
-}
-
 // New validates opts, loads the mutable list from opts.Store (after the
 // immutable list: a name in both stays immutable) and returns a Monitor
 // whose scheduler is not yet running (see Run).
@@ -124,7 +128,7 @@ func New(opts Options) (*Monitor, error) {
 	m := &Monitor{
 		set: opts.Settings, pinger: opts.Pinger, store: opts.Store,
 		resolve: opts.Resolve, lookupAll: opts.LookupAll,
-		now: opts.Now, log: opts.Logger, version: opts.Version,
+		now: opts.Now, log: opts.Logger, version: opts.Version, rec: opts.Recorder,
 		byName: map[string]*host{},
 	}
 	if m.now == nil {
@@ -142,7 +146,8 @@ func New(opts Options) (*Monitor, error) {
 	m.maxFixed = opts.MaxInFlight
 	m.list = newLists()
 	for _, name := range opts.Immutable {
-		if err := ValidateName(name); err != nil {
+		name, err := CanonicalName(name)
+		if err != nil {
 			return nil, fmt.Errorf("monitor: immutable ip-list: %w", err)
 		}
 		m.list.addImmutable(name)
@@ -166,7 +171,9 @@ func New(opts Options) (*Monitor, error) {
 func (m *Monitor) Settings() Settings { return m.set }
 
 // ID returns the identity of the running instance.
-func (m *Monitor) ID() ID { return ID{Package: "pingapi", Version: m.version, PID: os.Getpid()} }
+func (m *Monitor) ID() wire.ID {
+	return wire.ID{Package: "pingapi", Version: m.version, PID: os.Getpid()}
+}
 
 // Stats returns the scheduler counters.
 func (m *Monitor) Stats() Stats {
@@ -182,13 +189,18 @@ func (m *Monitor) Len() int {
 	return len(m.order)
 }
 
-// Lookup returns the record of the host monitored under exactly name.
-func (m *Monitor) Lookup(name string) (Record, bool) {
+// Lookup returns the record of the host monitored under name (in its
+// canonical form, see CanonicalName).
+func (m *Monitor) Lookup(name string) (wire.Record, bool) {
+	name, err := CanonicalName(name)
+	if err != nil {
+		return wire.Record{}, false
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	h, ok := m.byName[name]
 	if !ok {
-		return Record{}, false
+		return wire.Record{}, false
 	}
 	return h.record(), true
 }
@@ -199,7 +211,7 @@ func (m *Monitor) Lookup(name string) (Record, bool) {
 // hosts are those of the table when Records starts: a round that applies
 // list changes meanwhile neither repeats nor skips any. It stops at the
 // first error of fn.
-func (m *Monitor) Records(offset, limit int, fn func([]Record) error) error {
+func (m *Monitor) Records(offset, limit int, fn func([]wire.Record) error) error {
 	const chunk = 512
 	if offset < 0 {
 		offset = 0
@@ -207,7 +219,7 @@ func (m *Monitor) Records(offset, limit int, fn func([]Record) error) error {
 	m.mu.RLock()
 	order := m.order // apply replaces the slice, never changes it in place
 	m.mu.RUnlock()
-	buf := make([]Record, 0, chunk)
+	buf := make([]wire.Record, 0, chunk)
 	for sent := 0; limit <= 0 || sent < limit; {
 		n := chunk
 		if limit > 0 {
@@ -240,10 +252,12 @@ func (m *Monitor) Records(offset, limit int, fn func([]Record) error) error {
 func (m *Monitor) Match(ctx context.Context, name string) ([]string, error) {
 	var addrs []netip.Addr
 	var lookupErr error
+	name, err := CanonicalName(name)
+	if err != nil {
+		return nil, err
+	}
 	if a, err := netip.ParseAddr(name); err == nil {
-		addrs = []netip.Addr{a.Unmap()}
-	} else if err := ValidateName(name); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		addrs = []netip.Addr{a}
 	} else if addrs, err = m.lookupAll(ctx, name); err != nil {
 		addrs, lookupErr = nil, fmt.Errorf("%s: %w", name, target.ErrNotFound)
 	}

@@ -10,7 +10,7 @@ import (
 	"slices"
 
 	"github.com/pingapi/pingapi/pkg/probe"
-	"github.com/pingapi/pingapi/pkg/stats"
+	"github.com/pingapi/pingapi/pkg/report"
 )
 
 // dispatchSlack is how early the scheduler may start a probe: when it wakes
@@ -163,21 +163,20 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 		m.mu.Unlock()
 		return
 	}
+	if m.rec != nil && res.Target.IsValid() {
+		m.rec.Record(h.name, m.request(res.Target), res, err)
+	}
 	if err != nil {
 		m.fail(ctx, h, "ping", err)
 		return
 	}
-	rtts := make([]time.Duration, 0, len(res.Packets))
 	var lastSent time.Time
 	for _, pk := range res.Packets {
-		if pk.Received {
-			rtts = append(rtts, pk.RTT)
-		}
 		if pk.SentAt.After(lastSent) {
 			lastSent = pk.SentAt
 		}
 	}
-	sum := stats.Summarize(res.Sent, rtts, res.Duplicates)
+	sum := report.Summarize(res, false)
 	if lastSent.IsZero() {
 		lastSent = stop
 	}
@@ -196,7 +195,7 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 	}
 	h.hasData, h.unreachable = true, false
 	h.xmitTS, h.startTS, h.stopTS = lastSent.UnixNano(), start.UnixNano(), stop.UnixNano()
-	h.xmit, h.recv = int32(res.Sent), int32(res.Received)
+	h.xmit, h.recv, h.dup = int32(res.Sent), int32(res.Received), int32(res.Duplicates)
 	h.tmin, h.tmax, h.avg = sum.Min, sum.Max, sum.Mean
 	h.stddev, h.jitter = sum.StdDev, sum.Jitter
 	h.alive = m.set.Alive(res.Sent, res.Received)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pingapi/pingapi/pkg/wire"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -148,14 +149,14 @@ func testIsolatesSlowHosts(t *testing.T, async bool) {
 					t.Errorf("%s probe %d at +%v, want +%v", n, k, at.Sub(t0), want.Sub(t0))
 				}
 			}
-			if r, _ := m.Lookup(name); r.Status != StatusValid || !r.Alive {
+			if r, _ := m.Lookup(name); r.Status != wire.StatusValid || !r.Alive {
 				t.Errorf("%s: %+v, want valid and alive", name, r)
 			}
 		}
 		if got := len(f.callsTo("10.0.0.1")); got != 1 {
 			t.Errorf("blocked host started %d probes, want 1 (later rounds skip it)", got)
 		}
-		want := map[string]Status{"10.0.0.1": StatusInit, "10.0.0.2": StatusUnreachable, "slow.test": StatusUnreachable, "nowhere.test": StatusUnreachable}
+		want := map[string]wire.Status{"10.0.0.1": wire.StatusInit, "10.0.0.2": wire.StatusUnreachable, "slow.test": wire.StatusUnreachable, "nowhere.test": wire.StatusUnreachable}
 		for n, st := range want {
 			if r, _ := m.Lookup(n); r.Status != st || r.Validity {
 				t.Errorf("%s: status %s validity %v, want %s, false", n, r.Status, r.Validity, st)
@@ -203,6 +204,26 @@ func TestDeadRule(t *testing.T) {
 	}
 }
 
+// TestDuplicatesInRecord: the duplicate replies of the last probe are the
+// record's dup member (check_ping warns on them), never part of recv.
+func TestDuplicatesInRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakePinger{}
+		f.set("10.0.0.1", behaviour{recv: 2, dur: time.Second, dup: 3})
+		f.set("10.0.0.2", behaviour{recv: 3, dur: time.Second})
+		m, stop := startMonitor(t, Options{Settings: testSettings(), Pinger: f, Immutable: []string{"10.0.0.1", "10.0.0.2"}})
+		defer stop()
+		time.Sleep(21 * time.Second)
+		synctest.Wait()
+		for name, want := range map[string][2]int{"10.0.0.1": {2, 3}, "10.0.0.2": {3, 0}} {
+			r, ok := m.Lookup(name)
+			if !ok || !r.Validity || r.Recv != want[0] || r.Dup != want[1] {
+				t.Errorf("%s: record %+v, want recv %d dup %d", name, r, want[0], want[1])
+			}
+		}
+	})
+}
+
 func TestStatusTransitions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakePinger{}
@@ -210,20 +231,20 @@ func TestStatusTransitions(t *testing.T) {
 		off := spread("10.0.0.1", 10*time.Second)
 		m, stop := startMonitor(t, Options{Settings: testSettings(), Pinger: f, Immutable: []string{"10.0.0.1"}})
 		defer stop()
-		status := func() Status { synctest.Wait(); r, _ := m.Lookup("10.0.0.1"); return r.Status }
-		if s := status(); s != StatusInit {
+		status := func() wire.Status { synctest.Wait(); r, _ := m.Lookup("10.0.0.1"); return r.Status }
+		if s := status(); s != wire.StatusInit {
 			t.Fatalf("before the first probe: %s", s)
 		}
 		time.Sleep(off + time.Second)
-		if s := status(); s != StatusInit {
+		if s := status(); s != wire.StatusInit {
 			t.Fatalf("during the first probe: %s, want init", s)
 		}
 		time.Sleep(3 * time.Second)
-		if s := status(); s != StatusValid {
+		if s := status(); s != wire.StatusValid {
 			t.Fatalf("after the first probe: %s, want valid", s)
 		}
 		time.Sleep(7 * time.Second) // into the second probe
-		if s := status(); s != StatusProbing {
+		if s := status(); s != wire.StatusProbing {
 			t.Fatalf("during the second probe: %s, want probing", s)
 		}
 		r, _ := m.Lookup("10.0.0.1")
@@ -250,7 +271,7 @@ func TestChangesTakeEffectNextRound(t *testing.T) {
 		}
 		time.Sleep(9 * time.Second)
 		synctest.Wait()
-		if r, ok := m.Lookup("10.0.0.2"); !ok || r.Status != StatusInit {
+		if r, ok := m.Lookup("10.0.0.2"); !ok || r.Status != wire.StatusInit {
 			t.Fatalf("at the next round: %+v %v, want present in init", r, ok)
 		}
 		if err := m.Delete("10.0.0.2"); err != nil {

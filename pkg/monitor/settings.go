@@ -67,6 +67,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("tolerance must not be negative, got %d", s.Tolerance)
 	case s.DataLength < 0 || s.DataLength > MaxDataLength:
 		return fmt.Errorf("data-length must be between 0 and %d, got %d", MaxDataLength, s.DataLength)
+	case s.Tolerance >= s.PingCount:
+		return fmt.Errorf("tolerance (%d) must be below ping-count (%d): a host that lost every echo would count as alive", s.Tolerance, s.PingCount)
 	}
 	if total := time.Duration(s.PingCount) * s.PingInterval; total >= s.ProbeInterval {
 		return fmt.Errorf("ping-count × ping-interval (%d × %v = %v) must be below probe-interval (%v): raise probe-interval or lower ping-count or ping-interval",

@@ -20,6 +20,9 @@ func TestSettingsValidate(t *testing.T) {
 		{"huge payload", func(s *Settings) { s.DataLength = 70000 }, "data-length must be between 0 and 65500, got 70000"},
 		{"probe equals interval", func(s *Settings) { s.ProbeInterval = 10 * time.Second },
 			"ping-count × ping-interval (10 × 1s = 10s) must be below probe-interval (10s): raise probe-interval or lower ping-count or ping-interval"},
+		{"tolerance equals ping-count", func(s *Settings) { s.PingCount = 3 },
+			"tolerance (3) must be below ping-count (3): a host that lost every echo would count as alive"},
+		{"tolerance just below", func(s *Settings) { s.PingCount = 4 }, ""},
 		{"just fits", func(s *Settings) { s.ProbeInterval = 10*time.Second + 1 }, ""},
 	}
 	for _, tt := range tests {

@@ -7,9 +7,10 @@ import (
 
 // Running accumulates RTTs one at a time, in sequence order, in constant
 // memory: count, min, max, mean and variance by Welford's algorithm, and the
-// running sum of absolute consecutive differences for jitter. It is what a
-// long-running monitor keeps per host; Summarize uses it too, so the two
-// agree. The zero value is ready to use. Not safe for concurrent use.
+// running sum of absolute consecutive differences for jitter. Summarize
+// and report.Summarize feed it the RTTs of one measurement, so every
+// summary is computed the same way. The zero value is ready to use. Not
+// safe for concurrent use.
 type Running struct {
 	n        int
 	mean     float64 // ns
@@ -37,6 +38,16 @@ func (r *Running) Add(d time.Duration) {
 	delta := x - r.mean
 	r.mean += delta / float64(r.n)
 	r.m2 += delta * (x - r.mean)
+}
+
+// Summary is the Summary of the RTTs added, for sent requests and
+// duplicates duplicate replies, without percentiles (P50 to P99 are zero:
+// they need every RTT, which Running does not keep). Received is Count.
+func (r *Running) Summary(sent, duplicates int) Summary {
+	return Summary{
+		Sent: sent, Received: r.n, Duplicates: duplicates, Loss: Loss(sent, r.n),
+		Min: r.Min(), Mean: r.Mean(), Max: r.Max(), StdDev: r.StdDev(), Jitter: r.Jitter(),
+	}
 }
 
 // Count is the number of RTTs added.

@@ -54,17 +54,14 @@ type Summary struct {
 //
 // All duration results are rounded to the nanosecond. rtts is not modified.
 func Summarize(sent int, rtts []time.Duration, duplicates int) Summary {
-	s := Summary{Sent: sent, Received: len(rtts), Duplicates: duplicates}
-	s.Loss = Loss(sent, len(rtts))
-	if len(rtts) == 0 {
-		return s
-	}
 	var r Running
 	for _, d := range rtts {
 		r.Add(d)
 	}
-	s.Min, s.Mean, s.Max = r.Min(), r.Mean(), r.Max()
-	s.StdDev, s.Jitter = r.StdDev(), r.Jitter()
+	s := r.Summary(sent, duplicates)
+	if len(rtts) == 0 {
+		return s
+	}
 	sorted := slices.Clone(rtts)
 	slices.Sort(sorted)
 	s.P50 = NearestRank(sorted, 50)
@@ -103,5 +100,9 @@ func NearestRank(sorted []time.Duration, p float64) time.Duration {
 	return sorted[rank-1]
 }
 
-// Millis converts a duration to float milliseconds.
-func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+// Millis converts a duration to milliseconds rounded to the microsecond:
+// the one conversion every document of pingapi (the measurement, the
+// monitor's record, measure's text) uses.
+func Millis(d time.Duration) float64 {
+	return float64(d.Round(time.Microsecond)) / float64(time.Millisecond)
+}

@@ -192,8 +192,20 @@ func TestRunningMatchesSummarize(t *testing.T) {
 }
 
 func TestMillis(t *testing.T) {
-	if got := Millis(1500 * time.Microsecond); got != 1.5 {
-		t.Fatalf("Millis = %v", got)
+	tests := []struct {
+		d    time.Duration
+		want float64
+	}{
+		{1500 * time.Microsecond, 1.5},
+		{41212345 * time.Nanosecond, 41.212}, // rounded to the microsecond
+		{41212500 * time.Nanosecond, 41.213}, // half away from zero
+		{499 * time.Nanosecond, 0},
+		{-1500 * time.Nanosecond, -0.002},
+	}
+	for _, tt := range tests {
+		if got := Millis(tt.d); got != tt.want {
+			t.Errorf("Millis(%v) = %v, want %v", tt.d, got, tt.want)
+		}
 	}
 }
 

@@ -1,0 +1,157 @@
+package archive
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+)
+
+// DataQuery selects the base data or a summary of one event type.
+type DataQuery struct {
+	Key         string
+	EventType   string
+	SummaryType string // SummaryBase ("" too), SummaryAggregation, SummaryAverage, SummaryStatistics
+	Window      int64  // summary window in seconds; ignored for base
+	Range       TimeRange
+	Limit       int // ≤ 0: no limit
+	Offset      int
+}
+
+// Data returns the points of q in ascending ts. A summary's point ts is
+// the start of its epoch-aligned window; a window is summarised whole (all
+// its base points, even those outside Range), and is returned when its
+// start lies in Range. ErrNotFound: no such key, event type, or a summary
+// the metadata did not register.
+func (s *Store) Data(ctx context.Context, q DataQuery) ([]Point, error) {
+	if q.SummaryType == "" {
+		q.SummaryType = SummaryBase
+	}
+	var id int64
+	_, md, err := s.metadataRow(ctx, q.Key, &id)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := md.EventType(q.EventType); !ok {
+		return nil, fmt.Errorf("%w: event type %q of %s", ErrNotFound, q.EventType, q.Key)
+	}
+	if q.SummaryType != SummaryBase && !md.HasSummary(q.EventType, q.SummaryType, q.Window) {
+		return nil, fmt.Errorf("%w: summary %s/%d of %s", ErrNotFound, q.SummaryType, q.Window, q.EventType)
+	}
+	t := eventTypes[q.EventType]
+	// Widen the range to whole windows.
+	lo, hi := q.Range.Start, q.Range.End
+	if hi == 0 {
+		hi = math.MaxInt64 / 2000
+	}
+	if q.SummaryType != SummaryBase && q.Window > 0 {
+		lo = windowStart(lo, q.Window)
+		hi = windowStart(hi, q.Window) + q.Window - 1
+	}
+	var pts []tsValue
+	if md.Derived {
+		pts, err = s.derivedValues(ctx, id, q.EventType, lo, hi)
+	} else {
+		pts, err = s.pointValues(ctx, id, q.EventType, t, lo, hi)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Point
+	if q.SummaryType == SummaryBase {
+		out = make([]Point, 0, len(pts))
+		for _, p := range pts {
+			b, _ := p.v.MarshalJSON()
+			out = append(out, Point{TS: p.ts, Val: b})
+		}
+	} else {
+		out = summarize(t, q.SummaryType, q.Window, pts)
+	}
+	return page(out, q.Offset, q.Limit), nil
+}
+
+func page[T any](s []T, offset, limit int) []T {
+	if offset > 0 {
+		if offset >= len(s) {
+			return s[:0]
+		}
+		s = s[offset:]
+	}
+	if limit > 0 && len(s) > limit {
+		s = s[:limit]
+	}
+	return s
+}
+
+func (s *Store) metadataRow(ctx context.Context, key string, id *int64) (int64, Metadata, error) {
+	if !ValidKey(key) {
+		return 0, Metadata{}, ErrNotFound
+	}
+	i, m, err := scanMetadata(s.db.QueryRowContext(ctx, s.q(`SELECT `+metadataColumns+` FROM metadata WHERE mkey = ?`), key))
+	if err == sql.ErrNoRows {
+		return 0, Metadata{}, ErrNotFound
+	}
+	if err != nil {
+		return 0, Metadata{}, fmt.Errorf("archive: metadata: %w", err)
+	}
+	*id = i
+	return i, m, nil
+}
+
+// pointValues reads a client event type's stored points with lo ≤ ts ≤ hi.
+func (s *Store) pointValues(ctx context.Context, id int64, et string, t ValueType, lo, hi int64) ([]tsValue, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT ts, val FROM point WHERE metadata_id = ? AND event_type = ? AND ts >= ? AND ts <= ? ORDER BY ts`), id, et, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("archive: data: %w", err)
+	}
+	defer rows.Close()
+	var out []tsValue
+	for rows.Next() {
+		var ts int64
+		var raw string
+		if err := rows.Scan(&ts, &raw); err != nil {
+			return nil, fmt.Errorf("archive: data: %w", err)
+		}
+		v, err := decodeStored(t, raw)
+		if err != nil {
+			return nil, fmt.Errorf("archive: stored %s value at %d: %w", et, ts, err)
+		}
+		out = append(out, tsValue{ts, v})
+	}
+	return out, rows.Err()
+}
+
+// derivedValues derives a pScheduler ping event type from the measurement
+// rows of a series with lo ≤ ts (seconds) ≤ hi.
+func (s *Store) derivedValues(ctx context.Context, id int64, et string, lo, hi int64) ([]tsValue, error) {
+	var out []tsValue
+	err := s.scanRows(ctx, id, lo*1000, hi*1000+999, func(tsMillis int64, m *Measurement) {
+		if v, ok := derivedPoint(et, m); ok {
+			out = append(out, tsValue{floorDiv(tsMillis, 1000), v})
+		}
+	})
+	return out, err
+}
+
+// scanRows decodes the measurement rows of series id with lo ≤ ts ≤ hi
+// (unix ms) in ts order; m is reused between calls.
+func (s *Store) scanRows(ctx context.Context, id, lo, hi int64, f func(tsMillis int64, m *Measurement)) error {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT ts, data FROM measurement WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts`), id, lo, hi)
+	if err != nil {
+		return fmt.Errorf("archive: measurements: %w", err)
+	}
+	defer rows.Close()
+	var m Measurement
+	var data []byte
+	for rows.Next() {
+		var ts int64
+		if err := rows.Scan(&ts, &data); err != nil {
+			return fmt.Errorf("archive: measurements: %w", err)
+		}
+		if err := decodeRow(data, &m); err != nil {
+			return fmt.Errorf("archive: measurement %d/%d: %w", id, ts, err)
+		}
+		f(ts, &m)
+	}
+	return rows.Err()
+}

@@ -1,0 +1,150 @@
+package archive
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// maxSeriesCache bounds the key → id cache; past it the cache restarts.
+const maxSeriesCache = 1 << 20
+
+// AddMeasurements stores ms in one transaction: every measurement is
+// stored (one row each) or none is, and the call returns only once they
+// are durable. The metadata record of each new series (agent, target,
+// address, tool, parameters) is created on the way. Two measurements of
+// one series in the same millisecond are kept apart by moving the later
+// one a millisecond on.
+func (s *Store) AddMeasurements(ctx context.Context, ms []Measurement) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	type row struct {
+		key  string
+		ts   int64
+		data []byte
+	}
+	rows := make([]row, len(ms))
+	newSeries := map[string]Metadata{}
+	s.mu.Lock()
+	for i := range ms {
+		m := &ms[i]
+		if !m.Addr.IsValid() || !m.Agent.IsValid() {
+			s.mu.Unlock()
+			return inputErrorf("measurement %d: agent and address are required", i)
+		}
+		md := m.series()
+		if _, ok := s.series[md.Key]; !ok {
+			newSeries[md.Key] = md
+		}
+		rows[i] = row{key: md.Key, ts: m.Time.UnixMilli(), data: encodeRow(make([]byte, 0, 16+2*len(m.RTTs)), m)}
+	}
+	s.mu.Unlock()
+	if s.d.name == BackendPostgres {
+		months := map[int64]bool{}
+		for _, r := range rows {
+			months[monthStart(r.ts)] = true
+		}
+		for m := range months {
+			if err := s.ensurePartition(ctx, m); err != nil {
+				return err
+			}
+		}
+	}
+	ids := map[string]int64{}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for k, md := range newSeries {
+			id, _, err := s.insertMetadata(ctx, tx, &md)
+			if err != nil {
+				return err
+			}
+			ids[k] = id
+		}
+		s.mu.Lock()
+		for _, r := range rows {
+			if _, ok := ids[r.key]; !ok {
+				ids[r.key] = s.series[r.key]
+			}
+		}
+		s.mu.Unlock()
+		stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO measurement (series, ts, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`))
+		if err != nil {
+			return fmt.Errorf("archive: prepare: %w", err)
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			id := ids[r.key]
+			for ts := r.ts; ; ts++ {
+				if s.d.name == BackendPostgres && monthStart(ts) != monthStart(r.ts) {
+					return fmt.Errorf("archive: no free millisecond for a measurement of %s", r.key)
+				}
+				res, err := stmt.ExecContext(ctx, id, ts, r.data)
+				if err != nil {
+					return fmt.Errorf("archive: insert measurement: %w", err)
+				}
+				if n, _ := res.RowsAffected(); n == 1 {
+					break
+				}
+				if ts-r.ts > 10000 {
+					return fmt.Errorf("archive: no free millisecond for a measurement of %s", r.key)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if len(s.series)+len(newSeries) > maxSeriesCache {
+		clear(s.series)
+	}
+	for k := range newSeries {
+		s.series[k] = ids[k]
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// monthStart is the start (unix ms) of the UTC month holding ts (unix ms):
+// the PostgreSQL measurement partitions are months.
+func monthStart(tsMillis int64) int64 {
+	t := time.UnixMilli(tsMillis).UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+}
+
+func monthEnd(start int64) int64 {
+	return time.UnixMilli(start).UTC().AddDate(0, 1, 0).UnixMilli()
+}
+
+// partitionName is the PostgreSQL partition of the month starting at start.
+func partitionName(start int64) string {
+	return "measurement_" + time.UnixMilli(start).UTC().Format("200601")
+}
+
+// ensurePartition creates the measurement partition of a month if it is
+// missing. Instances racing on it serialise on an advisory lock.
+func (s *Store) ensurePartition(ctx context.Context, start int64) error {
+	s.mu.Lock()
+	known := s.parts[start]
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7268204)`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF measurement FOR VALUES FROM (%d) TO (%d)`,
+			partitionName(start), start, monthEnd(start)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("archive: create partition %s: %w", partitionName(start), err)
+	}
+	s.mu.Lock()
+	s.parts[start] = true
+	s.mu.Unlock()
+	return nil
+}
