@@ -130,6 +130,9 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		DashboardPublic:    cfg.DevMode,
 		DashboardReadScope: cfg.MonitorReadScope,
 	}
+	if arch != nil {
+		deps.DashboardArchive = arch.Store
+	}
 	if err := deps.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: %v\n", err)
 		return exitConfig
