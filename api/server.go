@@ -11,6 +11,10 @@
 //	@in							header
 //	@name						Authorization
 //	@description				An access token in the OAuth 2.0 Bearer scheme (RFC 6750): "Bearer <JWT>". Tokens in the query string are rejected.
+//	@securityDefinitions.apikey	ArchiveKey
+//	@in							header
+//	@name						Authorization
+//	@description				An archive key (`pingapi archive key create NAME`) in esmond's scheme: "Token <key>", as pScheduler and esmond's client send it. Esmond routes only.
 package api
 
 import (
@@ -94,17 +98,22 @@ type Deps struct {
 
 	// DashboardArchive is the measurement history the dashboard draws
 	// (*archive.Store); nil: the dashboard shows the monitor's current
-	// state only.
+	// state only. The dashboard's data follow the archive's read setting
+	// (ArchiveReadPublic, below).
 	DashboardArchive DashboardArchive
-	// DashboardPublic opens the dashboard's data endpoints to anyone, as
-	// archive reads are when public (ARCHIVE_READ=public); otherwise they
-	// need a bearer token, with DashboardReadScope when that is set.
-	DashboardPublic    bool
-	DashboardReadScope string
 	// MonitorReadScope and MonitorWriteScope, when set, are required on the
 	// monitor's read and write routes.
 	MonitorReadScope  string
 	MonitorWriteScope string
+
+	// Archive, when set, serves the esmond API of the measurement archive
+	// under /esmond/perfsonar/ (api/esmond.go). ArchiveReadPublic lets
+	// anyone read it (ARCHIVE_READ=public); otherwise reads need a token
+	// with archive:read or an archive key. Clients in ArchiveWriteCIDRs
+	// may write without a key (ARCHIVE_WRITE_CIDRS).
+	Archive           Archive
+	ArchiveReadPublic bool
+	ArchiveWriteCIDRs []netip.Prefix
 
 	// TrustedProxies are the CIDRs (or addresses) whose X-Forwarded-For and
 	// X-Real-IP headers are believed when computing the client address
@@ -188,6 +197,9 @@ func New(d Deps) *Server {
 	s.registerPingAPI(r)
 	if d.Monitor != nil {
 		s.registerMonitor(r)
+	}
+	if d.Archive != nil {
+		s.registerEsmond(r)
 	}
 	s.registerDocs(r)
 	s.registerDashboard(r)
