@@ -309,7 +309,9 @@ func (s *Server) monitorAttrs(c *gin.Context) (wire.AttrSet, bool) {
 	return set, true
 }
 
-// intParam parses an optional integer query parameter within [lo, hi].
+// monitorInt parses the optional integer query parameter name within
+// [lo, hi]; absent or empty gives def. It answers 400 itself and returns
+// false on anything else.
 func (s *Server) monitorInt(c *gin.Context, name string, def, lo, hi int) (int, bool) {
 	v, ok := c.GetQuery(name)
 	if !ok || v == "" {

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,29 +16,43 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/api/docs"
+	"github.com/pingapi/pingapi/internal/netlab"
+	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/monitor"
 )
 
 // The flag has its own name so it never collides with another golden test
 // of this package.
-var updateOpenAPI = flag.Bool("update-openapi", false, "rewrite testdata/openapi.golden.json from api/docs/swagger.json")
+var updateOpenAPI = flag.Bool("update-openapi", false, "rewrite testdata/openapi.golden.json from the document the router serves")
 
 // undocumentedRoutes are registered routes that are not API operations:
 // the static assets behind the documentation pages.
 func undocumentedRoutes() map[string]string {
-	return map[string]string{
+	m := map[string]string{
 		"GET /docs/*any":                  "Swagger UI assets (index.html, bundle, css)",
 		"GET /redoc/redoc.standalone.js":  "Redoc bundle",
 		"HEAD /docs/*any":                 "Swagger UI assets, HEAD as GET",
 		"HEAD /redoc/redoc.standalone.js": "Redoc bundle, HEAD as GET",
+		"GET /dashboard/static/*file":     "dashboard scripts, styles and vendored uPlot",
 	}
+	// The esmond paths' refusals of the methods they do not serve (405,
+	// PATCH 400), registered so that gin never redirects them.
+	allowed := map[string][]string{}
+	esmondRoutes(func(method, path string, _ bool, _ gin.HandlerFunc) { allowed[path] = append(allowed[path], method) }, &Server{})
+	for path, methods := range allowed {
+		for _, m2 := range esmondUnserved(methods) {
+			m[m2+" "+path] = "esmond: method refused"
+		}
+	}
+	return m
 }
 
-// docServer builds the full router, monitor routes included.
+// docServer builds the full router, monitor and esmond routes included.
 func docServer(t *testing.T) *Server {
 	t.Helper()
-	return New(Deps{Monitor: &monitor.Monitor{}})
+	return New(Deps{Monitor: &monitor.Monitor{}, Archive: (*archive.Store)(nil)})
 }
 
 type openAPIDoc struct {
@@ -94,11 +109,18 @@ func TestOpenAPICoverage(t *testing.T) {
 	}
 }
 
-// TestOpenAPIGolden: the document changes only on purpose. After an
-// intended API change: make docs && go test ./api -run OpenAPIGolden -update-openapi.
+// TestOpenAPIGolden: the document the running router serves at
+// /openapi.json (every route registered, monitor included) is the golden
+// file, so it changes only on purpose, as prometheus'
+// web/api/v1/openapi_golden_test.go does. After an intended API change:
+// make docs && go test ./api -run OpenAPIGolden -update-openapi.
 func TestOpenAPIGolden(t *testing.T) {
 	golden := filepath.Join("testdata", "openapi.golden.json")
-	got := docs.JSON()
+	w := get(t, docServer(t).Handler(), openAPIPath)
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("GET %s: status %d, Content-Type %q", openAPIPath, w.Code, w.Header().Get("Content-Type"))
+	}
+	got := w.Body.String()
 	if *updateOpenAPI {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
@@ -112,7 +134,11 @@ func TestOpenAPIGolden(t *testing.T) {
 		t.Fatalf("%v (create it with -update-openapi)", err)
 	}
 	if got != string(want) {
-		t.Errorf("api/docs/swagger.json differs from %s: if the API change is intended, run go test ./api -run OpenAPIGolden -update-openapi and commit both\n%s", golden, firstDiff(string(want), got))
+		t.Errorf("the served %s differs from %s: if the API change is intended, run make docs && go test ./api -run OpenAPIGolden -update-openapi and commit both\n%s", openAPIPath, golden, firstDiff(string(want), got))
+	}
+	var doc openAPIDoc
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil || doc.Swagger != "2.0" || len(doc.Paths) == 0 {
+		t.Errorf("served document: swagger %q, %d paths, %v", doc.Swagger, len(doc.Paths), err)
 	}
 }
 
@@ -235,9 +261,7 @@ const swagVersion = "v1.16.6"
 // swag from the module cache (or the module proxy); without either it
 // skips, except in CI.
 func TestOpenAPIUpToDate(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("runs swag; skipped in -short mode")
-	}
+	netlab.SkipShort(t, "runs swag")
 	mk, err := os.ReadFile("../Makefile")
 	if err != nil {
 		t.Fatal(err)
@@ -257,10 +281,7 @@ func TestOpenAPIUpToDate(t *testing.T) {
 	cmd := exec.Command(gobin, append([]string{"run", "github.com/swaggo/swag/cmd/swag@" + swagVersion, "init"}, args...)...)
 	cmd.Dir = ".."
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("swag: %v\n%s", err, msg)
-		}
-		t.Skipf("cannot run swag %s (offline without it in the module cache?): %v", swagVersion, err)
+		netlab.Unavailable(t, fmt.Sprintf("cannot run swag %s (offline without it in the module cache?): %v\n%s", swagVersion, err, msg))
 	}
 	fresh, err := os.ReadFile(filepath.Join(out, "swagger.json"))
 	if err != nil {

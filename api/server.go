@@ -11,6 +11,10 @@
 //	@in							header
 //	@name						Authorization
 //	@description				An access token in the OAuth 2.0 Bearer scheme (RFC 6750): "Bearer <JWT>". Tokens in the query string are rejected.
+//	@securityDefinitions.apikey	ArchiveKey
+//	@in							header
+//	@name						Authorization
+//	@description				An archive key (`pingapi archive key create NAME`) in esmond's scheme: "Token <key>", as pScheduler and esmond's client send it. Esmond routes only.
 package api
 
 import (
@@ -86,12 +90,34 @@ type Deps struct {
 
 	// RequiredScope, when set, is required on /pingapi.
 	RequiredScope string
+	// Recorder, if not nil, receives every on-demand measurement that ran
+	// (GET, POST, streamed): the archive's feed.
+	Recorder Recorder
 
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
+
+	// DashboardArchive is the measurement history the dashboard draws
+	// (*archive.Store); nil: the dashboard shows the monitor's current
+	// state only.
+	DashboardArchive DashboardArchive
+	// DashboardPublic opens the dashboard's data endpoints to anyone, as
+	// archive reads are when public (ARCHIVE_READ=public); otherwise they
+	// need a bearer token, with DashboardReadScope when that is set.
+	DashboardPublic    bool
+	DashboardReadScope string
 	// MonitorReadScope and MonitorWriteScope, when set, are required on the
 	// monitor's read and write routes.
 	MonitorReadScope  string
 	MonitorWriteScope string
+
+	// Archive, when set, serves the esmond API of the measurement archive
+	// under /esmond/perfsonar/ (api/esmond.go). ArchiveReadPublic lets
+	// anyone read it (ARCHIVE_READ=public); otherwise reads need a token
+	// with archive:read or an archive key. Clients in ArchiveWriteCIDRs
+	// may write without a key (ARCHIVE_WRITE_CIDRS).
+	Archive           Archive
+	ArchiveReadPublic bool
+	ArchiveWriteCIDRs []netip.Prefix
 
 	// TrustedProxies are the CIDRs (or addresses) whose X-Forwarded-For and
 	// X-Real-IP headers are believed when computing the client address
@@ -141,12 +167,13 @@ type Server struct {
 	metrics *Metrics
 	m       serverMetrics
 	limits  *limiter
+	dash    *dashboard
 }
 
 // New builds the router. It never fails: invalid TrustedProxies are logged
-// and ignored (no proxy trusted); see Deps.Validate.
+// and ignored (no proxy trusted); see Deps.Validate. It changes no
+// process-wide state (see UseReleaseMode).
 func New(d Deps) *Server {
-	gin.SetMode(gin.ReleaseMode)
 	d = withDefaults(d)
 	s := &Server{deps: d, log: d.Logger, router: gin.New(), metrics: d.Metrics}
 	s.m = newServerMetrics(s.metrics)
@@ -175,7 +202,11 @@ func New(d Deps) *Server {
 	if d.Monitor != nil {
 		s.registerMonitor(r)
 	}
+	if d.Archive != nil {
+		s.registerEsmond(r)
+	}
 	s.registerDocs(r)
+	s.registerDashboard(r)
 	return s
 }
 
@@ -225,26 +256,30 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // MaxCount seconds plus the echo timeout).
 func (s *Server) InFlight() int { return s.limits.inFlight() }
 
-// Recommended http.Server timeouts: a header deadline against slow clients,
-// an idle deadline for keep-alive connections, and a write deadline that
-// fits the longest stream (MaxCount one-second echoes, the echo timeout, the
-// resolve timeout, and a margin).
+// UseReleaseMode switches Gin to release mode (no debug lines on standard
+// output). Gin keeps its mode in a package variable, so this is for main to
+// call once, before New; New itself leaves Gin's global state alone. Tests
+// need not call it: Gin starts in test mode under `go test`.
+func UseReleaseMode() { gin.SetMode(gin.ReleaseMode) }
+
+// http.Server timeouts of HTTPServer: a header deadline against slow
+// clients, a body deadline, an idle deadline for keep-alive connections.
 const (
 	ReadHeaderTimeout = 10 * time.Second
 	ReadTimeout       = 30 * time.Second
 	IdleTimeout       = 120 * time.Second
 	// MaxHeaderBytes bounds the request headers; larger is a 431 envelope.
 	MaxHeaderBytes = 16 << 10
-	WriteTimeout   = MaxCount*EchoInterval + DefaultEchoTimeout + DefaultResolveTimeout + 15*time.Second
-	// DrainTimeout is long enough for every in-flight measurement to finish.
-	DrainTimeout = WriteTimeout
 )
 
-// HTTPServer returns an *http.Server for addr serving s with the recommended
-// timeouts. The caller runs ListenAndServe and Shutdown.
+// HTTPServer returns an *http.Server for addr serving s with
+// ReadHeaderTimeout, ReadTimeout, IdleTimeout and a write deadline that fits
+// the longest stream (MaxCount one-second echoes, the echo timeout, the
+// resolve timeout, and a margin). The caller runs ListenAndServe and
+// Shutdown.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	wt := MaxCount*EchoInterval + s.deps.EchoTimeout + s.deps.ResolveTimeout + 15*time.Second
-	return &http.Server{
+	hs := &http.Server{
 		Addr:              addr,
 		Handler:           s.router,
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -254,6 +289,10 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	if s.dash != nil {
+		hs.RegisterOnShutdown(s.dash.closeStreams)
+	}
+	return hs
 }
 
 // The production types satisfy the interfaces the HTTP layer consumes.

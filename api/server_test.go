@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 )
 
 // accessLines returns the access-log records written so far.
@@ -167,5 +169,15 @@ func TestClip(t *testing.T) {
 		if got := clip(tt.in, tt.n); got != tt.want {
 			t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
+	}
+}
+
+// New changes no process-wide state: Gin's mode is main's to set
+// (UseReleaseMode), not a side effect of building a router.
+func TestNewKeepsGinMode(t *testing.T) {
+	before := gin.Mode()
+	New(Deps{})
+	if got := gin.Mode(); got != before {
+		t.Errorf("gin mode %q after New, was %q", got, before)
 	}
 }

@@ -25,9 +25,7 @@ import (
 // through the REST API with query and check as a Nagios would. Needs root
 // (raw ICMP socket, network namespace, nftables).
 func TestMonitorEndToEnd(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
+	netlab.SkipShort(t, "end-to-end test")
 	netlab.RequireRoot(t)
 	drop := netlab.NewHost(t, netlab.Options{NoIPv6: true})
 	drop.DropAll()
@@ -57,7 +55,7 @@ func TestMonitorEndToEnd(t *testing.T) {
 		// The operator allows what this monitor watches: loopback and the
 		// test network's private addresses.
 		TargetAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}}
-	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

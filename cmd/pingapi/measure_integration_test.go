@@ -10,26 +10,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pingapi/pingapi/internal/netlab"
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/wire"
 )
-
-// skipOrFail skips with a reason, or fails when CI=true: in CI every
-// environment requirement must be met.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true: "+format, args...)
-	}
-	t.Skipf(format, args...)
-}
 
 // needEngine skips unless the process may open ICMP sockets.
 func needEngine(t *testing.T) {
 	t.Helper()
 	e, err := probe.New(probe.Options{})
 	if err != nil {
-		skipOrFail(t, "no ICMP socket (needs root, CAP_NET_RAW or net.ipv4.ping_group_range): %v", err)
+		netlab.Unavailable(t, fmt.Sprintf("no ICMP socket (needs root, CAP_NET_RAW or net.ipv4.ping_group_range): %v", err))
 	}
 	e.Close()
 }
@@ -39,7 +30,7 @@ func needEngine(t *testing.T) {
 func TestMeasureLoopback(t *testing.T) {
 	needEngine(t)
 	if b, err := os.ReadFile("/proc/sys/net/ipv6/conf/lo/disable_ipv6"); err != nil || strings.TrimSpace(string(b)) != "0" {
-		skipOrFail(t, "IPv6 is disabled on lo")
+		netlab.Unavailable(t, "IPv6 is disabled on lo")
 	}
 	var out, errb bytes.Buffer
 	code := measure(t.Context(), realMeasureEnv(), []string{"--json", "-c", "3", "-i", "10ms", "-W", "1s", "127.0.0.1", "::1"}, &out, &errb)
@@ -78,7 +69,7 @@ func TestMeasureLoopback(t *testing.T) {
 func TestMeasureSilentHost(t *testing.T) {
 	needEngine(t)
 	if _, err := exec.LookPath("ip"); err != nil {
-		skipOrFail(t, "ip(8) not installed")
+		netlab.Unavailable(t, "ip(8) not installed")
 	}
 	ns := fmt.Sprintf("pamsr%d", os.Getpid())
 	host, peer := "pamh"+fmt.Sprint(os.Getpid()%100000), "pamp"+fmt.Sprint(os.Getpid()%100000)
@@ -90,7 +81,7 @@ func TestMeasureSilentHost(t *testing.T) {
 		return nil
 	}
 	if err := run("ip", "netns", "add", ns); err != nil {
-		skipOrFail(t, "cannot create a network namespace (needs root): %v", err)
+		netlab.Unavailable(t, fmt.Sprintf("cannot create a network namespace (needs root): %v", err))
 	}
 	t.Cleanup(func() {
 		_ = run("ip", "link", "del", host)

@@ -148,7 +148,7 @@ type cliCase struct {
 	args   []string
 	env    map[string]string // overrides
 	stdout string            // exact, or a prefix when it ends with '*'
-	stderr string            // substring
+	stderr string            // substring; "": stderr must be empty
 	exit   int
 }
 
@@ -172,8 +172,8 @@ func runCLI(t *testing.T, f func(context.Context, []string, func(string) string,
 			} else if stdout.String() != tt.stdout {
 				t.Errorf("stdout\n%s\nwant\n%s", stdout.String(), tt.stdout)
 			}
-			if !strings.Contains(stderr.String(), tt.stderr) {
-				t.Errorf("stderr %q, want it to contain %q", stderr.String(), tt.stderr)
+			if !containsOrEmpty(stderr.String(), tt.stderr) {
+				t.Errorf("stderr %q, want %q (empty: none)", stderr.String(), tt.stderr)
 			}
 		})
 	}

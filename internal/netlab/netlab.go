@@ -38,14 +38,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Unavailable skips t with reason, or fails it when CI=true (in CI a skipped
-// datapath test is a failure).
+// Unavailable skips t with a one-line reason, or fails it when the
+// environment variable CI is "true": in CI every requirement of a test
+// (root, an ICMP socket, nftables, PostgreSQL, Chromium, a peer tool) must
+// be met, and a skip would hide that it was not. It is the project's one
+// CI-aware skip; every test that lacks something calls it.
 func Unavailable(t testing.TB, reason string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("netlab: %s (CI=true: not skipping)", reason)
+		t.Fatalf("%s (CI=true: not skipping)", reason)
+		return
 	}
-	t.Skipf("netlab: %s", reason)
+	t.Skip(reason)
+}
+
+// SkipShort skips t in -short mode, except in CI (CI=true), where every
+// test runs: for tests that are slow, not for tests that lack something.
+func SkipShort(t testing.TB, reason string) {
+	t.Helper()
+	if testing.Short() && os.Getenv("CI") != "true" {
+		t.Skip(reason + " (skipped in -short mode)")
+	}
 }
 
 // RequireRoot skips (or in CI fails) t unless the process is root and the

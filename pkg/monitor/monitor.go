@@ -71,6 +71,15 @@ type Options struct {
 	Now         func() time.Time // default time.Now
 	Logger      *slog.Logger     // default: discard
 	Version     string           // reported by /id
+	// Recorder, if not nil, receives every probe that ran (the archive).
+	Recorder Recorder
+}
+
+// Recorder receives the outcome of every probe that ran: the host's name,
+// the request and the result or error. Record is called on the engine's
+// loop, so it must be quick and never block.
+type Recorder interface {
+	Record(target string, req probe.Request, res probe.Result, err error)
 }
 
 // Monitor is the running monitor: the host table, the list of monitored
@@ -87,6 +96,7 @@ type Monitor struct {
 	now       func() time.Time
 	log       *slog.Logger
 	version   string
+	rec       Recorder     // Options.Recorder, may be nil
 	maxFixed  int          // Options.MaxInFlight
 	inFlight  atomic.Int64 // probes running
 	limit     atomic.Int64 // current bound on inFlight
@@ -130,7 +140,7 @@ func New(opts Options) (*Monitor, error) {
 	m := &Monitor{
 		set: opts.Settings, pinger: opts.Pinger, store: opts.Store,
 		resolve: opts.Resolve, lookupAll: opts.LookupAll, policy: opts.Policy,
-		now: opts.Now, log: opts.Logger, version: opts.Version,
+		now: opts.Now, log: opts.Logger, version: opts.Version, rec: opts.Recorder,
 		byName:  map[string]*host{},
 		lookups: make(chan struct{}, MaxLookupsInFlight),
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pingapi/pingapi/internal/netlab"
 )
 
 func TestStoreRoundTrip(t *testing.T) {
@@ -89,9 +91,7 @@ func TestStoreCrashMidSave(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "progress"), []byte(strconv.Itoa(i)), 0o600)
 		}
 	}
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("skipped in -short mode: spawns subprocesses")
-	}
+	netlab.SkipShort(t, "spawns subprocesses")
 	dir := t.TempDir()
 	for k := range 8 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestStoreCrashMidSave$")
