@@ -3,7 +3,8 @@
 # the integration tests build their hosts with (iproute2, nftables), the
 # peers the tests and benchmarks compare against (fping, iputils ping), nginx
 # docker-compose, systemd-analyze and the tools the deployment tests use
-# (envsubst, readelf, file, setpriv, tcpdump), and the Go modules.
+# (envsubst, readelf, file, setpriv, tcpdump), PostgreSQL (the archive's
+# tests start their own throwaway server), and the Go modules.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,9 @@ for pair in ip:iproute2 nft:nftables fping:fping ping:iputils-ping tcpdump:tcpdu
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need+=("$pkg")
 done
+# PostgreSQL for the archive's tests (they start a throwaway server with
+# initdb/pg_ctl; its binaries are not on PATH).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "install-deps: missing ${need[*]}; run as root or: sudo apt-get install ${need[*]}" >&2
