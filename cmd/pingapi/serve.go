@@ -125,7 +125,17 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		MaxConcurrentPerSubject: cfg.MaxConcurrentPerSubject,
 		ResolveTimeout:          cfg.ResolveTimeout,
 		Monitor:                 mon,
+		// The dashboard follows the archive's read setting: public in dev
+		// mode, behind the monitor's read scope otherwise.
+		DashboardPublic:    cfg.DevMode,
+		DashboardReadScope: cfg.MonitorReadScope,
 	}
+	// The esmond API of the archive (/esmond/perfsonar/archive/).
+	if arch != nil {
+		deps.Archive = arch.Store
+	}
+	deps.ArchiveReadPublic = cfg.ArchiveRead == "public"
+	deps.ArchiveWriteCIDRs = cfg.ArchiveWriteCIDRs
 	if err := deps.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: %v\n", err)
 		return exitConfig
