@@ -30,7 +30,7 @@ func buildMonitor(ctx context.Context, cfg config.Config, eng *probe.Engine, log
 
 // startMonitor is buildMonitor on any Pinger (tests use a fake).
 func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log *slog.Logger) (*monitor.Monitor, error) {
-	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings()}
+	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), PerHostRTT: cfg.MetricsPerHost}
 	if cfg.MonitorConfig != "" {
 		mc, err := monitor.LoadConfig(cfg.MonitorConfig)
 		if err != nil {

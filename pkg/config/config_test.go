@@ -141,7 +141,7 @@ func TestFullEnvFile(t *testing.T) {
 		JWKSURL:    "http://127.0.0.1:5556/dex/keys",
 		Algorithms: []string{"RS256", "ES256"}, RequiredScope: "ping:run",
 		MonitorReadScope: "monitor:read", MonitorWriteScope: "monitor:write",
-		JWKSRefresh: 15 * time.Minute, MonitorConfig: "/etc/pingapi/monitor.conf",
+		JWKSRefresh: 15 * time.Minute, MonitorConfig: "/etc/pingapi/monitor.conf", MetricsPerHost: true,
 		TargetAllow: pp("10.0.0.0/8", "fd00::/8"),
 		TargetDeny:  pp("10.1.0.0/16", "192.0.2.1/32"), TargetAllowOnly: true,
 		ResolveTimeout: 500 * time.Millisecond, MaxConcurrent: 2000, MaxConcurrentPerSubject: 10,
