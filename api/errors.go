@@ -25,6 +25,7 @@ const (
 	CodeMethodNotAllowed  = "method_not_allowed"     // 405
 	CodeBodyTooLarge      = "body_too_large"         // 413
 	CodeUnsupportedMedia  = "unsupported_media_type" // 415
+	CodeConflict          = "conflict"               // 409
 	CodeOutOfRange        = "out_of_range"           // 422
 	CodeUnresolvable      = "unresolvable_target"    // 422
 	CodeTooManyRequests   = "too_many_requests"      // 429
@@ -101,7 +102,8 @@ const ping903Key = "pingapi.ping903"
 // failure: it is logged with its cause and the client sees only a generic
 // 500 message. 5xx are logged at error level (info when the request was
 // cancelled), 4xx with a cause at debug level. On the monitor's routes the
-// body is monitorErrorBody, the envelope plus Ping903's members.
+// body is monitorErrorBody, the envelope plus Ping903's members; under
+// /esmond/ it is esmond's {"detail": "..."} (esmondErrorBody).
 func abortWithError(c *gin.Context, log *slog.Logger, err error) {
 	e := publicError(err)
 	if log != nil {
@@ -116,6 +118,12 @@ func abortWithError(c *gin.Context, log *slog.Logger, err error) {
 	}
 	if e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if isEsmondPath(c.Request.URL.Path) {
+		// The documented exception: esmond's clients read {"detail": ...}.
+		c.Abort()
+		writeEsmondJSON(c, e.Status, esmondErrorBody{Detail: e.Message})
+		return
 	}
 	if c.GetBool(ping903Key) {
 		c.AbortWithStatusJSON(e.Status, monitorErrorBody{Error: envelope(e).Error, Message: e.Message, Index: e.Index})

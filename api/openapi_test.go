@@ -16,8 +16,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/api/docs"
 	"github.com/pingapi/pingapi/internal/netlab"
+	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/monitor"
 )
 
@@ -28,18 +30,29 @@ var updateOpenAPI = flag.Bool("update-openapi", false, "rewrite testdata/openapi
 // undocumentedRoutes are registered routes that are not API operations:
 // the static assets behind the documentation pages.
 func undocumentedRoutes() map[string]string {
-	return map[string]string{
+	m := map[string]string{
 		"GET /docs/*any":                  "Swagger UI assets (index.html, bundle, css)",
 		"GET /redoc/redoc.standalone.js":  "Redoc bundle",
 		"HEAD /docs/*any":                 "Swagger UI assets, HEAD as GET",
 		"HEAD /redoc/redoc.standalone.js": "Redoc bundle, HEAD as GET",
+		"GET /dashboard/static/*file":     "dashboard scripts, styles and vendored uPlot",
 	}
+	// The esmond paths' refusals of the methods they do not serve (405,
+	// PATCH 400), registered so that gin never redirects them.
+	allowed := map[string][]string{}
+	esmondRoutes(func(method, path string, _ bool, _ gin.HandlerFunc) { allowed[path] = append(allowed[path], method) }, &Server{})
+	for path, methods := range allowed {
+		for _, m2 := range esmondUnserved(methods) {
+			m[m2+" "+path] = "esmond: method refused"
+		}
+	}
+	return m
 }
 
-// docServer builds the full router, monitor routes included.
+// docServer builds the full router, monitor and esmond routes included.
 func docServer(t *testing.T) *Server {
 	t.Helper()
-	return New(Deps{Monitor: &monitor.Monitor{}})
+	return New(Deps{Monitor: &monitor.Monitor{}, Archive: (*archive.Store)(nil)})
 }
 
 type openAPIDoc struct {

@@ -158,6 +158,9 @@ func (s *Server) measure(c *gin.Context, req pingRequest) {
 		res, err = s.deps.Pinger.Ping(ctx, preq, nil)
 	}
 	s.record(ctx, res, err, time.Since(start))
+	if s.deps.Recorder != nil {
+		s.deps.Recorder.Record(req.Target.Input, preq, res, err)
+	}
 	if req.Stream {
 		return
 	}
@@ -168,6 +171,12 @@ func (s *Server) measure(c *gin.Context, req pingRequest) {
 		return
 	}
 	c.JSON(http.StatusOK, s.summary(req, addr, res))
+}
+
+// Recorder receives every on-demand measurement that ran, with the target
+// as the client gave it. Record must not block (the archive queues).
+type Recorder interface {
+	Record(target string, req probe.Request, res probe.Result, err error)
 }
 
 // summary builds the report document of a finished measurement.

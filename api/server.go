@@ -11,6 +11,10 @@
 //	@in							header
 //	@name						Authorization
 //	@description				An access token in the OAuth 2.0 Bearer scheme (RFC 6750): "Bearer <JWT>". Tokens in the query string are rejected.
+//	@securityDefinitions.apikey	ArchiveKey
+//	@in							header
+//	@name						Authorization
+//	@description				An archive key (`pingapi archive key create NAME`) in esmond's scheme: "Token <key>", as pScheduler and esmond's client send it. Esmond routes only.
 package api
 
 import (
@@ -86,12 +90,34 @@ type Deps struct {
 
 	// RequiredScope, when set, is required on /pingapi.
 	RequiredScope string
+	// Recorder, if not nil, receives every on-demand measurement that ran
+	// (GET, POST, streamed): the archive's feed.
+	Recorder Recorder
 
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
+
+	// DashboardArchive is the measurement history the dashboard draws
+	// (*archive.Store); nil: the dashboard shows the monitor's current
+	// state only.
+	DashboardArchive DashboardArchive
+	// DashboardPublic opens the dashboard's data endpoints to anyone, as
+	// archive reads are when public (ARCHIVE_READ=public); otherwise they
+	// need a bearer token, with DashboardReadScope when that is set.
+	DashboardPublic    bool
+	DashboardReadScope string
 	// MonitorReadScope and MonitorWriteScope, when set, are required on the
 	// monitor's read and write routes.
 	MonitorReadScope  string
 	MonitorWriteScope string
+
+	// Archive, when set, serves the esmond API of the measurement archive
+	// under /esmond/perfsonar/ (api/esmond.go). ArchiveReadPublic lets
+	// anyone read it (ARCHIVE_READ=public); otherwise reads need a token
+	// with archive:read or an archive key. Clients in ArchiveWriteCIDRs
+	// may write without a key (ARCHIVE_WRITE_CIDRS).
+	Archive           Archive
+	ArchiveReadPublic bool
+	ArchiveWriteCIDRs []netip.Prefix
 
 	// TrustedProxies are the CIDRs (or addresses) whose X-Forwarded-For and
 	// X-Real-IP headers are believed when computing the client address
@@ -137,6 +163,7 @@ type Server struct {
 	m           serverMetrics
 	promHandler http.Handler // /metrics over m.reg
 	limits      *limiter
+	dash        *dashboard
 }
 
 // New builds the router. It never fails: invalid TrustedProxies are logged
@@ -171,7 +198,11 @@ func New(d Deps) *Server {
 	if d.Monitor != nil {
 		s.registerMonitor(r)
 	}
+	if d.Archive != nil {
+		s.registerEsmond(r)
+	}
 	s.registerDocs(r)
+	s.registerDashboard(r)
 	return s
 }
 
@@ -237,7 +268,7 @@ const (
 // Shutdown.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	wt := MaxCount*EchoInterval + s.deps.EchoTimeout + s.deps.ResolveTimeout + 15*time.Second
-	return &http.Server{
+	hs := &http.Server{
 		Addr:              addr,
 		Handler:           s.router,
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -247,6 +278,10 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	if s.dash != nil {
+		hs.RegisterOnShutdown(s.dash.closeStreams)
+	}
+	return hs
 }
 
 // The production types satisfy the interfaces the HTTP layer consumes.

@@ -3,7 +3,9 @@
 # the integration tests build their hosts with (iproute2, nftables), the
 # peers the tests and benchmarks compare against (fping, iputils ping), nginx
 # docker-compose, systemd-analyze and the tools the deployment tests use
-# (envsubst, readelf, file, setpriv, tcpdump), and the Go modules.
+# (envsubst, readelf, file, setpriv, tcpdump), Chromium for the dashboard's
+# browser tests, the real check_ping that `pingapi check` is compared with
+# (monitoring-plugins-basic), and the Go modules.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +14,10 @@ need=()
 for pair in ip:iproute2 nft:nftables fping:fping ping:iputils-ping tcpdump:tcpdump \
 	nginx:nginx-light docker-compose:docker-compose openssl:openssl curl:curl wrk:wrk \
 	envsubst:gettext-base readelf:binutils file:file setpriv:util-linux \
-	systemd-analyze:systemd python3:python3; do
+	systemd-analyze:systemd python3:python3 chromium:chromium \
+	/usr/lib/nagios/plugins/check_ping:monitoring-plugins-basic; do
 	cmd=${pair%%:*} pkg=${pair#*:}
-	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need+=("$pkg")
+	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "$cmd" ] || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then

@@ -24,7 +24,7 @@ func TestBuildMonitor(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	m, err := startMonitor(ctx, cfg, &scriptedPinger{}, log)
+	m, err := startMonitor(ctx, cfg, &scriptedPinger{}, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestBuildMonitor(t *testing.T) {
 	cancel()
 
 	// Restart: the mutable list comes back after the immutable one.
-	m2, err := startMonitor(t.Context(), cfg, &scriptedPinger{}, log)
+	m2, err := startMonitor(t.Context(), cfg, &scriptedPinger{}, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,20 +52,20 @@ func TestBuildMonitor(t *testing.T) {
 	}
 
 	// No configuration at all: Ping903 defaults, empty list, still running.
-	m3, err := startMonitor(t.Context(), config.Config{}, &scriptedPinger{}, log)
+	m3, err := startMonitor(t.Context(), config.Config{}, &scriptedPinger{}, log, nil)
 	if err != nil || m3.Len() != 0 || m3.Settings().ProbeInterval != time.Minute {
 		t.Errorf("without configuration: %v", err)
 	}
 
 	writeFile(t, conf, "ping-count 10\nping-interval 1\nprobe-interval 5\n", 0o600)
-	if _, err := startMonitor(t.Context(), cfg, &scriptedPinger{}, log); err == nil || !strings.Contains(err.Error(), "must be below probe-interval") {
+	if _, err := startMonitor(t.Context(), cfg, &scriptedPinger{}, log, nil); err == nil || !strings.Contains(err.Error(), "must be below probe-interval") {
 		t.Errorf("overlapping probes: %v", err)
 	}
 	writeFile(t, conf, "# x\nping-cont 10\n", 0o600)
-	if _, err := startMonitor(t.Context(), cfg, &scriptedPinger{}, log); err == nil || err.Error() != conf+`:2: unknown statement "ping-cont"` {
+	if _, err := startMonitor(t.Context(), cfg, &scriptedPinger{}, log, nil); err == nil || err.Error() != conf+`:2: unknown statement "ping-cont"` {
 		t.Errorf("unknown statement: %v", err)
 	}
-	if _, err := buildMonitor(t.Context(), cfg, nil, log); err == nil {
+	if _, err := buildMonitor(t.Context(), cfg, nil, log, nil); err == nil {
 		t.Error("buildMonitor without an engine: no error")
 	}
 }

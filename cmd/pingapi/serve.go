@@ -16,6 +16,7 @@ import (
 
 	"github.com/pingapi/pingapi/api"
 	"github.com/pingapi/pingapi/pkg/config"
+	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/target"
 )
@@ -91,7 +92,19 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
 
-	mon, err := buildMonitor(runCtx, cfg, eng, log.With("component", "monitor"))
+	arch, err := openArchive(ctx, cfg, log.With("component", "archive"))
+	if err != nil {
+		fmt.Fprintf(stderr, "pingapi serve: archive: %v\n", err)
+		return exitConfig
+	}
+	defer arch.Close()
+	var monRec monitor.Recorder
+	var pingRec api.Recorder
+	if arch != nil {
+		monRec, pingRec = arch.Monitor, arch.Ping
+	}
+
+	mon, err := buildMonitor(runCtx, cfg, eng, log.With("component", "monitor"), monRec)
 	if err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: monitor: %v\n", err)
 		return exitConfig
@@ -104,6 +117,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		Resolver:                &target.Resolver{Timeout: cfg.ResolveTimeout},
 		Policy:                  targetPolicy(cfg),
 		RequiredScope:           cfg.RequiredScope,
+		Recorder:                pingRec,
 		MonitorReadScope:        cfg.MonitorReadScope,
 		MonitorWriteScope:       cfg.MonitorWriteScope,
 		TrustedProxies:          cfg.TrustedProxyStrings(),
@@ -111,7 +125,17 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		MaxConcurrentPerSubject: cfg.MaxConcurrentPerSubject,
 		ResolveTimeout:          cfg.ResolveTimeout,
 		Monitor:                 mon,
+		// The dashboard follows the archive's read setting: public in dev
+		// mode, behind the monitor's read scope otherwise.
+		DashboardPublic:    cfg.DevMode,
+		DashboardReadScope: cfg.MonitorReadScope,
 	}
+	// The esmond API of the archive (/esmond/perfsonar/archive/).
+	if arch != nil {
+		deps.Archive = arch.Store
+	}
+	deps.ArchiveReadPublic = cfg.ArchiveRead == "public"
+	deps.ArchiveWriteCIDRs = cfg.ArchiveWriteCIDRs
 	if err := deps.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: %v\n", err)
 		return exitConfig

@@ -17,20 +17,21 @@ import (
 // the scheduler runs until ctx is done. The monitor always runs, with an
 // empty list if nothing is configured, so that PUT /config/ip-list works
 // out of the box. The listen statement of the file does not move the HTTP
-// socket (LISTEN_ADDR does); a differing one is logged as a warning.
-func buildMonitor(ctx context.Context, cfg config.Config, eng *probe.Engine, log *slog.Logger) (*monitor.Monitor, error) {
+// socket (LISTEN_ADDR does); a differing one is logged as a warning. rec,
+// if not nil, receives every probe (the archive).
+func buildMonitor(ctx context.Context, cfg config.Config, eng *probe.Engine, log *slog.Logger, rec monitor.Recorder) (*monitor.Monitor, error) {
 	if eng == nil {
 		return nil, errors.New("no probe engine")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return startMonitor(ctx, cfg, eng, log)
+	return startMonitor(ctx, cfg, eng, log, rec)
 }
 
 // startMonitor is buildMonitor on any Pinger (tests use a fake).
-func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log *slog.Logger) (*monitor.Monitor, error) {
-	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), PerHostRTT: cfg.MetricsPerHost}
+func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log *slog.Logger, rec monitor.Recorder) (*monitor.Monitor, error) {
+	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), Recorder: rec, PerHostRTT: cfg.MetricsPerHost}
 	if cfg.MonitorConfig != "" {
 		mc, err := monitor.LoadConfig(cfg.MonitorConfig)
 		if err != nil {

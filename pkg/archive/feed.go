@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 )
@@ -18,6 +19,10 @@ type FeedOptions struct {
 	Logger    *slog.Logger // nil: discard
 	// Now is the clock for the drop log's rate limit; nil: time.Now.
 	Now func() time.Time
+	// Agent returns the measurement-agent of a measurement that has none,
+	// from the address probed (e.g. SourceAddrs.Of). It runs on the
+	// writer goroutine, not the producer's. nil: such measurements fail.
+	Agent func(dst netip.Addr) netip.Addr
 }
 
 // Feed defaults.
@@ -47,6 +52,7 @@ type Feed struct {
 	batch int
 	log   *slog.Logger
 	now   func() time.Time
+	agent func(netip.Addr) netip.Addr
 
 	queued, written, dropped, failed atomic.Uint64
 	lastDropLog                      atomic.Int64 // unix seconds
@@ -66,14 +72,14 @@ func NewFeed(st *Store, o FeedOptions) *Feed {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Feed{st: st, q: make(chan Measurement, o.QueueSize), batch: o.BatchSize, log: o.Logger, now: o.Now}
+	return &Feed{st: st, q: make(chan Measurement, o.QueueSize), batch: o.BatchSize, log: o.Logger, now: o.Now, agent: o.Agent}
 }
 
 // Record queues m for writing; it never blocks. It returns false, and
 // counts a drop, when the queue is full (a measurement without an agent
 // or address counts as failed).
 func (f *Feed) Record(m Measurement) bool {
-	if !m.Addr.IsValid() || !m.Agent.IsValid() {
+	if !m.Addr.IsValid() || (!m.Agent.IsValid() && f.agent == nil) {
 		f.failed.Add(1)
 		return false
 	}
@@ -135,6 +141,11 @@ func (f *Feed) fill(buf []Measurement) []Measurement {
 }
 
 func (f *Feed) write(ctx context.Context, ms []Measurement) {
+	for i := range ms {
+		if !ms[i].Agent.IsValid() {
+			ms[i].Agent = f.agent(ms[i].Addr)
+		}
+	}
 	if err := f.st.AddMeasurements(ctx, ms); err != nil {
 		f.failed.Add(uint64(len(ms)))
 		f.log.Error("archive: writing measurements failed", "count", len(ms), "err", err)

@@ -1,9 +1,49 @@
 package archive
 
-import "testing"
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/pingapi/pingapi/internal/netlab"
+	"github.com/pingapi/pingapi/internal/pgtest"
+)
+
+// pg is the throwaway PostgreSQL server of this test binary (nil with
+// pgErr when it could not start).
+var (
+	pg    *pgtest.Server
+	pgErr error
+)
+
+func TestMain(m *testing.M) {
+	pg, pgErr = pgtest.Start()
+	code := m.Run()
+	pg.Stop()
+	os.Exit(code)
+}
+
+// postgresDSN returns the DSN of a fresh schema, or skips (CI=true:
+// fails) when PostgreSQL is unavailable.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	if pg == nil {
+		netlab.Unavailable(t, fmt.Sprintf("PostgreSQL: %v", pgErr))
+	}
+	dsn, err := pg.NewDSN(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn
+}
 
 func openPostgres(t *testing.T) *Store {
 	t.Helper()
-	t.Skip("postgres: not wired yet")
-	return nil
+	st, err := Open(context.Background(), Options{DSN: postgresDSN(t), Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

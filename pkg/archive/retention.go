@@ -1,26 +1,156 @@
 package archive
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
 
 // Retention says how long the archive keeps data (esmond's
-// ps_remove_data.conf). Zero fields take the defaults (DefaultRawRetention).
+// ps_remove_data.conf). Zero fields take the defaults.
+//
+// Summaries are computed from base data when read, so a summary lives as
+// long as the base data of its window.
 type Retention struct {
-	// Raw is how long base data are kept: pingapi's measurement rows and
-	// clients' points.
+	// Raw is how long base data are kept: pingapi's measurement rows (and
+	// so every event type and summary derived from them) and clients'
+	// points. 0: DefaultRawRetention.
 	Raw time.Duration
-	// EventTypes overrides Raw for clients' points of an event type
-	// (pingapi's own event types are all derived from one row and share Raw).
+	// EventTypes overrides Raw for clients' points of an event type.
 	EventTypes map[string]time.Duration
 }
 
-// Default retention.
-const (
-	DefaultRawRetention = 180 * 24 * time.Hour
-)
+// DefaultRawRetention is how long base data are kept by default.
+const DefaultRawRetention = 180 * 24 * time.Hour
 
 func (r Retention) withDefaults() Retention {
 	if r.Raw <= 0 {
 		r.Raw = DefaultRawRetention
 	}
 	return r
+}
+
+// PruneResult says what Prune removed.
+type PruneResult struct {
+	Measurements int64    // measurement rows deleted (SQLite) or in dropped partitions' months
+	Points       int64    // client points deleted
+	Partitions   []string // PostgreSQL partitions dropped
+}
+
+// Prune deletes the data older than the retention and returns the space to
+// the file system: SQLite deletes the rows and runs an incremental vacuum
+// and a WAL checkpoint (the file shrinks); PostgreSQL drops every monthly
+// measurement partition that lies wholly before the cut-off (a month is
+// the granularity there) and deletes old points.
+func (s *Store) Prune(ctx context.Context) (PruneResult, error) {
+	var res PruneResult
+	now := s.now()
+	cut := now.Add(-s.ret.Raw)
+	if s.d.name == BackendPostgres {
+		parts, err := s.partitions(ctx)
+		if err != nil {
+			return res, err
+		}
+		for _, p := range parts {
+			if monthEnd(p) <= cut.UnixMilli() {
+				name := partitionName(p)
+				if _, err := s.db.ExecContext(ctx, `DROP TABLE IF EXISTS `+name); err != nil {
+					return res, fmt.Errorf("archive: drop %s: %w", name, err)
+				}
+				s.mu.Lock()
+				delete(s.parts, p)
+				s.mu.Unlock()
+				res.Partitions = append(res.Partitions, name)
+			}
+		}
+	} else {
+		r, err := s.db.ExecContext(ctx, `DELETE FROM measurement WHERE ts < ?`, cut.UnixMilli())
+		if err != nil {
+			return res, fmt.Errorf("archive: prune measurements: %w", err)
+		}
+		res.Measurements, _ = r.RowsAffected()
+	}
+	names := make([]string, 0, len(s.ret.EventTypes))
+	for et, d := range s.ret.EventTypes {
+		names = append(names, et)
+		r, err := s.db.ExecContext(ctx, s.q(`DELETE FROM point WHERE event_type = ? AND ts < ?`), et, now.Add(-d).Unix())
+		if err != nil {
+			return res, fmt.Errorf("archive: prune points: %w", err)
+		}
+		n, _ := r.RowsAffected()
+		res.Points += n
+	}
+	slices.Sort(names)
+	q := `DELETE FROM point WHERE ts < ?`
+	args := []any{cut.Unix()}
+	if len(names) > 0 {
+		q += ` AND event_type NOT IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + `)`
+		for _, n := range names {
+			args = append(args, n)
+		}
+	}
+	r, err := s.db.ExecContext(ctx, s.q(q), args...)
+	if err != nil {
+		return res, fmt.Errorf("archive: prune points: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	res.Points += n
+	if s.d.name == BackendSQLite {
+		if _, err := s.db.ExecContext(ctx, `PRAGMA incremental_vacuum`); err != nil {
+			return res, fmt.Errorf("archive: vacuum: %w", err)
+		}
+		if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return res, fmt.Errorf("archive: checkpoint: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// partitions lists the month starts of the measurement partitions in the
+// store's schema.
+func (s *Store) partitions(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT c.relname FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'measurement'::regclass`)
+	if err != nil {
+		return nil, fmt.Errorf("archive: partitions: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		t, err := time.Parse("200601", strings.TrimPrefix(name, "measurement_"))
+		if err != nil {
+			continue
+		}
+		out = append(out, t.UnixMilli())
+	}
+	return out, rows.Err()
+}
+
+// RunRetention prunes once at start and then every interval until ctx is
+// done, logging what it removed and any error.
+func (s *Store) RunRetention(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		res, err := s.Prune(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Error("archive: retention failed", "err", err)
+		case res.Measurements > 0 || res.Points > 0 || len(res.Partitions) > 0:
+			s.log.Info("archive: retention removed old data", "measurements", res.Measurements,
+				"points", res.Points, "partitions", res.Partitions)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -29,7 +29,7 @@ const (
 )
 
 // DefaultDevScopes are the scopes a dev token carries unless told otherwise.
-var DefaultDevScopes = []string{"ping:run", "monitor:read", "monitor:write"}
+var DefaultDevScopes = []string{"ping:run", "monitor:read", "monitor:write", ScopeArchiveRead, ScopeArchiveWrite}
 
 // MaxDevTTL bounds the lifetime of a dev token.
 const MaxDevTTL = 366 * 24 * time.Hour

@@ -234,6 +234,13 @@ func build(src *sources) (Config, error) {
 	c.ShutdownTimeout = b.duration("SHUTDOWN_TIMEOUT", 65*time.Second, 0, time.Hour)
 	c.PingMode = b.enum("PING_MODE", "auto", "auto", "dgram", "raw")
 	c.PingRate = b.float("PING_RATE", 0, 0, 10_000_000)
+	c.Archive = b.archive()
+	readDefault := "token"
+	if c.DevMode {
+		readDefault = "public"
+	}
+	c.ArchiveRead = b.enum("ARCHIVE_READ", readDefault, "public", "token")
+	c.ArchiveWriteCIDRs = b.prefixes("ARCHIVE_WRITE_CIDRS")
 
 	if len(b.errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(b.errs...))

@@ -72,6 +72,18 @@ type Config struct {
 	PingMode string  // PING_MODE: auto, dgram or raw
 	PingRate float64 // PING_RATE: packets per second, whole engine; 0: the engine's default
 
+	// Archive: the measurement archive (ARCHIVE_*).
+	Archive Archive
+	// The archive's esmond API.
+	// ArchiveRead is ARCHIVE_READ: "public" (anyone may read, esmond's
+	// behaviour) or "token" (a bearer JWT with archive:read, or an archive
+	// key). Default: public in dev mode, token in production.
+	ArchiveRead string
+	// ArchiveWriteCIDRs (ARCHIVE_WRITE_CIDRS) are client networks that may
+	// write without a key (esmond's IP authentication), judged on the TCP
+	// peer, or on X-Forwarded-For from TrustedProxies.
+	ArchiveWriteCIDRs []netip.Prefix
+
 	// EnvFile is the .env file that was read, "" when none was.
 	EnvFile string
 }

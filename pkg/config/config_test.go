@@ -56,8 +56,13 @@ func TestRejections(t *testing.T) {
 		{"per_subject_exceeds.env", h + `MAX_CONCURRENT_PER_SUBJECT="20" (from testdata/per_subject_exceeds.env): must not exceed MAX_CONCURRENT (10)`},
 		{"bad_shutdown_timeout.env", h + `SHUTDOWN_TIMEOUT="-1s" (from testdata/bad_shutdown_timeout.env): must be between 0s and 1h0m0s`},
 		{"bad_ping_mode.env", h + `PING_MODE="icmp" (from testdata/bad_ping_mode.env): must be one of auto, dgram, raw`},
+		{"bad_archive_read.env", h + `ARCHIVE_READ="private" (from testdata/bad_archive_read.env): must be one of public, token`},
+		{"bad_archive_write_cidrs.env", h + `ARCHIVE_WRITE_CIDRS="10.0.0.0/8, pscheduler.example" (from testdata/bad_archive_write_cidrs.env): "pscheduler.example" is neither an address nor a CIDR prefix`},
 		{"bad_allow_only.env", h + `TARGET_ALLOW_ONLY="yes" (from testdata/bad_allow_only.env): must be true or false`},
 		{"bad_ping_rate.env", h + `PING_RATE="-5" (from testdata/bad_ping_rate.env): must be a number from 0 to 1e+07`},
+		{"bad_archive_agent.env", h + `ARCHIVE_AGENT="probe1.example" (from testdata/bad_archive_agent.env): must be an IP address (the measurement-agent)`},
+		{"bad_archive_retention.env", h + `ARCHIVE_RETENTION="packet-trace" (from testdata/bad_archive_retention.env): must be a list of event-type=duration (packet-trace=30d,throughput=1y), each at least 1h`},
+		{"bad_archive_retention_raw.env", h + `ARCHIVE_RETENTION_RAW="10m" (from testdata/bad_archive_retention_raw.env): must be a duration of at least 1h (180d, 26w, 1y, 4320h)`},
 		{"several_errors.env", h + `LOG_LEVEL="loud" (from testdata/several_errors.env): must be one of debug, info, warn, error` + "\n" + `PING_MODE="icmp" (from testdata/several_errors.env): must be one of auto, dgram, raw`},
 		{"malformed_key.env", `env file testdata/malformed_key.env:3: unexpected character "-" in variable name`},
 		{"unterminated_quote.env", `env file testdata/unterminated_quote.env:2: unterminated quoted value`},
@@ -99,7 +104,8 @@ func TestOriginalEnvFile(t *testing.T) {
 		JWKSURL:       "https://kurtcms.us.auth0.com/.well-known/jwks.json",
 		Algorithms:    []string{"RS256"}, JWKSRefresh: time.Hour,
 		ResolveTimeout: 2 * time.Second, MaxConcurrent: 1000, MaxConcurrentPerSubject: 5,
-		ShutdownTimeout: 65 * time.Second, PingMode: "auto",
+		ShutdownTimeout: 65 * time.Second, PingMode: "auto", ArchiveRead: "token",
+		Archive: Archive{RetentionRaw: 180 * 24 * time.Hour, QueueSize: 100000},
 		EnvFile: "testdata/original.env",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -147,6 +153,10 @@ func TestFullEnvFile(t *testing.T) {
 		ResolveTimeout: 500 * time.Millisecond, MaxConcurrent: 2000, MaxConcurrentPerSubject: 10,
 		TrustedProxies:  pp("172.16.0.0/12"),
 		ShutdownTimeout: 30 * time.Second, PingMode: "raw", PingRate: 1000,
+		Archive: Archive{DSN: "postgres://pingapi@db/pingapi", Agent: netip.MustParseAddr("192.0.2.7"),
+			RetentionRaw: 365 * 24 * time.Hour, QueueSize: 5000,
+			RetentionEventTypes: map[string]time.Duration{"packet-trace": 30 * 24 * time.Hour, "throughput": 14 * 24 * time.Hour}},
+		ArchiveRead: "token", ArchiveWriteCIDRs: pp("192.0.2.0/24", "2001:db8::7/128"),
 		EnvFile: "testdata/full.env",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -164,7 +174,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.DevMode || c.ListenAddr != DevListenAddr || c.DataDir != "data" || c.EnvFile != "" || c.JWKSURL != "" {
+	if !c.DevMode || c.ListenAddr != DevListenAddr || c.DataDir != "data" || c.EnvFile != "" || c.JWKSURL != "" || c.ArchiveRead != "public" {
 		t.Errorf("defaults = %+v", c)
 	}
 }

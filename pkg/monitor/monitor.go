@@ -68,6 +68,15 @@ type Options struct {
 	Now        func() time.Time // default time.Now
 	Logger     *slog.Logger     // default: discard
 	Version    string           // reported by /id
+	// Recorder, if not nil, receives every probe that ran (the archive).
+	Recorder Recorder
+}
+
+// Recorder receives the outcome of every probe that ran: the host's name,
+// the request and the result or error. Record is called on the engine's
+// loop, so it must be quick and never block.
+type Recorder interface {
+	Record(target string, req probe.Request, res probe.Result, err error)
 }
 
 // Monitor is the running monitor: the host table, the list of monitored
@@ -81,6 +90,7 @@ type Monitor struct {
 	now       func() time.Time
 	log       *slog.Logger
 	version   string
+	rec       Recorder     // Options.Recorder, may be nil
 	maxFixed  int          // Options.MaxInFlight
 	perHost   bool         // Options.PerHostRTT
 	inFlight  atomic.Int64 // probes running
@@ -137,7 +147,7 @@ func New(opts Options) (*Monitor, error) {
 	m := &Monitor{
 		set: opts.Settings, pinger: opts.Pinger, store: opts.Store,
 		resolve: opts.Resolve, lookupAll: opts.LookupAll,
-		now: opts.Now, log: opts.Logger, version: opts.Version,
+		now: opts.Now, log: opts.Logger, version: opts.Version, rec: opts.Recorder,
 		perHost: opts.PerHostRTT, byName: map[string]*host{},
 	}
 	if m.now == nil {

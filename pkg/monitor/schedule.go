@@ -163,6 +163,9 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 		m.mu.Unlock()
 		return
 	}
+	if m.rec != nil && res.Target.IsValid() {
+		m.rec.Record(h.name, m.request(res.Target), res, err)
+	}
 	if err != nil {
 		m.fail(ctx, h, "ping", err)
 		return

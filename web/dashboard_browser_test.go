@@ -1,0 +1,163 @@
+package web_test
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pingapi/pingapi/internal/netlab"
+)
+
+// xssName is the host name that must show as text, never as markup.
+const xssName = `<img src=x onerror=alert(1)>`
+
+// TestDashboardInBrowser loads the dashboard in Chromium against a real
+// `pingapi serve` monitoring two loopback hosts, ::1 and a namespace host
+// that drops everything, and checks what a person would see.
+func TestDashboardInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts pingapi and Chromium; skipped in -short mode")
+	}
+	chromiumPath(t)
+	netlab.RequireRoot(t)
+	dead := netlab.NewHost(t, netlab.Options{NoIPv6: true})
+	dead.DropAll()
+	hosts := []string{"127.0.0.1", "127.0.0.2", "::1", dead.Addr4.String()}
+	srv := startServe(t, hosts, "")
+	b := newBrowser(t, srv.base)
+
+	t.Run("overview", func(t *testing.T) {
+		b.do(t, chromedp.Navigate(srv.base+"/dashboard/"))
+		waitFor(t, b, "the host table", `document.body.dataset.table === 'drawn'`, 20*time.Second)
+		names := eval[[]string](t, b, `[...document.querySelectorAll('#hosts tbody a')].map(a => a.textContent)`)
+		if strings.Join(names, " ") != strings.Join(sortedNames(hosts), " ") {
+			t.Errorf("host list %q, want %q", names, sortedNames(hosts))
+		}
+		// Statuses arrive with the first probes, as live updates.
+		badge := func(name string) string {
+			return `(document.querySelector('#hosts a[data-name="` + name + `"]')?.closest('tr').querySelector('.badge').textContent)`
+		}
+		waitFor(t, b, "the namespace host shown dead", badge(dead.Addr4.String())+` === 'dead'`, 30*time.Second)
+		waitFor(t, b, "loopback shown alive", badge("127.0.0.1")+` === 'alive' && `+badge("::1")+` === 'alive'`, 30*time.Second)
+		// Probes end every second: their results arrive as events.
+		waitFor(t, b, "a live update of the table", `Number(document.body.dataset.liveUpdates || 0) > 0`, 20*time.Second)
+		// Sorting by status puts the dead host first.
+		b.do(t, chromedp.Click(`th[data-key="status"] button`, chromedp.NodeVisible))
+		if first := eval[string](t, b, `document.querySelector('#hosts tbody a').textContent`); first != dead.Addr4.String() {
+			t.Errorf("sorted by status, first host is %q, want the dead %s", first, dead.Addr4)
+		}
+		// Filtering.
+		b.do(t, chromedp.SendKeys(`#filter`, "127.0.0"))
+		waitFor(t, b, "the filter", `document.querySelectorAll('#hosts tbody a').length === 2`, 5*time.Second)
+		b.do(t, chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()`))
+		waitFor(t, b, "the filter cleared", `document.querySelectorAll('#hosts tbody a').length === 4`, 5*time.Second)
+		waitFor(t, b, "the heatmap", `document.body.dataset.heatmap === 'drawn'`, 20*time.Second)
+		b.screenshot(t, "dashboard-overview")
+		b.check(t)
+	})
+
+	t.Run("host page", func(t *testing.T) {
+		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/127.0.0.1?range=1h"))
+		waitFor(t, b, "the chart", `document.body.dataset.chart === 'drawn'`, 20*time.Second)
+		waitFor(t, b, "the status", `document.body.dataset.status === 'alive'`, 20*time.Second)
+		if got := eval[string](t, b, `document.getElementById('hostname').textContent`); got != "127.0.0.1" {
+			t.Errorf("heading %q", got)
+		}
+		// The chart's canvas is at the device pixel ratio and has ink.
+		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), null)`); ink < 1000 {
+			t.Errorf("chart canvas has %d opaque pixels: nothing drawn", ink)
+		}
+		// Zoom by dragging across the middle of the plot: the range goes
+		// into the URL.
+		box := eval[[]float64](t, b, `(() => { const r = document.querySelector('#chart .u-over').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
+		x0, x1, y := box[0]+box[2]*0.3, box[0]+box[2]*0.6, box[1]+box[3]/2
+		b.do(t,
+			chromedp.MouseEvent(chromedp.MouseMoved, x0, y),
+			chromedp.MouseEvent(chromedp.MousePressed, x0, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+			chromedp.MouseEvent(chromedp.MouseMoved, (x0+x1)/2, y, chromedp.ButtonLeft),
+			chromedp.MouseEvent(chromedp.MouseMoved, x1, y, chromedp.ButtonLeft),
+			chromedp.MouseEvent(chromedp.MouseReleased, x1, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		)
+		waitFor(t, b, "the zoom in the URL", `location.search.includes('from=') && location.search.includes('to=')`, 10*time.Second)
+		loc := eval[string](t, b, `location.search`)
+		q, _ := url.ParseQuery(strings.TrimPrefix(loc, "?"))
+		from, _ := strconv.ParseInt(q.Get("from"), 10, 64)
+		to, _ := strconv.ParseInt(q.Get("to"), 10, 64)
+		if span := to - from; span < 3600*0.25 || span > 3600*0.35 {
+			t.Errorf("zoomed to %s: a span of %d s, want about 30 %% of an hour", loc, span)
+		}
+		b.screenshot(t, "dashboard-host")
+
+		// Keyboard: "-" on the focused chart zooms out, in the URL too.
+		b.do(t, chromedp.Focus(`#chart`), chromedp.KeyEvent("-"))
+		waitFor(t, b, "the keyboard zoom", `location.search !== `+strconv.Quote(loc), 10*time.Second)
+		b.check(t)
+	})
+
+	t.Run("measure from the page", func(t *testing.T) {
+		tok := srv.token(t)
+		b.do(t,
+			chromedp.Navigate(srv.base+"/dashboard/host/127.0.0.1"),
+			chromedp.Evaluate[chromedp.Void](`sessionStorage.setItem('pingapi.token', `+strconv.Quote(tok)+`)`),
+			chromedp.SetValue(`#count`, "3"),
+			chromedp.Click(`#measure button`, chromedp.NodeVisible),
+		)
+		waitFor(t, b, "the first echo drawn", `Number(document.body.dataset.echoes || 0) >= 1`, 20*time.Second)
+		waitFor(t, b, "three echoes and the summary", `document.body.dataset.echoes === '3' && document.getElementById('minfo').textContent.startsWith('Done')`, 20*time.Second)
+		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#mchart canvas'), null)`); ink < 100 {
+			t.Errorf("measurement chart has %d opaque pixels", ink)
+		}
+		b.check(t)
+	})
+
+	t.Run("a host name is text, not markup", func(t *testing.T) {
+		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/"+url.PathEscape(xssName)))
+		waitFor(t, b, "the page", `document.body.dataset.chart === 'drawn'`, 20*time.Second)
+		if got := eval[string](t, b, `document.getElementById('hostname').textContent`); got != xssName {
+			t.Errorf("heading shows %q, want the name as text %q", got, xssName)
+		}
+		if n := eval[int](t, b, `document.querySelectorAll('img').length`); n != 0 {
+			t.Errorf("%d img elements: the name became markup", n)
+		}
+		b.check(t) // an alert would be a dialog here
+	})
+
+	t.Run("phone", func(t *testing.T) {
+		b.do(t,
+			chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile),
+			chromedp.Navigate(srv.base+"/dashboard/"),
+		)
+		waitFor(t, b, "the host table", `document.body.dataset.table === 'drawn'`, 20*time.Second)
+		if w := eval[int](t, b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("the overview is %d px wide on a 390 px phone", w)
+		}
+		b.screenshot(t, "dashboard-overview-phone")
+		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/127.0.0.1?range=1h"))
+		waitFor(t, b, "the chart", `document.body.dataset.chart === 'drawn'`, 20*time.Second)
+		// HiDPI: the canvas has three device pixels per CSS pixel.
+		if r := eval[float64](t, b, `(() => { const c = document.querySelector('#chart canvas'); return c.width / c.getBoundingClientRect().width; })()`); r < 2.9 || r > 3.1 {
+			t.Errorf("canvas at %.2f device pixels per CSS pixel, want 3", r)
+		}
+		if w := eval[int](t, b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("the host page is %d px wide on a 390 px phone", w)
+		}
+		b.screenshot(t, "dashboard-host-phone")
+		b.do(t, chromedp.ResetViewport())
+		b.check(t)
+	})
+}
+
+func sortedNames(hosts []string) []string {
+	out := append([]string(nil), hosts...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
