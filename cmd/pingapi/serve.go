@@ -125,14 +125,12 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		MaxConcurrentPerSubject: cfg.MaxConcurrentPerSubject,
 		ResolveTimeout:          cfg.ResolveTimeout,
 		Monitor:                 mon,
-		// The dashboard follows the archive's read setting: public in dev
-		// mode, behind the monitor's read scope otherwise.
-		DashboardPublic:    cfg.DevMode,
-		DashboardReadScope: cfg.MonitorReadScope,
 	}
-	// The esmond API of the archive (/esmond/perfsonar/archive/).
+	// The esmond API of the archive (/esmond/perfsonar/archive/) and the
+	// dashboard, which draws from the same store.
 	if arch != nil {
 		deps.Archive = arch.Store
+		deps.DashboardArchive = arch.Store
 	}
 	deps.ArchiveReadPublic = cfg.ArchiveRead == "public"
 	deps.ArchiveWriteCIDRs = cfg.ArchiveWriteCIDRs
