@@ -28,7 +28,7 @@ func Vars() []Var {
 		{"MONITOR_WRITE_SCOPE", "", "", "Scope required on the monitor's write routes. Empty: any valid token."},
 		{"MONITOR_CONFIG", "config", "", "Ping903-style monitor configuration file. Empty: the monitor uses only its mutable list."},
 		{"METRICS_PER_HOST", "", "false", "true: /metrics adds an RTT histogram and echo counters per monitored host. About 25 series and 1 KB of memory per host: keep it to a few hundred hosts (see docs/METRICS.md)."},
-		{"TARGET_ALLOW", "", "", "Comma-separated CIDRs or addresses that may be measured although private or loopback (e.g. 10.0.0.0/8). Dev mode adds 127.0.0.0/8 and ::1. Multicast, broadcast, unspecified and link-local stay denied."},
+		{"TARGET_ALLOW", "", "", "Comma-separated CIDRs or addresses that may be measured although private or loopback (e.g. 10.0.0.0/8 to watch a LAN). The one policy of /pingapi, the monitor (every host, configured or added) and the engine. Dev mode adds 127.0.0.0/8 and ::1. Multicast, broadcast, unspecified and link-local stay denied."},
 		{"TARGET_DENY", "", "", "Comma-separated CIDRs or addresses never measured; wins over TARGET_ALLOW. Private and loopback ranges are denied unless allowed."},
 		{"TARGET_ALLOW_ONLY", "", "false", "true: only addresses in TARGET_ALLOW may be measured."},
 		{"RESOLVE_TIMEOUT", "", "2s", "Time limit for resolving a host name."},
