@@ -5,7 +5,8 @@
 # docker-compose, systemd-analyze and the tools the deployment tests use
 # (envsubst, readelf, file, setpriv, tcpdump), Chromium for the dashboard's
 # browser tests, the real check_ping that `pingapi check` is compared with
-# (monitoring-plugins-basic), and the Go modules.
+# (monitoring-plugins-basic), socat (the plain TCP echo client of the
+# tcpecho tests), and the Go modules.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ for pair in ip:iproute2 nft:nftables fping:fping ping:iputils-ping tcpdump:tcpdu
 	nginx:nginx-light docker-compose:docker-compose openssl:openssl curl:curl wrk:wrk \
 	envsubst:gettext-base readelf:binutils file:file setpriv:util-linux \
 	systemd-analyze:systemd python3:python3 chromium:chromium \
-	/usr/lib/nagios/plugins/check_ping:monitoring-plugins-basic; do
+	/usr/lib/nagios/plugins/check_ping:monitoring-plugins-basic socat:socat; do
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "$cmd" ] || need+=("$pkg")
 done

@@ -1,0 +1,140 @@
+package tcpecho
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pingapi/pingapi/pkg/target"
+)
+
+// Test timing: short intervals so tests take a second or two. Waits poll
+// for a condition with a generous deadline; nothing asserts on how long a
+// real sleep took.
+const (
+	testInterval = 40 * time.Millisecond
+	testTimeout  = 30 * time.Millisecond
+	waitLimit    = 20 * time.Second
+)
+
+// startServer runs a Server on a loopback listener with the dev policy
+// (loopback allowed) unless opts sets one. It returns the server and the
+// listener's address; everything stops at cleanup.
+func startServer(t *testing.T, opts Options) (*Server, string) {
+	t.Helper()
+	if opts.Interval == 0 {
+		opts.Interval = testInterval
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = testTimeout
+	}
+	if opts.Window == 0 {
+		opts.Window = time.Second
+	}
+	if opts.Policy == nil {
+		opts.Policy = target.DevPolicy()
+	}
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		s.Close()
+	})
+	return s, ln.Addr().String()
+}
+
+// requireSocat skips (fails under CI=true) without socat.
+func requireSocat(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("socat"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("socat not installed (CI=true: not skipping); scripts/install-deps.sh installs it")
+		}
+		t.Skip("socat not installed")
+	}
+}
+
+// socat starts the seed's trivial client, `socat TCP:addr EXEC:cat`,
+// optionally inside a network namespace, and stops it at cleanup.
+func socat(t *testing.T, addr string, netns string) *exec.Cmd {
+	t.Helper()
+	requireSocat(t)
+	args := []string{"TCP:" + addr, "EXEC:cat"}
+	cmd := exec.Command("socat", args...)
+	if netns != "" {
+		cmd = exec.Command("ip", append([]string{"netns", "exec", netns, "socat"}, args...)...)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
+}
+
+// waitFor polls cond until it holds or waitLimit passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// clientByLocal returns the server's view of the client whose remote
+// address is local (the client socket's own address).
+func clientByLocal(s *Server, local string) (Client, bool) {
+	for _, c := range s.Clients() {
+		if c.Address == local {
+			return c, true
+		}
+	}
+	return Client{}, false
+}
+
+// connected returns the connected clients.
+func connected(s *Server) []Client {
+	var out []Client
+	for _, c := range s.Clients() {
+		if c.State == "connected" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// windowSink collects windows.
+type windowSink struct {
+	mu sync.Mutex
+	ws []Window
+}
+
+func (w *windowSink) Window(_ context.Context, win Window) {
+	w.mu.Lock()
+	w.ws = append(w.ws, win)
+	w.mu.Unlock()
+}
+
+func (w *windowSink) all() []Window {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]Window(nil), w.ws...)
+}
