@@ -38,10 +38,10 @@ type Config struct {
 	// https://AUTH0_DOMAIN/.well-known/jwks.json when only the domain is set.
 	// Empty in dev mode.
 	JWKSURL           string
-	Algorithms        []string      // AUTH_ALGORITHMS, default [RS256]; never none or HS*
-	RequiredScope     string        // AUTH_REQUIRED_SCOPE (for /pingapi); empty: none
-	MonitorReadScope  string        // MONITOR_READ_SCOPE
-	MonitorWriteScope string        // MONITOR_WRITE_SCOPE
+	Algorithms        []string // AUTH_ALGORITHMS, default [RS256]; never none or HS*
+	RequiredScope     string   // AUTH_REQUIRED_SCOPE (for /pingapi); empty: none
+	MonitorReadScope  string   // MONITOR_READ_SCOPE
+	MonitorWriteScope string   // MONITOR_WRITE_SCOPE
 	// MonitorOpenCIDRs (MONITOR_OPEN_CIDRS) are client networks that may
 	// read the monitor without credentials, as Ping903 serves its readers,
 	// judged on the TCP peer (or X-Forwarded-For from TrustedProxies).
