@@ -98,13 +98,9 @@ type Deps struct {
 
 	// DashboardArchive is the measurement history the dashboard draws
 	// (*archive.Store); nil: the dashboard shows the monitor's current
-	// state only.
+	// state only. The dashboard's data follow the archive's read setting
+	// (ArchiveReadPublic, below).
 	DashboardArchive DashboardArchive
-	// DashboardPublic opens the dashboard's data endpoints to anyone, as
-	// archive reads are when public (ARCHIVE_READ=public); otherwise they
-	// need a bearer token, with DashboardReadScope when that is set.
-	DashboardPublic    bool
-	DashboardReadScope string
 	// MonitorReadScope and MonitorWriteScope, when set, are required on the
 	// monitor's read and write routes.
 	MonitorReadScope  string
