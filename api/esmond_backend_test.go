@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 
@@ -14,17 +13,11 @@ import (
 
 // The throwaway PostgreSQL server of this test binary, started by the
 // first test that asks for it (most runs of this package never do) and
-// stopped by TestMain.
+// stopped by TestMain (fakes_test.go).
 var pgServer struct {
 	once sync.Once
 	srv  *pgtest.Server
 	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgServer.srv.Stop()
-	os.Exit(code)
 }
 
 // esmondBackends are the archive backends the esmond API's end-to-end
