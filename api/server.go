@@ -105,6 +105,12 @@ type Deps struct {
 	// monitor's read and write routes.
 	MonitorReadScope  string
 	MonitorWriteScope string
+	// MonitorOpenCIDRs are client networks whose requests to the monitor's
+	// read routes need no credentials (MONITOR_OPEN_CIDRS).
+	MonitorOpenCIDRs []netip.Prefix
+	// MonitorBasic, when set, lets HTTP Basic credentials in on the
+	// monitor's routes (MONITOR_BASIC_AUTH_FILE).
+	MonitorBasic BasicChecker
 
 	// Archive, when set, serves the esmond API of the measurement archive
 	// under /esmond/perfsonar/ (api/esmond.go). ArchiveReadPublic lets

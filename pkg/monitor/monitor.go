@@ -52,6 +52,15 @@ type Options struct {
 	// LookupAll returns every IPv4 address of a hostname, for Match.
 	// Default: net.DefaultResolver.
 	LookupAll func(ctx context.Context, name string) ([]netip.Addr, error)
+	// Policy admits the addresses the monitor may probe: every name added to
+	// the mutable list (a hostname at the address it resolves to), and the
+	// address of every host, immutable ones included, before its probe.
+	// nil: target.Policy{}, the safe default. serve gives the one policy it
+	// also gives /pingapi and the engine (TARGET_ALLOW, TARGET_DENY, ...).
+	Policy target.Checker
+	// ImmutableAt, if set, says where each entry of Immutable comes from
+	// ("FILE:LINE"), to report a host the policy denies.
+	ImmutableAt []string
 	// MaxInFlight bounds the probes running at once (each is a measurement
 	// in the engine, and with a plain Pinger one goroutine blocked in Ping). 0: adaptive, twice the number a healthy
 	// engine has in flight (hosts × probe duration / probe-interval) plus
@@ -78,6 +87,9 @@ type Recorder interface {
 type Monitor struct {
 	set       Settings
 	pinger    Pinger
+	policy    target.Checker
+	at        map[string]string // where each immutable name comes from
+	lookups   chan struct{}     // semaphore: MaxLookupsInFlight
 	store     *Store
 	resolve   func(ctx context.Context, name string) (netip.Addr, error)
 	lookupAll func(ctx context.Context, name string) ([]netip.Addr, error)
@@ -127,9 +139,10 @@ func New(opts Options) (*Monitor, error) {
 	}
 	m := &Monitor{
 		set: opts.Settings, pinger: opts.Pinger, store: opts.Store,
-		resolve: opts.Resolve, lookupAll: opts.LookupAll,
+		resolve: opts.Resolve, lookupAll: opts.LookupAll, policy: opts.Policy,
 		now: opts.Now, log: opts.Logger, version: opts.Version, rec: opts.Recorder,
-		byName: map[string]*host{},
+		byName:  map[string]*host{},
+		lookups: make(chan struct{}, MaxLookupsInFlight),
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -140,17 +153,24 @@ func New(opts Options) (*Monitor, error) {
 	if m.resolve == nil {
 		m.resolve = defaultResolve
 	}
+	if m.policy == nil {
+		m.policy = target.Policy{}
+	}
 	if m.lookupAll == nil {
 		m.lookupAll = defaultLookupAll
 	}
 	m.maxFixed = opts.MaxInFlight
 	m.list = newLists()
-	for _, name := range opts.Immutable {
+	m.at = make(map[string]string, len(opts.ImmutableAt))
+	for i, name := range opts.Immutable {
 		name, err := CanonicalName(name)
 		if err != nil {
 			return nil, fmt.Errorf("monitor: immutable ip-list: %w", err)
 		}
 		m.list.addImmutable(name)
+		if i < len(opts.ImmutableAt) {
+			m.at[name] = opts.ImmutableAt[i]
+		}
 	}
 	if m.store != nil {
 		names, err := m.store.Load()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/report"
+	"github.com/pingapi/pingapi/pkg/target"
 )
 
 // dispatchSlack is how early the scheduler may start a probe: when it wakes
@@ -95,6 +96,11 @@ func (m *Monitor) dispatch(ctx context.Context, wg *sync.WaitGroup, h *host) {
 		m.mu.Unlock()
 		return
 	}
+	if h.denied {
+		m.mu.Unlock()
+		m.fail(ctx, h, "policy", target.ErrDenied)
+		return
+	}
 	if m.inFlight.Load() >= m.limit.Load() {
 		m.stats.Saturated++
 		m.mu.Unlock()
@@ -145,7 +151,13 @@ func (m *Monitor) probe(ctx context.Context, h *host, addr netip.Addr) {
 		addr = a
 		m.mu.Lock()
 		h.addr = a
+		m.admitHost(h)
+		denied := h.denied
 		m.mu.Unlock()
+		if denied {
+			m.fail(ctx, h, "policy", target.ErrDenied)
+			return
+		}
 	}
 	start := m.now()
 	res, err := m.pinger.Ping(ctx, m.request(addr), nil)
