@@ -37,8 +37,8 @@ const hourSec = 3600
 // hourAgg is the aggregate of a series' measurements in one hour.
 type hourAgg struct {
 	n, sent, recv, dups, reorders int64
-	rttSumUs                      int64 // Σ RTT in µs, for the mean
-	jitSumUs, jitN                int64 // Σ per-measurement jitter (µs) over those with ≥ 2 replies
+	rttSumUs                      int64           // Σ RTT in µs, for the mean
+	jitSumUs, jitN                int64           // Σ per-measurement jitter (µs) over those with ≥ 2 replies
 	rtt                           map[int64]int64 // RTT bucket (10 µs units, RTTBucket) → replies
 	ttl                           map[int64]int64 // reply TTL → replies
 }
@@ -198,7 +198,7 @@ func (s *Store) hourAggs(ctx context.Context, id, lo, hi int64) (map[int64]*hour
 	}
 	lo = max(lo, windowStart(floorDiv(first.Int64, 1000), hourSec))
 	settled := windowStart(s.now().Add(-rollupSettle).Unix(), hourSec) - hourSec // last settled hour start
-	var spans [][2]int64                                                           // missing hour ranges [a, b]
+	var spans [][2]int64                                                         // missing hour ranges [a, b]
 	var settle []int64
 	for h := lo; h <= hi; h += hourSec {
 		if have[h] {
