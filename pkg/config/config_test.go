@@ -148,7 +148,7 @@ func TestFullEnvFile(t *testing.T) {
 		Algorithms: []string{"RS256", "ES256"}, RequiredScope: "ping:run",
 		MonitorReadScope: "monitor:read", MonitorWriteScope: "monitor:write",
 		MonitorOpenCIDRs: pp("127.0.0.0/8", "::1/128"), MonitorBasicFile: "/etc/pingapi/ping903.cred", MonitorBasicRealm: "ops",
-		JWKSRefresh: 15 * time.Minute, MonitorConfig: "/etc/pingapi/monitor.conf",
+		JWKSRefresh: 15 * time.Minute, MonitorConfig: "/etc/pingapi/monitor.conf", MetricsPerHost: true,
 		TargetAllow: pp("10.0.0.0/8", "fd00::/8"),
 		TargetDeny:  pp("10.1.0.0/16", "192.0.2.1/32"), TargetAllowOnly: true,
 		ResolveTimeout: 500 * time.Millisecond, MaxConcurrent: 2000, MaxConcurrentPerSubject: 10,

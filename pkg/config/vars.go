@@ -30,6 +30,7 @@ func Vars() []Var {
 		{"MONITOR_BASIC_AUTH_FILE", "", "", "Ping903-style credentials file (WHERE [REALM] USER HASH lines, bcrypt or SHA-crypt hashes); set, the monitor's routes also accept HTTP Basic credentials, as ping903q sends them. Empty: bearer tokens only."},
 		{"MONITOR_BASIC_REALM", "", "ping903", "Realm of the monitor's HTTP Basic challenge and of the credentials file entries it uses."},
 		{"MONITOR_CONFIG", "config", "", "Ping903-style monitor configuration file. Empty: the monitor uses only its mutable list."},
+		{"METRICS_PER_HOST", "", "false", "true: /metrics adds an RTT histogram and echo counters per monitored host. About 25 series and 1 KB of memory per host: keep it to a few hundred hosts (see docs/METRICS.md)."},
 		{"TARGET_ALLOW", "", "", "Comma-separated CIDRs or addresses that may be measured although private or loopback (e.g. 10.0.0.0/8 to watch a LAN). The one policy of /pingapi, the monitor (every host, configured or added) and the engine. Dev mode adds 127.0.0.0/8 and ::1. Multicast, broadcast, unspecified and link-local stay denied."},
 		{"TARGET_DENY", "", "", "Comma-separated CIDRs or addresses never measured; wins over TARGET_ALLOW. Private and loopback ranges are denied unless allowed."},
 		{"TARGET_ALLOW_ONLY", "", "false", "true: only addresses in TARGET_ALLOW may be measured."},
