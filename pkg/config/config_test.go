@@ -105,7 +105,7 @@ func TestOriginalEnvFile(t *testing.T) {
 		Algorithms:    []string{"RS256"}, JWKSRefresh: time.Hour, MonitorBasicRealm: "ping903",
 		ResolveTimeout: 2 * time.Second, MaxConcurrent: 1000, MaxConcurrentPerSubject: 5,
 		ShutdownTimeout: 65 * time.Second, PingMode: "auto", ArchiveRead: "token",
-		Archive: Archive{RetentionRaw: 180 * 24 * time.Hour, QueueSize: 100000},
+		Archive: Archive{RetentionRaw: 180 * 24 * time.Hour, RetentionSummaries: 5 * 365 * 24 * time.Hour, QueueSize: 100000},
 		EnvFile: "testdata/original.env",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -155,7 +155,7 @@ func TestFullEnvFile(t *testing.T) {
 		TrustedProxies:  pp("172.16.0.0/12"),
 		ShutdownTimeout: 30 * time.Second, PingMode: "raw", PingRate: 1000,
 		Archive: Archive{DSN: "postgres://pingapi@db/pingapi", Agent: netip.MustParseAddr("192.0.2.7"),
-			RetentionRaw: 365 * 24 * time.Hour, QueueSize: 5000,
+			RetentionRaw: 365 * 24 * time.Hour, RetentionSummaries: 2 * 365 * 24 * time.Hour, QueueSize: 5000,
 			RetentionEventTypes: map[string]time.Duration{"packet-trace": 30 * 24 * time.Hour, "throughput": 14 * 24 * time.Hour}},
 		ArchiveRead: "token", ArchiveWriteCIDRs: pp("192.0.2.0/24", "2001:db8::7/128"),
 		EnvFile: "testdata/full.env",

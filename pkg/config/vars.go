@@ -44,6 +44,7 @@ func Vars() []Var {
 		{"ARCHIVE_DSN", "", "", "Measurement archive: empty is a SQLite file DATA_DIR/archive.db (nothing to install); postgres://user:pass@host/db is PostgreSQL (several instances may share it); off disables the archive."},
 		{"ARCHIVE_AGENT", "", "", "measurement-agent (and source) stamped on this instance's measurements, an IP address. Empty: the address each target is probed from."},
 		{"ARCHIVE_RETENTION_RAW", "", "180d", "How long measurements and other base data are kept (180d, 26w, 1y, 4320h); older data are deleted and the disk space freed."},
+		{"ARCHIVE_RETENTION_SUMMARIES", "", "5y", "How long the hourly and daily summaries of pingapi's own measurements are kept (they outlive the measurements)."},
 		{"ARCHIVE_RETENTION", "", "", "Per event type overrides of ARCHIVE_RETENTION_RAW for clients' esmond data, e.g. packet-trace=30d,throughput=1y."},
 		{"ARCHIVE_QUEUE_SIZE", "", "100000", "Measurements waiting to be archived; when the database is slower than the probes, further ones are dropped, counted and logged."},
 		{"ARCHIVE_READ", "", "public (dev), token (production)", "Who may read the archive's esmond API: public (anyone, as esmond) or token (a bearer JWT with archive:read, or an archive key)."},
