@@ -69,7 +69,7 @@ func (s *Server) monitorAuth(scope string, read bool) gin.HandlerFunc {
 			}
 		}
 		if err != nil {
-			s.m.authFailures.Inc(authFailureReason(err))
+			s.m.authFailures.WithLabelValues(authFailureReason(err)).Inc()
 			if e := publicError(err); e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
 				c.Writer.Header().Add("WWW-Authenticate", challenge(e, scope))
 				if s.deps.MonitorBasic != nil && e.Status == http.StatusUnauthorized {

@@ -34,7 +34,7 @@ func buildMonitor(ctx context.Context, cfg config.Config, eng *probe.Engine, log
 // startMonitor is buildMonitor on any Pinger (tests use a fake).
 func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log *slog.Logger, rec monitor.Recorder) (*monitor.Monitor, error) {
 	// The one target policy: the same as /pingapi's and the engine's.
-	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), Recorder: rec, Policy: targetPolicy(cfg)}
+	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), Recorder: rec, Policy: targetPolicy(cfg), PerHostRTT: cfg.MetricsPerHost}
 	resolver := &target.Resolver{Timeout: cfg.ResolveTimeout}
 	opts.Resolve = func(ctx context.Context, name string) (netip.Addr, error) {
 		t, err := target.Parse(name)

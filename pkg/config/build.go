@@ -225,6 +225,7 @@ func build(src *sources) (Config, error) {
 	c.LogLevel = b.enum("LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	c.LogFormat = b.enum("LOG_FORMAT", "text", "text", "json")
 	c.MonitorConfig, _ = b.str("MONITOR_CONFIG", "")
+	c.MetricsPerHost = b.boolean("METRICS_PER_HOST", false)
 
 	c.TargetAllow = b.prefixes("TARGET_ALLOW")
 	c.TargetDeny = b.prefixes("TARGET_DENY")

@@ -57,6 +57,9 @@ type Config struct {
 	// Monitor: path of a Ping903-style configuration file (MONITOR_CONFIG or
 	// serve --config). Empty: the monitor runs with only the mutable list.
 	MonitorConfig string
+	// MetricsPerHost: METRICS_PER_HOST, per-host RTT and loss series on
+	// /metrics (cardinality: about 25 series per monitored host).
+	MetricsPerHost bool
 
 	// Targets: see target.Policy for how the lists combine with the
 	// built-in ranges. Dev mode adds loopback to the allow list in serve.

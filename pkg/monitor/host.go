@@ -32,6 +32,8 @@ type host struct {
 	removed     bool  // dropped from the list; an in-flight probe discards its result
 	denied      bool  // the policy refuses addr: never probed
 	cause       cause // why the last probe could not be run, when known
+
+	rtt *hostRTT // per-host RTT histogram, only with Options.PerHostRTT
 }
 
 // cause is why a probe could not be run, as far as the monitor knows: the
