@@ -104,6 +104,15 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		monRec, pingRec = arch.Monitor, arch.Ping
 	}
 
+	// Closed before the archive (defers run last first): its last windows
+	// are archived.
+	te, err := startTCPEcho(cfg, targetPolicy(cfg), verifier, arch, log.With("component", "tcpecho"))
+	if err != nil {
+		fmt.Fprintf(stderr, "pingapi serve: tcp echo: %v\n", err)
+		return exitConfig
+	}
+	defer te.Close()
+
 	mon, err := buildMonitor(runCtx, cfg, eng, log.With("component", "monitor"), monRec)
 	if err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: monitor: %v\n", err)
@@ -133,6 +142,9 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 	// The esmond API of the archive (/esmond/perfsonar/archive/).
 	if arch != nil {
 		deps.Archive = arch.Store
+	}
+	if te != nil {
+		deps.TCPEcho = te.Server
 	}
 	deps.ArchiveReadPublic = cfg.ArchiveRead == "public"
 	deps.ArchiveWriteCIDRs = cfg.ArchiveWriteCIDRs
