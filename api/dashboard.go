@@ -19,7 +19,7 @@ import (
 // /dashboard/host/{name}, their static files under /dashboard/static/, and
 // the JSON and event-stream endpoints the pages read under
 // /dashboard/api/. Pages and files are public (they hold no data); the data
-// endpoints follow the archive's read setting (Deps.DashboardPublic).
+// endpoints follow the archive's read setting (Deps.ArchiveReadPublic).
 const (
 	dashPath       = "/dashboard/"
 	dashStaticPath = "/dashboard/static/"
@@ -162,7 +162,7 @@ func dashRedirect(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, dash
 // dashOverviewPage serves the overview.
 //
 //	@Summary		Dashboard: overview of every monitored host
-//	@Description	An HTML page (scripts and styles under /dashboard/static/, nothing from other origins) with a sortable, filterable table of the monitored hosts (status, last RTT median, loss, jitter, a 24 h sparkline) and a host × time heatmap. The page itself is public; it reads /dashboard/api/*, which need a bearer token unless archive reads are public, and then asks for one.
+//	@Description	An HTML page (scripts and styles under /dashboard/static/, nothing from other origins) with a sortable, filterable table of the monitored hosts (status, last RTT median, loss, jitter, a 24 h sparkline) and a host × time heatmap. The page itself is public; it reads /dashboard/api/*, which follow the archive's read setting (ARCHIVE_READ): open when public, else a bearer token with archive:read or an archive key, which the page asks for.
 //	@Tags			dashboard
 //	@Produce		html
 //	@Success		200	{string}	string	"HTML page"
@@ -190,7 +190,8 @@ func (s *Server) dashHostPage(a *dashAsset) gin.HandlerFunc {
 // dashConfigBody tells the page how to read the data endpoints.
 type dashConfigBody struct {
 	// Auth is "public" (no token needed) or "token" (send Authorization:
-	// Bearer; the page asks for one and keeps it in session storage).
+	// Bearer with archive:read, or Token with an archive key; the page asks
+	// for one and keeps it in session storage).
 	Auth string `json:"auth" enums:"public,token" example:"public"`
 	// History is false when no archive is configured: the page then shows
 	// the monitor's current state only.
@@ -209,7 +210,7 @@ type dashConfigBody struct {
 //	@Router			/dashboard/api/config [get]
 func (s *Server) dashConfig(c *gin.Context) {
 	body := dashConfigBody{Auth: "token", History: s.deps.DashboardArchive != nil}
-	if s.deps.DashboardPublic {
+	if s.deps.ArchiveReadPublic {
 		body.Auth = "public"
 	}
 	if s.deps.Monitor != nil {
@@ -219,11 +220,8 @@ func (s *Server) dashConfig(c *gin.Context) {
 	c.JSON(http.StatusOK, body)
 }
 
-// dashAuth guards the data endpoints: open when archive reads are public,
-// else a bearer token with DashboardReadScope (when set).
-func (s *Server) dashAuth() gin.HandlerFunc {
-	if s.deps.DashboardPublic {
-		return func(c *gin.Context) { c.Next() }
-	}
-	return s.requireAuth(s.deps.DashboardReadScope)
-}
+// dashAuth guards the data endpoints as the archive's own reads are
+// guarded: open when archive reads are public, else a bearer token with
+// archive:read (or archive:write), an archive key ("Token <key>"), or a
+// client address allowed to write.
+func (s *Server) dashAuth() gin.HandlerFunc { return s.esmondAuth(esmondReadAccess) }

@@ -20,6 +20,7 @@ const (
 	eventsPoll     = 2 * time.Second  // how often a stream looks for news
 	eventsLifetime = 10 * time.Minute // a stream ends then; the page reconnects
 	eventsRetryMS  = 2000             // reconnection delay suggested to clients
+	eventsOverlap  = time.Minute      // a host stream starts this far back
 )
 
 // dashboard is the dashboard's state on the Server.
@@ -58,7 +59,7 @@ func (d *dashboard) records() []wire.Record {
 // dashEvents streams live updates.
 //
 //	@Summary		Dashboard: live updates (Server-Sent Events)
-//	@Description	A text/event-stream. Without host: a "host" event whenever a monitored host finishes a probe or changes status, its data the overview row ["name","status",rtt,loss,jitter] (rtt: the probe's mean, ms). With host: a "point" event for each new archived measurement of that host, its data one point of the series document ({"t","p5","p25","p50","p75","p95","loss","jitter","fail"}), plus "host" events for that host. The server polls every 2 s and ends a stream after 10 minutes (the client reconnects, after "retry" ms); ": ping" comments keep proxies from timing out.
+//	@Description	A text/event-stream. Without host: a "host" event whenever a monitored host finishes a probe or changes status, its data the overview row ["name","status",rtt,loss,jitter] (rtt: the probe's mean, ms). With host: a "point" event for each archived measurement of that host from a minute before the stream began (the page skips those it has), its data one point of the series document ({"t","p5","p25","p50","p75","p95","loss","jitter","fail"}), plus "host" events for that host. The server polls every 2 s and ends a stream after 10 minutes (the client reconnects, after "retry" ms); ": ping" comments keep proxies from timing out.
 //	@Tags			dashboard
 //	@Produce		text/event-stream
 //	@Param			host	query		string	false	"one host's updates only, with its measurements"
@@ -84,10 +85,10 @@ func (s *Server) dashEvents(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), eventsLifetime)
 	defer cancel()
 	last := map[string]hostState{} // what was last sent of each host
-	var since time.Time
-	if host != "" {
-		since = s.deps.Now()
-	}
+	// Measurements are archived when they end, stamped with their start:
+	// begin a little in the past so that one running now is not missed
+	// (the page ignores points it already has).
+	since := s.deps.Now().Add(-eventsOverlap)
 	tick := time.NewTicker(eventsPoll)
 	defer tick.Stop()
 	first := true

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/archive"
+	"github.com/pingapi/pingapi/pkg/auth"
 	"github.com/pingapi/pingapi/pkg/wire"
 )
 
@@ -103,7 +104,7 @@ func dashEnv(t *testing.T, a *fakeDashArchive, public bool) *env {
 		if a != nil {
 			d.DashboardArchive = a
 		}
-		d.DashboardPublic = public
+		d.ArchiveReadPublic = public
 		d.Now = func() time.Time { return dashNow }
 	})
 }
@@ -290,8 +291,12 @@ func TestDashboardAccess(t *testing.T) {
 			t.Errorf("%s without a token: %d, want 401", p, w.Code)
 		}
 	}
+	if w := closed.do(http.MethodGet, "/dashboard/api/hosts", "", bearer("alice")...); w.Code != http.StatusForbidden {
+		t.Errorf("with a token without archive:read: %d %s, want 403", w.Code, w.Body)
+	}
+	closed.srv.deps.Verifier = &fakeVerifier{scopes: []string{auth.ScopeArchiveRead}}
 	if w := closed.do(http.MethodGet, "/dashboard/api/hosts", "", bearer("alice")...); w.Code != http.StatusOK {
-		t.Errorf("with a token: %d %s", w.Code, w.Body)
+		t.Errorf("with a token with archive:read: %d %s", w.Code, w.Body)
 	}
 	for _, tt := range []struct {
 		env  *env

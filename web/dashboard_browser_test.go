@@ -29,6 +29,11 @@ func TestDashboardInBrowser(t *testing.T) {
 	srv := startServe(t, hosts, "")
 	b := newBrowser(t, srv.base)
 
+	// The archive has every host's first probes before the pages load.
+	for _, h := range []string{"127.0.0.1", dead.Addr4.String()} {
+		srv.waitArchived(t, h, 2)
+	}
+
 	t.Run("overview", func(t *testing.T) {
 		b.do(t, chromedp.Navigate(srv.base+"/dashboard/"))
 		waitFor(t, b, "the host table", `document.body.dataset.table === 'drawn'`, 20*time.Second)
@@ -55,6 +60,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.do(t, chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()`))
 		waitFor(t, b, "the filter cleared", `document.querySelectorAll('#hosts tbody a').length === 4`, 5*time.Second)
 		waitFor(t, b, "the heatmap", `document.body.dataset.heatmap === 'drawn'`, 20*time.Second)
+		if ink := eval[int](t, b, `(`+canvasInk+`)(document.getElementById('heatmap'), null)`); ink < 50 {
+			t.Errorf("heatmap canvas has %d opaque pixels", ink)
+		}
+		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#hosts a[data-name="127.0.0.1"]').closest('tr').querySelector('td.spark canvas'), null)`); ink == 0 {
+			t.Error("the sparkline of 127.0.0.1 is empty")
+		}
 		b.screenshot(t, "dashboard-overview")
 		b.check(t)
 	})
@@ -66,12 +77,21 @@ func TestDashboardInBrowser(t *testing.T) {
 		if got := eval[string](t, b, `document.getElementById('hostname').textContent`); got != "127.0.0.1" {
 			t.Errorf("heading %q", got)
 		}
-		// The chart's canvas is at the device pixel ratio and has ink.
-		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), null)`); ink < 1000 {
-			t.Errorf("chart canvas has %d opaque pixels: nothing drawn", ink)
+		waitFor(t, b, "a live point", `Number(document.body.dataset.liveUpdates || 0) > 0`, 20*time.Second)
+
+		// The last minute, where the points are spread: the median line is
+		// on the canvas in the colour of 0 % loss (read back from it).
+		now := time.Now().Unix()
+		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/127.0.0.1?from="+strconv.FormatInt(now-60, 10)+"&to="+strconv.FormatInt(now+5, 10)))
+		waitFor(t, b, "points", `document.body.dataset.chart === 'drawn' && Number(document.body.dataset.points) >= 3`, 20*time.Second)
+		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), `+cssRGB(t, b, "--l0")+`)`); ink < 30 {
+			t.Errorf("%d pixels of the median's colour: the RTT line is not drawn", ink)
 		}
+		b.screenshot(t, "dashboard-host")
+
 		// Zoom by dragging across the middle of the plot: the range goes
 		// into the URL.
+		before := eval[string](t, b, `location.search`)
 		box := eval[[]float64](t, b, `(() => { const r = document.querySelector('#chart .u-over').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
 		x0, x1, y := box[0]+box[2]*0.3, box[0]+box[2]*0.6, box[1]+box[3]/2
 		b.do(t,
@@ -81,19 +101,39 @@ func TestDashboardInBrowser(t *testing.T) {
 			chromedp.MouseEvent(chromedp.MouseMoved, x1, y, chromedp.ButtonLeft),
 			chromedp.MouseEvent(chromedp.MouseReleased, x1, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
 		)
-		waitFor(t, b, "the zoom in the URL", `location.search.includes('from=') && location.search.includes('to=')`, 10*time.Second)
+		waitFor(t, b, "the zoom in the URL", `location.search !== `+strconv.Quote(before), 10*time.Second)
 		loc := eval[string](t, b, `location.search`)
 		q, _ := url.ParseQuery(strings.TrimPrefix(loc, "?"))
 		from, _ := strconv.ParseInt(q.Get("from"), 10, 64)
 		to, _ := strconv.ParseInt(q.Get("to"), 10, 64)
-		if span := to - from; span < 3600*0.25 || span > 3600*0.35 {
-			t.Errorf("zoomed to %s: a span of %d s, want about 30 %% of an hour", loc, span)
+		if span := to - from; span < 16 || span > 23 {
+			t.Errorf("zoomed to %s: a span of %d s, want about 30 %% of 65 s", loc, span)
 		}
-		b.screenshot(t, "dashboard-host")
+		zoom := strconv.FormatInt(from, 10) + "-" + strconv.FormatInt(to, 10)
+		waitFor(t, b, "the zoomed chart", `document.body.dataset.xrange === '`+zoom+`'`, 10*time.Second)
+
+		// Live points keep coming, and the zoom stays.
+		n := eval[int](t, b, `Number(document.body.dataset.liveUpdates || 0)`)
+		waitFor(t, b, "a live point while zoomed", `Number(document.body.dataset.liveUpdates || 0) > `+strconv.Itoa(n), 20*time.Second)
+		if got := eval[string](t, b, `document.body.dataset.xrange + location.search`); got != zoom+loc {
+			t.Errorf("after a live point: range %s, want %s", got, zoom+loc)
+		}
 
 		// Keyboard: "-" on the focused chart zooms out, in the URL too.
 		b.do(t, chromedp.Focus(`#chart`), chromedp.KeyEvent("-"))
 		waitFor(t, b, "the keyboard zoom", `location.search !== `+strconv.Quote(loc), 10*time.Second)
+		b.check(t)
+	})
+
+	t.Run("dead host page", func(t *testing.T) {
+		now := time.Now().Unix()
+		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/"+dead.Addr4.String()+"?from="+strconv.FormatInt(now-60, 10)+"&to="+strconv.FormatInt(now+5, 10)))
+		waitFor(t, b, "the status", `document.body.dataset.status === 'dead'`, 20*time.Second)
+		waitFor(t, b, "points", `Number(document.body.dataset.points) >= 2`, 20*time.Second)
+		// Every probe lost everything: failure marks in their colour.
+		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), `+cssRGB(t, b, "--fail")+`)`); ink < 20 {
+			t.Errorf("%d pixels of the failure colour: failures not marked", ink)
+		}
 		b.check(t)
 	})
 
@@ -160,4 +200,15 @@ func sortedNames(hosts []string) []string {
 		}
 	}
 	return out
+}
+
+// cssRGB returns a theme colour of the page as a JavaScript [r, g, b].
+func cssRGB(t testing.TB, b *browser, name string) string {
+	t.Helper()
+	hex := strings.TrimPrefix(eval[string](t, b, `getComputedStyle(document.documentElement).getPropertyValue('`+name+`').trim()`), "#")
+	v, err := strconv.ParseUint(hex, 16, 32)
+	if err != nil || len(hex) != 6 {
+		t.Fatalf("%s is %q, not #rrggbb", name, hex)
+	}
+	return "[" + strconv.Itoa(int(v>>16)) + "," + strconv.Itoa(int(v>>8&255)) + "," + strconv.Itoa(int(v&255)) + "]"
 }

@@ -3,12 +3,14 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -148,4 +150,28 @@ func (s *server) token(t testing.TB) string {
 		t.Fatalf("pingapi token: %v", err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// waitArchived waits until the archive holds at least n measurements of
+// host (read through the dashboard's own series endpoint).
+func (s *server) waitArchived(t testing.TB, host string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/dashboard/api/host/" + host + "/series?from=" + strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10))
+		if err == nil {
+			var doc struct {
+				T []int64 `json:"t"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&doc)
+			resp.Body.Close()
+			if err == nil && len(doc.T) >= n {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the archive has fewer than %d measurements of %s after 30 s (%v)\n%s", n, host, err, s.logText())
+		}
+		time.Sleep(200 * time.Millisecond) // polling, not a timing assertion
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -172,7 +173,9 @@ table ip lossping {
 		"ip-list <<EOF\n"+list.String()+"EOF\n", 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := config.Config{MonitorConfig: filepath.Join(dir, "ping903.conf"), DataDir: filepath.Join(dir, "data"), ListenAddr: "127.0.0.1:0"}
+	cfg := config.Config{MonitorConfig: filepath.Join(dir, "ping903.conf"), DataDir: filepath.Join(dir, "data"), ListenAddr: "127.0.0.1:0",
+		// The target policy must allow what the monitor watches.
+		TargetAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}}
 	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -85,6 +85,12 @@ func repeat(d time.Duration, n int) []time.Duration {
 //	192.0.2.8   9/10 at 2 ms, 2 duplicates   alive
 func monitorServer(t *testing.T) string {
 	t.Helper()
+	return monitorServerWith(t, nil)
+}
+
+// monitorServerWith is monitorServer with its api.Deps changed by mod.
+func monitorServerWith(t *testing.T, mod func(*api.Deps)) string {
+	t.Helper()
 	a := netip.MustParseAddr
 	p := &scriptedPinger{
 		rtts: map[netip.Addr][]time.Duration{
@@ -128,7 +134,11 @@ func monitorServer(t *testing.T) string {
 			t.Fatal("the monitor did not probe its hosts")
 		}
 	}
-	srv := httptest.NewServer(api.New(api.Deps{Pinger: p, Verifier: tokenVerifier{}, Monitor: m}).Handler())
+	d := api.Deps{Pinger: p, Verifier: tokenVerifier{}, Monitor: m}
+	if mod != nil {
+		mod(&d)
+	}
+	srv := httptest.NewServer(api.New(d).Handler())
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

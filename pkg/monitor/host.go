@@ -28,6 +28,9 @@ type host struct {
 	unreachable bool // the last probe could not be run
 	alive       bool
 	removed     bool // dropped from the list; an in-flight probe discards its result
+	denied      bool // the policy refuses addr: never probed
+
+	rtt *hostRTT // per-host RTT histogram, only with Options.PerHostRTT
 }
 
 // spread returns the start offset of name within a round of length

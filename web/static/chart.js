@@ -27,6 +27,7 @@ const RTTChart = (() => {
     g.beginPath();
     g.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
     g.clip();
+    g.setLineDash([]); // the jitter series leaves its dash set
     g.lineWidth = 2 * dpr;
     g.lineJoin = 'round';
     let prev = null;
@@ -93,6 +94,9 @@ const RTTChart = (() => {
       ],
       hooks: {
         draw: [(u) => drawMedian(u, u.fail)],
+        setScale: [(u, key) => {
+          if (key === 'x') document.body.dataset.xrange = Math.round(u.scales.x.min) + '-' + Math.round(u.scales.x.max);
+        }],
         setSelect: [(u) => {
           if (u.select.width < 4) return;
           const from = u.posToVal(u.select.left, 'x'), to = u.posToVal(u.select.left + u.select.width, 'x');

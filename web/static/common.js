@@ -13,10 +13,12 @@ const PA = (() => {
   const $ = (id) => document.getElementById(id);
 
   function token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
+  // A JWT (three dot-separated parts) goes as a bearer token, anything
+  // else as an archive key (esmond's "Token" scheme).
   function headers(accept) {
     const h = { Accept: accept };
     const t = token();
-    if (t) h.Authorization = 'Bearer ' + t;
+    if (t) h.Authorization = (t.split('.').length === 3 ? 'Bearer ' : 'Token ') + t;
     return h;
   }
 
@@ -31,7 +33,7 @@ const PA = (() => {
     asking = new Promise((resolve) => {
       form.addEventListener('submit', function done(ev) {
         ev.preventDefault();
-        const v = input.value.trim().replace(/^Bearer\s+/i, '');
+        const v = input.value.trim().replace(/^(Bearer|Token)\s+/i, '');
         if (!v) return;
         sessionStorage.setItem(TOKEN_KEY, v);
         input.value = '';

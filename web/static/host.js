@@ -75,7 +75,7 @@
     load().catch(PA.showError);
   }
   function zoomTo(from, to) {
-    if (to - from < 60) { const c = (from + to) / 2; from = Math.floor(c - 30); to = Math.ceil(c + 30); }
+    if (to - from < 10) { const c = (from + to) / 2; from = Math.floor(c - 5); to = Math.ceil(c + 5); }
     show({ live: false, range: null, from, to }, true);
   }
 

@@ -107,11 +107,11 @@
     g.lineWidth = 1.5;
     g.strokeStyle = PA.css('--med');
     g.beginPath();
-    let pen = false;
     h.med.forEach((v, i) => {
-      if (v == null) { pen = false; return; }
-      if (pen) g.lineTo(x(i), y(v)); else g.moveTo(x(i), y(v));
-      pen = true;
+      if (v == null) return;
+      const prev = i > 0 ? h.med[i - 1] : null, next = i + 1 < h.med.length ? h.med[i + 1] : null;
+      if (prev != null) g.lineTo(x(i), y(v)); else g.moveTo(x(i), y(v));
+      if (prev == null && next == null) g.arc(x(i), y(v), 1.5, 0, 2 * Math.PI); // a lone hour: a dot
     });
     g.stroke();
     h.lossh.forEach((l, i) => {
@@ -226,6 +226,22 @@
     }, ctl.signal);
   }
 
+  // refresh reloads the sparklines and the heatmap (the server caches them
+  // for 30 s); the current figures come with the live events.
+  async function refresh() {
+    try {
+      const d = await PA.getJSON('hosts');
+      first = d.first; nHours = d.hours;
+      hosts = d.hosts.map(row);
+      byName = new Map(hosts.map((h) => [h.name, h]));
+      apply();
+      await heatmap.load();
+      PA.showError(null);
+    } catch (e) {
+      PA.showError(e);
+    }
+  }
+
   async function main() {
     try {
       await PA.config();
@@ -238,6 +254,7 @@
       document.body.dataset.table = 'drawn';
       live();
       await heatmap.load();
+      setInterval(refresh, 60000);
     } catch (e) {
       PA.showError(e);
     }
