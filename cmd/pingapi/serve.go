@@ -145,6 +145,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 	if arch != nil {
 		deps.Archive = arch.Store
 		deps.DashboardArchive = arch.Store
+		deps.ArchiveFeed = arch.Feed
 	}
 	if te != nil {
 		deps.TCPEcho = te.Server
