@@ -282,7 +282,11 @@ func (e *env) listen(t testing.TB) string {
 // TestMain keeps Gin quiet: it decides its mode before the testing flags
 // exist, so under `go test` it would start in debug mode. Gin's mode is
 // process-wide; tests set it here, once, as main does with UseReleaseMode.
+// It stops the test PostgreSQL server if a test started one
+// (esmond_backend_test.go).
 func TestMain(m *testing.M) {
 	gin.SetMode(gin.TestMode)
-	os.Exit(m.Run())
+	code := m.Run()
+	pgServer.srv.Stop()
+	os.Exit(code)
 }

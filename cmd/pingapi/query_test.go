@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,7 +36,7 @@ func (p *scriptedPinger) Ping(ctx context.Context, req probe.Request, _ func(pro
 		return probe.Result{}, ctx.Err()
 	}
 	if p.fail[req.Target] {
-		return probe.Result{}, errors.New("sendto: network is unreachable")
+		return probe.Result{}, fmt.Errorf("probe: send to %v: %w", req.Target, syscall.ENETUNREACH)
 	}
 	t0 := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
 	res := probe.Result{Target: req.Target, Sent: req.Count, Started: t0, Finished: t0.Add(time.Duration(req.Count-1) * time.Second),
@@ -80,7 +80,7 @@ func repeat(d time.Duration, n int) []time.Duration {
 //	192.0.2.3   0/10                 not alive, loss 100 %
 //	192.0.2.4  10/10 at 700 ms       alive, slow
 //	192.0.2.5  probe never finishes  init
-//	192.0.2.6  engine error          unreachable
+//	192.0.2.6  engine error          unreachable (Network is unreachable)
 //	web.test   (192.0.2.7) 10/10 at 1 ms
 //	192.0.2.8   9/10 at 2 ms, 2 duplicates   alive
 func monitorServer(t *testing.T) string {

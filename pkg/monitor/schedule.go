@@ -212,7 +212,7 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 	if h.rtt != nil {
 		h.rtt.add(res)
 	}
-	h.hasData, h.unreachable = true, false
+	h.hasData, h.unreachable, h.cause = true, false, causeNone
 	h.xmitTS, h.startTS, h.stopTS = lastSent.UnixNano(), start.UnixNano(), stop.UnixNano()
 	h.xmit, h.recv, h.dup = int32(res.Sent), int32(res.Received), int32(res.Duplicates)
 	h.tmin, h.tmax, h.avg = sum.Min, sum.Max, sum.Mean
@@ -238,6 +238,7 @@ func (m *Monitor) fail(ctx context.Context, h *host, stage string, err error) {
 		m.stats.ResolveFailures++
 	}
 	h.unreachable, h.hasData, h.alive = true, false, false
+	h.cause = causeOf(stage, err)
 	h.xmitTS = m.now().UnixNano()
 }
 
