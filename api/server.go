@@ -130,6 +130,9 @@ type Deps struct {
 	EchoTimeout    time.Duration // per-echo deadline; 0: DefaultEchoTimeout
 	ResolveTimeout time.Duration // name resolution budget; 0: DefaultResolveTimeout
 	MaxBodyBytes   int64         // POST body limit; 0: DefaultMaxBodyBytes
+	// MonitorMaxBody bounds a POST /config/ip-list body (MONITOR_MAX_BODY);
+	// 0: DefaultMonitorMaxBody.
+	MonitorMaxBody int64
 
 	// Metrics is the registry /metrics exposes; nil: New creates one. Pass
 	// one in to share it with other components.
@@ -230,6 +233,9 @@ func withDefaults(d Deps) Deps {
 	}
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if d.MonitorMaxBody <= 0 {
+		d.MonitorMaxBody = DefaultMonitorMaxBody
 	}
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics()

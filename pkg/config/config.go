@@ -38,12 +38,18 @@ type Config struct {
 	// https://AUTH0_DOMAIN/.well-known/jwks.json when only the domain is set.
 	// Empty in dev mode.
 	JWKSURL           string
-	Algorithms        []string      // AUTH_ALGORITHMS, default [RS256]; never none or HS*
-	RequiredScope     string        // AUTH_REQUIRED_SCOPE (for /pingapi); empty: none
-	MonitorReadScope  string        // MONITOR_READ_SCOPE
-	MonitorWriteScope string        // MONITOR_WRITE_SCOPE
-	JWKSRefresh       time.Duration // AUTH_JWKS_REFRESH: background refresh interval of the JWKS
-	DevMode           bool          // derived: no AUTH0_DOMAIN and no AUTH_JWKS_URL
+	Algorithms        []string // AUTH_ALGORITHMS, default [RS256]; never none or HS*
+	RequiredScope     string   // AUTH_REQUIRED_SCOPE (for /pingapi); empty: none
+	MonitorReadScope  string   // MONITOR_READ_SCOPE
+	MonitorWriteScope string   // MONITOR_WRITE_SCOPE
+	// MonitorMaxHosts bounds the monitored hosts (MONITOR_MAX_HOSTS); 0:
+	// sized to the machine by serve (monitor.MaxHostsFor).
+	MonitorMaxHosts int
+	// MonitorMaxBody bounds a POST /config/ip-list body in bytes
+	// (MONITOR_MAX_BODY).
+	MonitorMaxBody int64
+	JWKSRefresh    time.Duration // AUTH_JWKS_REFRESH: background refresh interval of the JWKS
+	DevMode        bool          // derived: no AUTH0_DOMAIN and no AUTH_JWKS_URL
 
 	// Monitor: path of a Ping903-style configuration file (MONITOR_CONFIG or
 	// serve --config). Empty: the monitor runs with only the mutable list.
