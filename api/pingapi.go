@@ -148,8 +148,8 @@ func (s *Server) measure(c *gin.Context, req pingRequest) {
 	}
 	preq := probe.Request{Target: addr, Count: req.Count, Interval: EchoInterval, Timeout: s.deps.EchoTimeout}
 
-	s.m.inFlight.Add(1)
-	defer s.m.inFlight.Add(-1)
+	s.m.inFlight.Inc()
+	defer s.m.inFlight.Dec()
 	start := time.Now()
 	var res probe.Result
 	if req.Stream {
@@ -198,7 +198,7 @@ func (s *Server) record(ctx context.Context, res probe.Result, err error, d time
 	case res.Received == 0:
 		result = resultNoReply
 	}
-	s.m.measurements.Inc(result)
+	s.m.measurements.WithLabelValues(result).Inc()
 	s.m.duration.Observe(d.Seconds())
 	s.m.echoSent.Add(float64(res.Sent))
 	s.m.echoReceived.Add(float64(res.Received))

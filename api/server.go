@@ -105,6 +105,12 @@ type Deps struct {
 	// monitor's read and write routes.
 	MonitorReadScope  string
 	MonitorWriteScope string
+	// MonitorOpenCIDRs are client networks whose requests to the monitor's
+	// read routes need no credentials (MONITOR_OPEN_CIDRS).
+	MonitorOpenCIDRs []netip.Prefix
+	// MonitorBasic, when set, lets HTTP Basic credentials in on the
+	// monitor's routes (MONITOR_BASIC_AUTH_FILE).
+	MonitorBasic BasicChecker
 
 	// Archive, when set, serves the esmond API of the measurement archive
 	// under /esmond/perfsonar/ (api/esmond.go). ArchiveReadPublic lets
@@ -134,10 +140,6 @@ type Deps struct {
 	// 0: DefaultMonitorMaxBody.
 	MonitorMaxBody int64
 
-	// Metrics is the registry /metrics exposes; nil: New creates one. Pass
-	// one in to share it with other components.
-	Metrics *Metrics
-
 	Now func() time.Time // clock for Retry-After estimates; nil: time.Now
 }
 
@@ -160,13 +162,13 @@ func (d Deps) Validate() error {
 // Server holds the router and its dependencies. It is safe for concurrent
 // use once built.
 type Server struct {
-	deps    Deps
-	log     *slog.Logger
-	router  *gin.Engine
-	metrics *Metrics
-	m       serverMetrics
-	limits  *limiter
-	dash    *dashboard
+	deps        Deps
+	log         *slog.Logger
+	router      *gin.Engine
+	m           serverMetrics
+	promHandler http.Handler // /metrics over m.reg
+	limits      *limiter
+	dash        *dashboard
 }
 
 // New builds the router. It never fails: invalid TrustedProxies are logged
@@ -174,8 +176,8 @@ type Server struct {
 // process-wide state (see UseReleaseMode).
 func New(d Deps) *Server {
 	d = withDefaults(d)
-	s := &Server{deps: d, log: d.Logger, router: gin.New(), metrics: d.Metrics}
-	s.m = newServerMetrics(s.metrics)
+	s := &Server{deps: d, log: d.Logger, router: gin.New(), m: newServerMetrics(d)}
+	s.promHandler = s.newPromHandler()
 	s.limits = newLimiter(d.MaxConcurrent, d.MaxConcurrentPerSubject, d.Now)
 
 	r := s.router
@@ -237,9 +239,6 @@ func withDefaults(d Deps) Deps {
 	if d.MonitorMaxBody <= 0 {
 		d.MonitorMaxBody = DefaultMonitorMaxBody
 	}
-	if d.Metrics == nil {
-		d.Metrics = NewMetrics()
-	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -249,10 +248,6 @@ func withDefaults(d Deps) Deps {
 // Handler returns the http.Handler to serve.
 func (s *Server) Handler() http.Handler { return s.router }
 
-// Metrics returns the registry /metrics exposes, so other components can
-// add their own series.
-func (s *Server) Metrics() *Metrics { return s.metrics }
-
 // InFlight returns the number of measurements running now (for a graceful
 // drain: http.Server.Shutdown waits for them; a longest measurement lasts
 // MaxCount seconds plus the echo timeout).
@@ -260,8 +255,8 @@ func (s *Server) InFlight() int { return s.limits.inFlight() }
 
 // UseReleaseMode switches Gin to release mode (no debug lines on standard
 // output). Gin keeps its mode in a package variable, so this is for main to
-// call once, before New; New itself leaves Gin's global state alone. Tests
-// need not call it: Gin starts in test mode under `go test`.
+// call once, before New; New itself leaves Gin's global state alone (the
+// api tests set test mode in their TestMain).
 func UseReleaseMode() { gin.SetMode(gin.ReleaseMode) }
 
 // http.Server timeouts of HTTPServer: a header deadline against slow

@@ -30,6 +30,7 @@ func commands() []command {
 		{"query", runQuery, "query the monitor for host status (like ping903q)"},
 		{"check", runCheck, "Nagios check against the monitor: check_ping's command line and output"},
 		{"match", runMatch, "list the monitored names for a host"},
+		{"archive", runArchive, "manage the archive's write keys: archive key create|list|revoke"},
 		{"health", runHealth, "exit 0 when the local server answers /healthz (container HEALTHCHECK)"},
 		{"version", runVersion, "print version and commit"},
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/api"
+	"github.com/pingapi/pingapi/pkg/auth"
 	"github.com/pingapi/pingapi/pkg/config"
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
@@ -139,6 +140,16 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 	}
 	deps.ArchiveReadPublic = cfg.ArchiveRead == "public"
 	deps.ArchiveWriteCIDRs = cfg.ArchiveWriteCIDRs
+	// Ping903's ways in to the monitor, both off by default.
+	deps.MonitorOpenCIDRs = cfg.MonitorOpenCIDRs
+	if cfg.MonitorBasicFile != "" {
+		b, err := auth.LoadBasicFile(cfg.MonitorBasicFile, cfg.MonitorBasicRealm)
+		if err != nil {
+			fmt.Fprintf(stderr, "pingapi serve: MONITOR_BASIC_AUTH_FILE: %v\n", err)
+			return exitConfig
+		}
+		deps.MonitorBasic = b
+	}
 	if err := deps.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: %v\n", err)
 		return exitConfig

@@ -35,7 +35,7 @@ func buildMonitor(ctx context.Context, cfg config.Config, eng *probe.Engine, log
 // startMonitor is buildMonitor on any Pinger (tests use a fake).
 func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log *slog.Logger, rec monitor.Recorder) (*monitor.Monitor, error) {
 	// The one target policy: the same as /pingapi's and the engine's.
-	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), Recorder: rec, Policy: targetPolicy(cfg)}
+	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), Recorder: rec, Policy: targetPolicy(cfg), PerHostRTT: cfg.MetricsPerHost}
 	opts.MaxHosts = cfg.MonitorMaxHosts
 	if opts.MaxHosts == 0 {
 		opts.MaxHosts = monitor.MaxHostsFor(totalMemory())

@@ -72,6 +72,9 @@ func (s *Store) AddMeasurements(ctx context.Context, ms []Measurement) error {
 		for i, r := range rows {
 			pending[i] = insertRow{series: ids[r.key], ts: r.ts, data: r.data}
 		}
+		if err := s.invalidateLate(ctx, tx, pending); err != nil {
+			return err
+		}
 		return s.insertRows(ctx, tx, pending)
 	})
 	if err != nil {

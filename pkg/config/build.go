@@ -212,6 +212,12 @@ func build(src *sources) (Config, error) {
 	c.RequiredScope = b.scope("AUTH_REQUIRED_SCOPE")
 	c.MonitorReadScope = b.scope("MONITOR_READ_SCOPE")
 	c.MonitorWriteScope = b.scope("MONITOR_WRITE_SCOPE")
+	c.MonitorOpenCIDRs = b.prefixes("MONITOR_OPEN_CIDRS")
+	c.MonitorBasicFile, _ = b.str("MONITOR_BASIC_AUTH_FILE", "")
+	c.MonitorBasicRealm, _ = b.str("MONITOR_BASIC_REALM", "ping903")
+	if v, from := b.str("MONITOR_BASIC_REALM", ""); strings.ContainsAny(v, "\"\\\r\n") {
+		b.fail("MONITOR_BASIC_REALM", v, from, "must not contain quotes, backslashes or line breaks")
+	}
 	c.JWKSRefresh = b.duration("AUTH_JWKS_REFRESH", time.Hour, time.Second, 7*24*time.Hour)
 
 	c.ListenAddr = b.listen(c.DevMode)
@@ -221,6 +227,7 @@ func build(src *sources) (Config, error) {
 	c.MonitorConfig, _ = b.str("MONITOR_CONFIG", "")
 	c.MonitorMaxHosts = b.integer("MONITOR_MAX_HOSTS", 0, 0, 10_000_000)
 	c.MonitorMaxBody = int64(b.integer("MONITOR_MAX_BODY", 8<<20, 4<<10, 1<<30))
+	c.MetricsPerHost = b.boolean("METRICS_PER_HOST", false)
 
 	c.TargetAllow = b.prefixes("TARGET_ALLOW")
 	c.TargetDeny = b.prefixes("TARGET_DENY")

@@ -361,6 +361,9 @@ func (m *Monitor) apply() {
 		h := old[n]
 		if h == nil {
 			h = &host{name: n, offset: spread(n, m.set.ProbeInterval)}
+			if m.perHost {
+				h.rtt = &hostRTT{}
+			}
 			if a, err := netip.ParseAddr(n); err == nil {
 				h.addr = a.Unmap()
 			}

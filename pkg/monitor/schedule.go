@@ -201,11 +201,18 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stats.Probes++
+	if d := stop.Sub(start); d >= 0 {
+		m.stats.ProbeDuration.Add(d)
+		m.stats.ProbeDurationSum += d
+	}
 	h.probing = false
 	if h.removed {
 		return
 	}
-	h.hasData, h.unreachable = true, false
+	if h.rtt != nil {
+		h.rtt.add(res)
+	}
+	h.hasData, h.unreachable, h.cause = true, false, causeNone
 	h.xmitTS, h.startTS, h.stopTS = lastSent.UnixNano(), start.UnixNano(), stop.UnixNano()
 	h.xmit, h.recv, h.dup = int32(res.Sent), int32(res.Received), int32(res.Duplicates)
 	h.tmin, h.tmax, h.avg = sum.Min, sum.Max, sum.Mean
@@ -227,7 +234,11 @@ func (m *Monitor) fail(ctx context.Context, h *host, stage string, err error) {
 	}
 	m.stats.Probes++
 	m.stats.Unreachable++
+	if stage == "resolve" {
+		m.stats.ResolveFailures++
+	}
 	h.unreachable, h.hasData, h.alive = true, false, false
+	h.cause = causeOf(stage, err)
 	h.xmitTS = m.now().UnixNano()
 }
 

@@ -3,12 +3,12 @@ package tcpecho
 import (
 	"context"
 	"net"
-	"os"
 	"os/exec"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pingapi/pingapi/internal/netlab"
 	"github.com/pingapi/pingapi/pkg/target"
 )
 
@@ -63,10 +63,7 @@ func startServer(t *testing.T, opts Options) (*Server, string) {
 func requireSocat(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("socat"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("socat not installed (CI=true: not skipping); scripts/install-deps.sh installs it")
-		}
-		t.Skip("socat not installed")
+		netlab.Unavailable(t, "socat not installed; scripts/install-deps.sh installs it")
 	}
 }
 

@@ -1,0 +1,328 @@
+package archive
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pingapi/pingapi/pkg/stats"
+)
+
+// Hourly rollups. The summaries of pingapi's series (histogram-rtt
+// aggregations and statistics over 3600 and 86400 s, packet-loss-rate-bidir
+// aggregations, the dashboard's windows) are computed from one row per
+// series and hour, so that a month of hourly statistics reads 720 rows,
+// not 43,200 measurements.
+//
+// A rollup is materialised lazily, by the first read that needs it, once
+// its hour is settled (ended rollupSettle ago): until then it is computed
+// from the measurements on every read. A measurement written into a
+// settled hour (late, or a backfill) deletes that hour's rollup in the
+// same transaction; a writer judges "settled" with half the margin a
+// reader uses, so clocks of instances may differ by rollupSettle/2. On
+// PostgreSQL the two paths serialise on an advisory lock of the series;
+// SQLite serialises all writes anyway. Rollups outlive the measurements:
+// Prune materialises an hour before deleting its rows, so daily summaries
+// are kept for Retention.Summaries.
+const rollupSettle = 20 * time.Minute
+
+const hourSec = 3600
+
+// hourAgg is the aggregate of a series' measurements in one hour.
+type hourAgg struct {
+	n, sent, recv, dups, reorders int64
+	rttSumUs                      int64           // Σ RTT in µs, for the mean
+	jitSumUs, jitN                int64           // Σ per-measurement jitter (µs) over those with ≥ 2 replies
+	rtt                           map[int64]int64 // RTT bucket (10 µs units, RTTBucket) → replies
+	ttl                           map[int64]int64 // reply TTL → replies
+}
+
+func newHourAgg() *hourAgg {
+	return &hourAgg{rtt: map[int64]int64{}, ttl: map[int64]int64{}}
+}
+
+// add counts one measurement; m's error-only records add nothing but n.
+func (a *hourAgg) add(m *Measurement) {
+	a.n++
+	a.sent += int64(m.Sent)
+	a.dups += int64(m.Duplicates)
+	a.reorders += int64(m.Reorders)
+	rep := m.Replies()
+	a.recv += int64(len(rep))
+	for _, r := range rep {
+		us := int64(r / time.Microsecond)
+		a.rttSumUs += us
+		a.rtt[(us+5)/10]++
+	}
+	for _, t := range m.TTLs {
+		a.ttl[int64(t)]++
+	}
+	if len(rep) >= 2 {
+		a.jitSumUs += int64(stats.Summarize(m.Sent, rep, m.Duplicates).Jitter / time.Microsecond)
+		a.jitN++
+	}
+}
+
+// merge adds o into a (a union of histograms adds every count).
+func (a *hourAgg) merge(o *hourAgg) {
+	a.n += o.n
+	a.sent += o.sent
+	a.recv += o.recv
+	a.dups += o.dups
+	a.reorders += o.reorders
+	a.rttSumUs += o.rttSumUs
+	a.jitSumUs += o.jitSumUs
+	a.jitN += o.jitN
+	for k, c := range o.rtt {
+		a.rtt[k] += c
+	}
+	for k, c := range o.ttl {
+		a.ttl[k] += c
+	}
+}
+
+func (a *hourAgg) encode() []byte {
+	b := []byte{1}
+	for _, v := range []int64{a.n, a.sent, a.recv, a.dups, a.reorders, a.rttSumUs, a.jitSumUs, a.jitN} {
+		b = binary.AppendUvarint(b, uint64(max(v, 0)))
+	}
+	for _, h := range []map[int64]int64{a.rtt, a.ttl} {
+		keys := slices.Sorted(maps.Keys(h))
+		b = binary.AppendUvarint(b, uint64(len(keys)))
+		var prev int64
+		for _, k := range keys {
+			b = binary.AppendUvarint(b, uint64(k-prev))
+			b = binary.AppendUvarint(b, uint64(h[k]))
+			prev = k
+		}
+	}
+	return b
+}
+
+var errBadRollup = errors.New("archive: corrupt rollup")
+
+func decodeHourAgg(b []byte) (*hourAgg, error) {
+	if len(b) == 0 || b[0] != 1 {
+		return nil, errBadRollup
+	}
+	b = b[1:]
+	next := func() (int64, bool) {
+		v, k := binary.Uvarint(b)
+		if k <= 0 || v > 1<<62 {
+			return 0, false
+		}
+		b = b[k:]
+		return int64(v), true
+	}
+	a := newHourAgg()
+	for _, p := range []*int64{&a.n, &a.sent, &a.recv, &a.dups, &a.reorders, &a.rttSumUs, &a.jitSumUs, &a.jitN} {
+		v, ok := next()
+		if !ok {
+			return nil, errBadRollup
+		}
+		*p = v
+	}
+	for _, h := range []map[int64]int64{a.rtt, a.ttl} {
+		n, ok := next()
+		if !ok || n > 1<<20 {
+			return nil, errBadRollup
+		}
+		var k int64
+		for range n {
+			d, ok1 := next()
+			c, ok2 := next()
+			if !ok1 || !ok2 {
+				return nil, errBadRollup
+			}
+			k += d
+			h[k] = c
+		}
+	}
+	return a, nil
+}
+
+// rttHist returns the histogram-rtt value of a (bucket names as RTTBucket).
+func (a *hourAgg) rttHist() map[string]int64 {
+	h := make(map[string]int64, len(a.rtt))
+	for k, c := range a.rtt {
+		h[strconv.FormatFloat(float64(k)/100, 'f', 2, 64)] = c
+	}
+	return h
+}
+
+// hourAggs returns the aggregates of series id for the hours starting in
+// [lo, hi] (unix seconds, hour-aligned): materialised rollups, the rest
+// computed from the measurements, and settled hours materialised on the
+// way. Hours without measurements are absent.
+func (s *Store) hourAggs(ctx context.Context, id, lo, hi int64) (map[int64]*hourAgg, error) {
+	out := map[int64]*hourAgg{}
+	have := map[int64]bool{}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT ts, data FROM rollup WHERE series = ? AND ts >= ? AND ts <= ?`), id, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("archive: rollups: %w", err)
+	}
+	for rows.Next() {
+		var ts int64
+		var data []byte
+		if err := rows.Scan(&ts, &data); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("archive: rollups: %w", err)
+		}
+		a, err := decodeHourAgg(data)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("archive: rollup %d/%d: %w", id, ts, err)
+		}
+		have[ts] = true
+		if a.n > 0 {
+			out[ts] = a
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The series' first measurement bounds the hours worth looking at.
+	var first sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT MIN(ts) FROM measurement WHERE series = ?`), id).Scan(&first); err != nil {
+		return nil, fmt.Errorf("archive: rollups: %w", err)
+	}
+	if !first.Valid {
+		return out, nil
+	}
+	lo = max(lo, windowStart(floorDiv(first.Int64, 1000), hourSec))
+	settled := windowStart(s.now().Add(-rollupSettle).Unix(), hourSec) - hourSec // last settled hour start
+	var spans [][2]int64                                                         // missing hour ranges [a, b]
+	var settle []int64
+	for h := lo; h <= hi; h += hourSec {
+		if have[h] {
+			continue
+		}
+		if h <= settled {
+			settle = append(settle, h)
+		}
+		if n := len(spans); n > 0 && spans[n-1][1] == h-hourSec {
+			spans[n-1][1] = h
+		} else {
+			spans = append(spans, [2]int64{h, h})
+		}
+	}
+	if len(settle) > 0 {
+		return out, s.materialize(ctx, id, spans, settled, out)
+	}
+	for _, sp := range spans {
+		if err := s.aggregateRaw(ctx, s.db, id, sp, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// querier is *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// aggregateRaw adds the measurements of the hours in span into out.
+func (s *Store) aggregateRaw(ctx context.Context, db querier, id int64, span [2]int64, out map[int64]*hourAgg) error {
+	rows, err := db.QueryContext(ctx, s.q(`SELECT ts, data FROM measurement WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts`),
+		id, span[0]*1000, (span[1]+hourSec)*1000)
+	if err != nil {
+		return fmt.Errorf("archive: measurements: %w", err)
+	}
+	defer rows.Close()
+	var m Measurement
+	var data []byte
+	for rows.Next() {
+		var ts int64
+		if err := rows.Scan(&ts, &data); err != nil {
+			return fmt.Errorf("archive: measurements: %w", err)
+		}
+		if err := decodeRow(data, &m); err != nil {
+			return fmt.Errorf("archive: measurement %d/%d: %w", id, ts, err)
+		}
+		h := windowStart(floorDiv(ts, 1000), hourSec)
+		a := out[h]
+		if a == nil {
+			a = newHourAgg()
+			out[h] = a
+		}
+		a.add(&m)
+	}
+	return rows.Err()
+}
+
+// materialize computes the missing hours (spans) from the measurements in
+// one write transaction, stores the settled ones (empty ones too, so they
+// are not looked for again) and adds all into out.
+func (s *Store) materialize(ctx context.Context, id int64, spans [][2]int64, settled int64, out map[int64]*hourAgg) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockSeries(ctx, tx, id); err != nil {
+			return err
+		}
+		got := map[int64]*hourAgg{}
+		for _, sp := range spans {
+			if err := s.aggregateRaw(ctx, tx, id, sp, got); err != nil {
+				return err
+			}
+		}
+		for _, sp := range spans {
+			for h := sp[0]; h <= sp[1]; h += hourSec {
+				a := got[h]
+				if a != nil {
+					out[h] = a
+				}
+				if h > settled {
+					continue
+				}
+				if a == nil {
+					a = newHourAgg()
+				}
+				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO rollup (series, ts, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`), id, h, a.encode()); err != nil {
+					return fmt.Errorf("archive: store rollup: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// lockSeries serialises rollup materialisation and late writes of one
+// series on PostgreSQL (SQLite transactions are serial already).
+func (s *Store) lockSeries(ctx context.Context, tx *sql.Tx, id int64) error {
+	if s.d.name != BackendPostgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7268205, $1::int)`, int32(id)); err != nil {
+		return fmt.Errorf("archive: lock series: %w", err)
+	}
+	return nil
+}
+
+// invalidateLate deletes the rollups of settled hours that rows write
+// into, in the writing transaction.
+func (s *Store) invalidateLate(ctx context.Context, tx *sql.Tx, rows []insertRow) error {
+	limit := windowStart(s.now().Add(-rollupSettle/2).Unix(), hourSec) // hours starting before it may be settled
+	type sh struct{ series, hour int64 }
+	seen := map[sh]bool{}
+	for _, r := range rows {
+		h := windowStart(floorDiv(r.ts, 1000), hourSec)
+		if h >= limit || seen[sh{r.series, h}] {
+			continue
+		}
+		seen[sh{r.series, h}] = true
+		if err := s.lockSeries(ctx, tx, r.series); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM rollup WHERE series = ? AND ts = ?`), r.series, h); err != nil {
+			return fmt.Errorf("archive: invalidate rollup: %w", err)
+		}
+	}
+	return nil
+}
