@@ -95,6 +95,9 @@ type Deps struct {
 	Recorder Recorder
 
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
+	// TCPEcho, when set, serves GET /tcpecho/clients (with
+	// MonitorReadScope, like the monitor's reads).
+	TCPEcho TCPEcho
 
 	// DashboardArchive is the measurement history the dashboard draws
 	// (*archive.Store); nil: the dashboard shows the monitor's current
@@ -120,6 +123,9 @@ type Deps struct {
 	Archive           Archive
 	ArchiveReadPublic bool
 	ArchiveWriteCIDRs []netip.Prefix
+	// ArchiveFeed, when set, is the archive's write queue (*archive.Feed),
+	// whose counters /metrics exports (pingapi_archive_*).
+	ArchiveFeed ArchiveStats
 
 	// TrustedProxies are the CIDRs (or addresses) whose X-Forwarded-For and
 	// X-Real-IP headers are believed when computing the client address
@@ -205,6 +211,9 @@ func New(d Deps) *Server {
 	}
 	if d.Archive != nil {
 		s.registerEsmond(r)
+	}
+	if d.TCPEcho != nil {
+		s.registerTCPEcho(r)
 	}
 	s.registerDocs(r)
 	s.registerDashboard(r)
