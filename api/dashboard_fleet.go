@@ -1,134 +1,16 @@
 package api
 
 import (
-	"context"
 	"math"
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/stats"
 	"github.com/pingapi/pingapi/pkg/wire"
-	"golang.org/x/sync/errgroup"
 )
-
-// The overview's history: each host's last 24 hourly windows (median RTT,
-// loss), read from the archive and kept for fleetTTL, so that neither the
-// table's sparklines nor the heatmap query the archive once per host on
-// every load.
-const (
-	fleetHours   = 24
-	fleetTTL     = 30 * time.Second
-	fleetWorkers = 4
-)
-
-// hostHours is one host's hourly medians (ms) and losses (percent) for the
-// fleetHours hours ending with the current one; NaN where there are no data.
-type hostHours struct {
-	first   int64 // Unix seconds of the first hour
-	fetched time.Time
-	med     [fleetHours]float32
-	loss    [fleetHours]float32
-	lastMed float32 // median of the latest measurement, NaN if none
-}
-
-// fleet caches hostHours per name. Safe for concurrent use.
-type fleet struct {
-	archive DashboardArchive
-	now     func() time.Time
-
-	mu    sync.Mutex
-	hosts map[string]*hostHours
-	// refresh serialises refreshes: concurrent loads wait for one pass.
-	refresh sync.Mutex
-}
-
-func newFleet(a DashboardArchive, now func() time.Time) *fleet {
-	return &fleet{archive: a, now: now, hosts: map[string]*hostHours{}}
-}
-
-// hours returns the cached rows of names (nil entries without an archive),
-// refreshing those older than fleetTTL or of another hour first.
-func (f *fleet) hours(ctx context.Context, names []string) ([]*hostHours, error) {
-	out := make([]*hostHours, len(names))
-	if f.archive == nil {
-		return out, nil
-	}
-	f.refresh.Lock()
-	defer f.refresh.Unlock()
-	now := f.now()
-	first := now.Truncate(time.Hour).Add(-(fleetHours - 1) * time.Hour).Unix()
-	var stale []int
-	f.mu.Lock()
-	for i, n := range names {
-		h := f.hosts[n]
-		if h == nil || h.first != first || now.Sub(h.fetched) > fleetTTL {
-			stale = append(stale, i)
-			continue
-		}
-		out[i] = h
-	}
-	f.mu.Unlock()
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(fleetWorkers)
-	for _, i := range stale {
-		g.Go(func() error {
-			h, err := f.load(gctx, names[i], first, now)
-			out[i] = h
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	for _, i := range stale {
-		f.hosts[names[i]] = out[i]
-	}
-	f.mu.Unlock()
-	return out, nil
-}
-
-// load reads one host's hourly windows and its latest measurement.
-func (f *fleet) load(ctx context.Context, name string, first int64, now time.Time) (*hostHours, error) {
-	h := &hostHours{first: first, fetched: now, lastMed: float32(math.NaN())}
-	for i := range h.med {
-		h.med[i], h.loss[i] = float32(math.NaN()), float32(math.NaN())
-	}
-	q := archive.SeriesQuery{Target: name}
-	ws, err := f.archive.Windows(ctx, q, time.Unix(first, 0), now.Add(time.Hour), time.Hour)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range ws {
-		i := (w.Start.Unix() - first) / 3600
-		if i < 0 || i >= fleetHours {
-			continue
-		}
-		if w.Sent > 0 {
-			h.loss[i] = float32(w.Loss)
-		}
-		if w.Received > 0 {
-			h.med[i] = float32(stats.Millis(w.Median))
-		}
-	}
-	// The latest measurement of the last hour, if any.
-	ms, err := f.archive.Measurements(ctx, q, now.Add(-time.Hour), now.Add(time.Second), 0)
-	if err != nil {
-		return nil, err
-	}
-	if len(ms) > 0 {
-		if rep := ms[len(ms)-1].Replies(); len(rep) > 0 {
-			h.lastMed = float32(stats.Millis(medianOf(rep)))
-		}
-	}
-	return h, nil
-}
 
 // medianOf is the nearest-rank median of rtts (not sorted in place).
 func medianOf(rtts []time.Duration) time.Duration {
@@ -167,12 +49,12 @@ func (s *Server) dashHosts(c *gin.Context) {
 	for i := range recs {
 		names[i] = recs[i].Name
 	}
-	hh, err := s.dash.fleet.hours(c.Request.Context(), names)
+	hh, err := s.dash.fleet.hours(c.Request.Context(), names, s.dash.ctx)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	first := s.deps.Now().Truncate(time.Hour).Add(-(fleetHours - 1) * time.Hour).Unix()
+	first := fleetFirst(s.deps.Now())
 	b := make([]byte, 0, 128*len(recs)+256)
 	b = append(b, `{"first":`...)
 	b = strconv.AppendInt(b, first, 10)

@@ -49,7 +49,7 @@ func (s *Server) dashHeatmap(c *gin.Context) {
 	for i := range recs {
 		names[i] = recs[i].Name
 	}
-	hh, err := s.dash.fleet.hours(c.Request.Context(), names)
+	hh, err := s.dash.fleet.hours(c.Request.Context(), names, s.dash.ctx)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -75,7 +75,7 @@ func (s *Server) dashHeatmap(c *gin.Context) {
 			}
 		}
 	}
-	first := s.deps.Now().Truncate(3600e9).Add(-(fleetHours - 1) * 3600e9).Unix()
+	first := fleetFirst(s.deps.Now())
 	b := make([]byte, 0, 64+nrows*(fleetHours*5+24))
 	b = append(b, `{"metric":"`...)
 	b = append(b, metric...)

@@ -224,7 +224,7 @@ func (s *Server) dashSeries(c *gin.Context) {
 			pts, step, err = bucketSamples(c.Request.Context(), a, name, from, to, width)
 		} else {
 			var ws []archive.WindowStats
-			ws, err = a.Windows(c.Request.Context(), archive.SeriesQuery{Target: name}, from.Truncate(win), to, win)
+			ws, err = s.dash.windows.windows(c.Request.Context(), a, name, win, from, to, now)
 			pts = windowPoints(ws)
 		}
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,11 +21,13 @@ import (
 type fakeDashArchive struct {
 	samples map[string][]archive.Measurement
 	windows map[string][]archive.WindowStats // by target; any size
-	reads   int
+	n       atomic.Int64                     // reads
 }
 
+func (f *fakeDashArchive) reads() int { return int(f.n.Load()) }
+
 func (f *fakeDashArchive) Measurements(ctx context.Context, q archive.SeriesQuery, from, to time.Time, limit int) ([]archive.Measurement, error) {
-	f.reads++
+	f.n.Add(1)
 	var out []archive.Measurement
 	for _, s := range f.samples[q.Target] {
 		if !s.Time.Before(from) && s.Time.Before(to) {
@@ -35,7 +38,7 @@ func (f *fakeDashArchive) Measurements(ctx context.Context, q archive.SeriesQuer
 }
 
 func (f *fakeDashArchive) Windows(ctx context.Context, q archive.SeriesQuery, from, to time.Time, window time.Duration) ([]archive.WindowStats, error) {
-	f.reads++
+	f.n.Add(1)
 	var out []archive.WindowStats
 	for _, w := range f.windows[q.Target] {
 		if !w.Start.Before(from) && w.Start.Before(to) {
@@ -261,10 +264,10 @@ func TestDashboardOverview(t *testing.T) {
 	}
 
 	// The cache: a second load within the TTL reads nothing.
-	before := a.reads
+	before := a.reads()
 	e.do(http.MethodGet, "/dashboard/api/hosts", "")
-	if a.reads != before {
-		t.Errorf("second load read the archive %d times, want 0 (cached)", a.reads-before)
+	if a.reads() != before {
+		t.Errorf("second load read the archive %d times, want 0 (cached)", a.reads()-before)
 	}
 
 	hm := e.do(http.MethodGet, "/dashboard/api/heatmap?metric=loss&rows=2", "")
@@ -355,6 +358,85 @@ func TestDashStatus(t *testing.T) {
 	} {
 		if got := dashStatus(&tt.r); got != tt.want {
 			t.Errorf("%+v: %s, want %s", tt.r, got, tt.want)
+		}
+	}
+}
+
+func TestFleetCache(t *testing.T) {
+	now := dashNow.Add(30 * time.Minute)
+	a := &fakeDashArchive{windows: map[string][]archive.WindowStats{"h": {
+		{Start: dashNow.Add(-time.Hour), Sent: 10, Received: 10, Median: 5 * time.Millisecond},
+	}}}
+	f := newFleet(a, func() time.Time { return now })
+	rows, err := f.hours(t.Context(), []string{"h"}, t.Context())
+	if err != nil || rows[0].med[22] != 5 {
+		t.Fatalf("first load: %v, hour 22 = %v", err, rows[0].med[22])
+	}
+	reads := a.reads()
+
+	// An hour later the row is served at once, shifted by one hour, and
+	// refreshed in the background.
+	now = now.Add(time.Hour)
+	rows, err = f.hours(t.Context(), []string{"h"}, t.Context())
+	if err != nil || rows[0].med[21] != 5 || !math.IsNaN(float64(rows[0].med[23])) {
+		t.Fatalf("stale load: %v, hours 21, 23 = %v, %v", err, rows[0].med[21], rows[0].med[23])
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.mu.Lock()
+		done := !f.refreshing && f.hosts["h"].first == fleetFirst(now)
+		f.mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background refresh never ended")
+		}
+		time.Sleep(time.Millisecond) // polling, not a timing assertion
+	}
+	if a.reads() != reads+2 {
+		t.Errorf("refresh read the archive %d times, want 2 (windows, latest)", a.reads()-reads)
+	}
+}
+
+func TestWindowCache(t *testing.T) {
+	day := 24 * time.Hour
+	var ws []archive.WindowStats
+	start := dashNow.Add(-400 * day).Truncate(day)
+	for d := 0; d <= 400; d++ {
+		ws = append(ws, archive.WindowStats{Start: start.Add(time.Duration(d) * day), Sent: 1, Received: 1, Median: time.Duration(d)})
+	}
+	a := &fakeDashArchive{windows: map[string][]archive.WindowStats{"h": ws}}
+	var c winCache
+	get := func(now time.Time) []archive.WindowStats {
+		t.Helper()
+		got, err := c.windows(t.Context(), a, "h", day, now.Add(-365*day), now, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	now := dashNow
+	first := get(now)
+	if len(first) != 365 && len(first) != 366 {
+		t.Fatalf("%d windows for a year", len(first))
+	}
+	for _, tt := range []struct {
+		now   time.Time
+		reads int
+	}{
+		{now, 1},          // the open day only
+		{now.Add(day), 2}, // one more closed day, and the open one
+		{now.Add(day + time.Hour), 1},
+	} {
+		before := a.reads()
+		got := get(tt.now)
+		if n := a.reads() - before; n != tt.reads {
+			t.Errorf("at %v: %d reads, want %d", tt.now, n, tt.reads)
+		}
+		want, _ := (&winCache{}).windows(t.Context(), a, "h", day, tt.now.Add(-365*day), tt.now, tt.now)
+		if len(got) != len(want) || got[0].Start != want[0].Start || got[len(got)-1].Start != want[len(want)-1].Start {
+			t.Errorf("at %v: cached %d windows %v…%v, uncached %d %v…%v", tt.now, len(got), got[0].Start, got[len(got)-1].Start, len(want), want[0].Start, want[len(want)-1].Start)
 		}
 	}
 }
