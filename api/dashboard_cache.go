@@ -14,9 +14,10 @@ import (
 // The overview's history: each host's last 24 hourly windows (median RTT,
 // loss), read from the archive and kept in memory, so that neither the
 // table's sparklines nor the heatmap query the archive once per host on
-// every load. A load answers from the cache at once; rows older than
-// fleetTTL are refreshed in the background (stale while revalidating), and
-// only hosts never seen are read before answering.
+// every load. A load answers from the cache at once, even for 100,000
+// hosts; hosts not read yet, then rows older than fleetTTL, are read in
+// the background (the answer says it is incomplete, and the page asks
+// again).
 const (
 	fleetHours   = 24
 	fleetTTL     = 30 * time.Second
@@ -73,58 +74,47 @@ func newFleet(a DashboardArchive, now func() time.Time) *fleet {
 	return &fleet{archive: a, now: now, hosts: map[string]*hostHours{}}
 }
 
-// hours returns the rows of names (nil entries without an archive): cached
-// rows at once, stale ones refreshed in the background under bg (which
-// ends at server shutdown), unknown ones read now.
-func (f *fleet) hours(ctx context.Context, names []string, bg context.Context) ([]*hostHours, error) {
+// hours returns the cached rows of names at once, nil for hosts not read
+// yet (and without an archive), and whether every row was there. Hosts
+// never read, then rows older than fleetTTL, are read in the background
+// under bg (which ends at server shutdown), one pass at a time.
+func (f *fleet) hours(names []string, bg context.Context) ([]*hostHours, bool) {
 	out := make([]*hostHours, len(names))
 	if f.archive == nil {
-		return out, nil
+		return out, true
 	}
 	now := f.now()
 	first := fleetFirst(now)
-	var missing []int
-	var stale []string
+	var todo, stale []string
 	f.mu.Lock()
 	for i, n := range names {
 		h := f.hosts[n]
-		if h == nil {
-			missing = append(missing, i)
-			continue
-		}
-		out[i] = h.shifted(first)
-		if now.Sub(h.fetched) > fleetTTL || h.first != first {
-			stale = append(stale, n)
+		switch {
+		case h == nil:
+			todo = append(todo, n)
+		default:
+			out[i] = h.shifted(first)
+			if now.Sub(h.fetched) > fleetTTL || h.first != first {
+				stale = append(stale, n)
+			}
 		}
 	}
-	startRefresh := len(stale) > 0 && !f.refreshing
-	if startRefresh {
+	complete := len(todo) == 0
+	start := (len(todo) > 0 || len(stale) > 0) && !f.refreshing
+	if start {
 		f.refreshing = true
 	}
 	f.mu.Unlock()
-
-	if startRefresh {
+	if start {
 		go func() {
-			_ = f.load(bg, stale, nil) // errors: the rows stay stale and are retried
+			// Errors leave the rows missing or stale; the next load retries.
+			_ = f.load(bg, append(todo, stale...))
 			f.mu.Lock()
 			f.refreshing = false
 			f.mu.Unlock()
 		}()
 	}
-	if len(missing) > 0 {
-		mnames := make([]string, len(missing))
-		for k, i := range missing {
-			mnames[k] = names[i]
-		}
-		rows := make([]*hostHours, len(missing))
-		if err := f.load(ctx, mnames, rows); err != nil {
-			return nil, err
-		}
-		for k, i := range missing {
-			out[i] = rows[k]
-		}
-	}
-	return out, nil
+	return out, complete
 }
 
 // fleetFirst is the start of the first of the fleetHours hours that end
@@ -133,12 +123,11 @@ func fleetFirst(now time.Time) int64 {
 	return now.Truncate(time.Hour).Add(-(fleetHours - 1) * time.Hour).Unix()
 }
 
-// load reads the rows of names with fleetWorkers readers, stores them in
-// the cache and, when out is not nil, in out.
-func (f *fleet) load(ctx context.Context, names []string, out []*hostHours) error {
+// load reads the rows of names with fleetWorkers readers into the cache.
+func (f *fleet) load(ctx context.Context, names []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(fleetWorkers)
-	for i, n := range names {
+	for _, n := range names {
 		g.Go(func() error {
 			h, err := f.loadOne(gctx, n)
 			if err != nil {
@@ -147,9 +136,6 @@ func (f *fleet) load(ctx context.Context, names []string, out []*hostHours) erro
 			f.mu.Lock()
 			f.hosts[n] = h
 			f.mu.Unlock()
-			if out != nil {
-				out[i] = h
-			}
 			return nil
 		})
 	}
@@ -205,6 +191,33 @@ const (
 type winCache struct {
 	mu sync.Mutex
 	m  map[winKey]*winEntry
+	// warming holds one token: at most one background warm-up at a time.
+	warming chan struct{}
+}
+
+// warm reads target's daily windows of the last year into the cache in
+// the background, unless they are cached or another warm-up runs: the
+// first look at a year then costs nothing more than the look at a day.
+func (c *winCache) warm(ctx context.Context, a DashboardArchive, target string, now time.Time) {
+	day := 24 * time.Hour
+	c.mu.Lock()
+	if c.warming == nil {
+		c.warming = make(chan struct{}, 1)
+	}
+	_, cached := c.m[winKey{target, day}]
+	c.mu.Unlock()
+	if cached {
+		return
+	}
+	select {
+	case c.warming <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-c.warming }()
+		_, _ = c.windows(ctx, a, target, day, now.Add(-366*day), now, now)
+	}()
 }
 
 type winKey struct {

@@ -143,10 +143,7 @@ func (d *dashboard) sendHosts(w *sseWriter, host string, last map[string]hostSta
 		if seen && old == key || first && host == "" {
 			continue
 		}
-		b := appendHostRow(nil, r, nil)
-		// The row without its sparkline arrays: ["name","status",rtt,loss,jitter].
-		b = append(b[:len(b)-len(",[],[]]")], ']')
-		w.event("host", b)
+		w.event("host", append(appendHostHead(nil, r, nil), ']'))
 	}
 }
 
