@@ -40,7 +40,7 @@ func (s *Server) requireAuth(scope string) gin.HandlerFunc {
 			err = scopeError(scope)
 		}
 		if err != nil {
-			s.m.authFailures.Inc(authFailureReason(err))
+			s.m.authFailures.WithLabelValues(authFailureReason(err)).Inc()
 			if e := publicError(err); e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
 				c.Header("WWW-Authenticate", challenge(e, scope))
 			}

@@ -49,7 +49,7 @@ func (s *Server) esmondAuth(access esmondAccess) gin.HandlerFunc {
 		}
 		sub, err := s.esmondAuthenticate(c, access)
 		if err != nil {
-			s.m.authFailures.Inc(authFailureReason(err))
+			s.m.authFailures.WithLabelValues(authFailureReason(err)).Inc()
 			if e := publicError(err); e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
 				for _, ch := range esmondChallenges(e) {
 					c.Writer.Header().Add("WWW-Authenticate", ch)

@@ -189,21 +189,23 @@ func TestEsmondRoutesMisc(t *testing.T) {
 // TestEsmondBulkAllOrNothing: one bad value, or one numeric point at an
 // existing ts, and nothing of the document is stored.
 func TestEsmondBulkAllOrNothing(t *testing.T) {
-	e, key := dataEnv(t)
-	doc := `{"data": [{"ts": 1398965989, "val": [{"event-type": "throughput", "val": 1}, {"event-type": "failures", "val": {"error": "x"}}]},
-	  {"ts": 1398966989, "val": [{"event-type": "throughput", "val": "not a number"}]}]}`
-	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", doc), http.StatusBadRequest)
-	for _, et := range []string{"throughput", "failures"} {
-		if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/"+et+"/base"); len(got) != 0 {
-			t.Errorf("%s: %d points stored from a refused document", et, len(got))
+	onBackends(t, func(t *testing.T, backend string) {
+		e, key := dataEnvOn(t, backend)
+		doc := `{"data": [{"ts": 1398965989, "val": [{"event-type": "throughput", "val": 1}, {"event-type": "failures", "val": {"error": "x"}}]},
+		  {"ts": 1398966989, "val": [{"event-type": "throughput", "val": "not a number"}]}]}`
+		wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", doc), http.StatusBadRequest)
+		for _, et := range []string{"throughput", "failures"} {
+			if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/"+et+"/base"); len(got) != 0 {
+				t.Errorf("%s: %d points stored from a refused document", et, len(got))
+			}
 		}
-	}
-	wantStatus(t, e.write(http.MethodPost, "/esmond/perfsonar/archive/"+key+"/throughput/base", point(1398966989, "7")), http.StatusCreated)
-	doc = strings.Replace(doc, `"not a number"`, "8", 1)
-	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", doc), http.StatusConflict)
-	if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/throughput/base"); len(got) != 1 || string(got[0].Val) != "7.0" {
-		t.Errorf("after a 409: %s", js(got))
-	}
+		wantStatus(t, e.write(http.MethodPost, "/esmond/perfsonar/archive/"+key+"/throughput/base", point(1398966989, "7")), http.StatusCreated)
+		doc = strings.Replace(doc, `"not a number"`, "8", 1)
+		wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", doc), http.StatusConflict)
+		if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/throughput/base"); len(got) != 1 || string(got[0].Val) != "7.0" {
+			t.Errorf("after a 409: %s", js(got))
+		}
+	})
 }
 
 // FuzzEsmondRequest: whatever the method, path, query and body, the esmond

@@ -23,9 +23,12 @@ const dataMetadata = `{"subject-type":"point-to-point","source":"10.1.1.1","dest
   {"event-type":"packet-trace"},
   {"event-type":"histogram-rtt","summaries":[{"summary-type":"aggregation","summary-window":86400},{"summary-type":"statistics","summary-window":86400},{"summary-type":"statistics","summary-window":0}]}]}`
 
-// dataEnv is an esmond server with dataMetadata registered.
-func dataEnv(t *testing.T) (*esmondEnv, string) {
-	e := newEsmondEnv(t, nil)
+// dataEnv is an esmond server on SQLite with dataMetadata registered.
+func dataEnv(t *testing.T) (*esmondEnv, string) { return dataEnvOn(t, "sqlite") }
+
+// dataEnvOn is dataEnv on an archive of backend.
+func dataEnvOn(t *testing.T, backend string) (*esmondEnv, string) {
+	e := newEsmondEnvOn(t, backend, nil)
 	return e, e.register(t, dataMetadata)
 }
 
@@ -59,29 +62,31 @@ func (e *esmondEnv) read(t *testing.T, path string) []tsVal {
 // TestEsmondIntegerData: esmond's test_integer_data. Values read back as
 // JSON floats; averages and aggregations over a day.
 func TestEsmondIntegerData(t *testing.T) {
-	e, key := dataEnv(t)
-	base := "/esmond/perfsonar/archive/" + key + "/throughput/base/"
-	start := int64(1398965989)
-	ints := []string{"5978580000", "5413040000", `"7964590000"`, "6946810000"}
-	wantStatus(t, e.write(http.MethodPost, base, point(start, `"bad input"`)), http.StatusBadRequest)
-	wantStatus(t, e.write(http.MethodPost, base, point(start, ints[0])), http.StatusCreated)
-	got := e.read(t, base+"?time="+fmt.Sprint(start))
-	if len(got) != 1 || got[0].TS != start || string(got[0].Val) != "5978580000.0" {
-		t.Fatalf("single point read back as %+v", got)
-	}
-	wantStatus(t, e.write(http.MethodPost, base, point(start, ints[0])), http.StatusConflict)
-	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", bulk("throughput", start+7200, 7200, ints[1:]...)), http.StatusCreated)
-	if got := e.read(t, base+fmt.Sprintf("?time-start=%d&time-end=%d", start, start+3*7200)); len(got) != 4 {
-		t.Fatalf("%d points after the bulk PUT, want 4", len(got))
-	}
-	avg := e.read(t, "/esmond/perfsonar/archive/"+key+"/throughput/averages/86400/")
-	if len(avg) != 1 || avg[0].TS != 1398902400 || string(avg[0].Val) != "6575755000.0" {
-		t.Errorf("average: %s", js(avg))
-	}
-	agg := e.read(t, "/esmond/perfsonar/archive/"+key+"/throughput/aggregations/86400")
-	if len(agg) != 1 || agg[0].TS != 1398902400 || num(t, agg[0].Val) != 26303020000 {
-		t.Errorf("aggregation: %s", js(agg))
-	}
+	onBackends(t, func(t *testing.T, backend string) {
+		e, key := dataEnvOn(t, backend)
+		base := "/esmond/perfsonar/archive/" + key + "/throughput/base/"
+		start := int64(1398965989)
+		ints := []string{"5978580000", "5413040000", `"7964590000"`, "6946810000"}
+		wantStatus(t, e.write(http.MethodPost, base, point(start, `"bad input"`)), http.StatusBadRequest)
+		wantStatus(t, e.write(http.MethodPost, base, point(start, ints[0])), http.StatusCreated)
+		got := e.read(t, base+"?time="+fmt.Sprint(start))
+		if len(got) != 1 || got[0].TS != start || string(got[0].Val) != "5978580000.0" {
+			t.Fatalf("single point read back as %+v", got)
+		}
+		wantStatus(t, e.write(http.MethodPost, base, point(start, ints[0])), http.StatusConflict)
+		wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", bulk("throughput", start+7200, 7200, ints[1:]...)), http.StatusCreated)
+		if got := e.read(t, base+fmt.Sprintf("?time-start=%d&time-end=%d", start, start+3*7200)); len(got) != 4 {
+			t.Fatalf("%d points after the bulk PUT, want 4", len(got))
+		}
+		avg := e.read(t, "/esmond/perfsonar/archive/"+key+"/throughput/averages/86400/")
+		if len(avg) != 1 || avg[0].TS != 1398902400 || string(avg[0].Val) != "6575755000.0" {
+			t.Errorf("average: %s", js(avg))
+		}
+		agg := e.read(t, "/esmond/perfsonar/archive/"+key+"/throughput/aggregations/86400")
+		if len(agg) != 1 || agg[0].TS != 1398902400 || num(t, agg[0].Val) != 26303020000 {
+			t.Errorf("aggregation: %s", js(agg))
+		}
+	})
 }
 
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }
@@ -97,151 +102,161 @@ func num(t *testing.T, raw json.RawMessage) float64 {
 
 // TestEsmondFloatData: esmond's test_float_data.
 func TestEsmondFloatData(t *testing.T) {
-	e, key := dataEnv(t)
-	base := "/esmond/perfsonar/archive/" + key + "/time-error-estimates/base"
-	start := int64(1398965989)
-	wantStatus(t, e.write(http.MethodPost, base, point(start, `"bad input"`)), http.StatusBadRequest)
-	wantStatus(t, e.write(http.MethodPost, base, point(start, "0.001")), http.StatusCreated)
-	wantStatus(t, e.write(http.MethodPost, base, point(start, "0.001")), http.StatusConflict)
-	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key, bulk("time-error-estimates", start+60, 60, "0.003", "0.002", "0.003", "0.001")), http.StatusCreated)
-	avg := e.read(t, "/esmond/perfsonar/archive/"+key+"/time-error-estimates/averages/86400/")
-	agg := e.read(t, "/esmond/perfsonar/archive/"+key+"/time-error-estimates/aggregations/86400/")
-	if len(avg) != 1 || math.Abs(num(t, avg[0].Val)-0.002) > 1e-12 || len(agg) != 1 || math.Abs(num(t, agg[0].Val)-0.01) > 1e-12 {
-		t.Errorf("average %s, aggregation %s", js(avg), js(agg))
-	}
+	onBackends(t, func(t *testing.T, backend string) {
+		e, key := dataEnvOn(t, backend)
+		base := "/esmond/perfsonar/archive/" + key + "/time-error-estimates/base"
+		start := int64(1398965989)
+		wantStatus(t, e.write(http.MethodPost, base, point(start, `"bad input"`)), http.StatusBadRequest)
+		wantStatus(t, e.write(http.MethodPost, base, point(start, "0.001")), http.StatusCreated)
+		wantStatus(t, e.write(http.MethodPost, base, point(start, "0.001")), http.StatusConflict)
+		wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key, bulk("time-error-estimates", start+60, 60, "0.003", "0.002", "0.003", "0.001")), http.StatusCreated)
+		avg := e.read(t, "/esmond/perfsonar/archive/"+key+"/time-error-estimates/averages/86400/")
+		agg := e.read(t, "/esmond/perfsonar/archive/"+key+"/time-error-estimates/aggregations/86400/")
+		if len(avg) != 1 || math.Abs(num(t, avg[0].Val)-0.002) > 1e-12 || len(agg) != 1 || math.Abs(num(t, agg[0].Val)-0.01) > 1e-12 {
+			t.Errorf("average %s, aggregation %s", js(avg), js(agg))
+		}
+	})
 }
 
 // TestEsmondJSONAndSubintervals: esmond's test_json_data and
 // test_subinterval_data.
 func TestEsmondJSONAndSubintervals(t *testing.T) {
-	e, key := dataEnv(t)
-	start := int64(1398965989)
-	fb := "/esmond/perfsonar/archive/" + key + "/failures/base"
-	wantStatus(t, e.write(http.MethodPost, fb, point(start, `{"error": "error1"}`)), http.StatusCreated)
-	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", bulk("failures", start+7200, 7200, `{"error": "error2"}`, `{"error": "error3"}`)), http.StatusCreated)
-	if got := e.read(t, fb); len(got) != 3 || string(got[0].Val) != `{"error":"error1"}` {
-		t.Errorf("failures: %s", js(got))
-	}
-	sb := "/esmond/perfsonar/archive/" + key + "/throughput-subintervals/base"
-	for _, bad := range []string{`"bad input"`, `{}`, `[{}]`, `[{"duration": 1, "val": 1}]`, `[{"start": 1, "val": 1}]`,
-		`[{"duration": 1, "start": 1}]`, `[{"duration": "bad", "start": 1, "val": 1}]`, `[{"duration": 1, "start": "bad", "val": 1}]`} {
-		wantStatus(t, e.write(http.MethodPost, sb, point(start, bad)), http.StatusBadRequest)
-	}
-	sub := `[{"duration":"1.000080","start":"0.000000","val":"1331580000"},{"duration":"1.000000","start":"1.000080","val":"1069540000"}]`
-	wantStatus(t, e.write(http.MethodPost, sb, point(start, sub)), http.StatusCreated)
-	if got := e.read(t, sb+"?time="+fmt.Sprint(start)); len(got) != 1 || string(got[0].Val) != sub {
-		t.Errorf("subintervals: %s", js(got))
-	}
+	onBackends(t, func(t *testing.T, backend string) {
+		e, key := dataEnvOn(t, backend)
+		start := int64(1398965989)
+		fb := "/esmond/perfsonar/archive/" + key + "/failures/base"
+		wantStatus(t, e.write(http.MethodPost, fb, point(start, `{"error": "error1"}`)), http.StatusCreated)
+		wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", bulk("failures", start+7200, 7200, `{"error": "error2"}`, `{"error": "error3"}`)), http.StatusCreated)
+		if got := e.read(t, fb); len(got) != 3 || string(got[0].Val) != `{"error":"error1"}` {
+			t.Errorf("failures: %s", js(got))
+		}
+		sb := "/esmond/perfsonar/archive/" + key + "/throughput-subintervals/base"
+		for _, bad := range []string{`"bad input"`, `{}`, `[{}]`, `[{"duration": 1, "val": 1}]`, `[{"start": 1, "val": 1}]`,
+			`[{"duration": 1, "start": 1}]`, `[{"duration": "bad", "start": 1, "val": 1}]`, `[{"duration": 1, "start": "bad", "val": 1}]`} {
+			wantStatus(t, e.write(http.MethodPost, sb, point(start, bad)), http.StatusBadRequest)
+		}
+		sub := `[{"duration":"1.000080","start":"0.000000","val":"1331580000"},{"duration":"1.000000","start":"1.000080","val":"1069540000"}]`
+		wantStatus(t, e.write(http.MethodPost, sb, point(start, sub)), http.StatusCreated)
+		if got := e.read(t, sb+"?time="+fmt.Sprint(start)); len(got) != 1 || string(got[0].Val) != sub {
+			t.Errorf("subintervals: %s", js(got))
+		}
+	})
 }
 
 // TestEsmondPercentageData: esmond's test_percentage_data: every invalid
 // value is 400; base reads give numerator/denominator.
 func TestEsmondPercentageData(t *testing.T) {
-	e, key := dataEnv(t)
-	base := "/esmond/perfsonar/archive/" + key + "/packet-loss-rate/base"
-	start := int64(1398965989)
-	for _, bad := range []string{`"bad input"`, `{}`, `{"numerator": 10}`, `{"denominator": 10}`, `{"numerator": "bad", "denominator": "bad"}`,
-		`{"numerator": 10, "denominator": "bad"}`, `{"numerator": 10, "denominator": 0}`, `{"numerator": -1, "denominator": 10}`, `{"numerator": "bad", "denominator": 10}`} {
-		wantStatus(t, e.write(http.MethodPost, base, point(start, bad)), http.StatusBadRequest)
-	}
-	wantStatus(t, e.write(http.MethodPost, base, point(start, `{"numerator": 4, "denominator": 100}`)), http.StatusCreated)
-	wantStatus(t, e.write(http.MethodPost, base, point(start, `{"numerator": 4, "denominator": 100}`)), http.StatusConflict)
-	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/",
-		bulk("packet-loss-rate", start+60, 60, `{"numerator": 50, "denominator": 200}`, `{"numerator": "1", "denominator": "10"}`, `{"numerator": 15, "denominator": 40}`)), http.StatusCreated)
-	got := e.read(t, base)
-	want := []float64{0.04, 0.25, 0.1, 0.375}
-	if len(got) != len(want) {
-		t.Fatalf("%s", js(got))
-	}
-	for i, w := range want {
-		if got[i].TS != start+int64(i)*60 || num(t, got[i].Val) != w {
-			t.Errorf("point %d: %d %s, want %d %g", i, got[i].TS, got[i].Val, start+int64(i)*60, w)
+	onBackends(t, func(t *testing.T, backend string) {
+		e, key := dataEnvOn(t, backend)
+		base := "/esmond/perfsonar/archive/" + key + "/packet-loss-rate/base"
+		start := int64(1398965989)
+		for _, bad := range []string{`"bad input"`, `{}`, `{"numerator": 10}`, `{"denominator": 10}`, `{"numerator": "bad", "denominator": "bad"}`,
+			`{"numerator": 10, "denominator": "bad"}`, `{"numerator": 10, "denominator": 0}`, `{"numerator": -1, "denominator": 10}`, `{"numerator": "bad", "denominator": 10}`} {
+			wantStatus(t, e.write(http.MethodPost, base, point(start, bad)), http.StatusBadRequest)
 		}
-	}
+		wantStatus(t, e.write(http.MethodPost, base, point(start, `{"numerator": 4, "denominator": 100}`)), http.StatusCreated)
+		wantStatus(t, e.write(http.MethodPost, base, point(start, `{"numerator": 4, "denominator": 100}`)), http.StatusConflict)
+		wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/",
+			bulk("packet-loss-rate", start+60, 60, `{"numerator": 50, "denominator": 200}`, `{"numerator": "1", "denominator": "10"}`, `{"numerator": 15, "denominator": 40}`)), http.StatusCreated)
+		got := e.read(t, base)
+		want := []float64{0.04, 0.25, 0.1, 0.375}
+		if len(got) != len(want) {
+			t.Fatalf("%s", js(got))
+		}
+		for i, w := range want {
+			if got[i].TS != start+int64(i)*60 || num(t, got[i].Val) != w {
+				t.Errorf("point %d: %d %s, want %d %g", i, got[i].TS, got[i].Val, start+int64(i)*60, w)
+			}
+		}
+	})
 }
 
 // TestEsmondHistogramData: esmond's test_post_histogram_data, with the
 // exact statistics esmond's suite expects.
 func TestEsmondHistogramData(t *testing.T) {
-	e, key := dataEnv(t)
-	base := "/esmond/perfsonar/archive/" + key + "/histogram-rtt/base/"
-	start := int64(1398965989)
-	wantStatus(t, e.write(http.MethodPost, base, point(start, `{"41.0": "bad", "42.2": 20}`)), http.StatusBadRequest)
-	wantStatus(t, e.write(http.MethodPost, base, point(start, `{"41.0": 1.5}`)), http.StatusBadRequest)
-	wantStatus(t, e.write(http.MethodPost, base, point(start, `{"41.00": 98, "41.10": 2}`)), http.StatusCreated)
-	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/",
-		bulk("histogram-rtt", start+600, 600, `{"41.00": 98, "41.10": 2}`, `{"41.10": 96, "41.20": 3, "50.0": 1}`)), http.StatusCreated)
-	agg := e.read(t, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/aggregations/86400")
-	if len(agg) != 1 || agg[0].TS != 1398902400 {
-		t.Fatalf("aggregation %s", js(agg))
-	}
-	// A union adds every count (esmond's own aggregation loses updates).
-	if h := decodeJSON[map[string]float64](t, string(agg[0].Val)); !reflect.DeepEqual(h, map[string]float64{"41.00": 196, "41.10": 100, "41.20": 3, "50.0": 1}) {
-		t.Errorf("aggregation %v", h)
-	}
-	st := e.read(t, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/statistics/0")
-	if len(st) != 3 || st[0].TS != start {
-		t.Errorf("statistics/0: %s", js(st))
-	}
-	day := e.read(t, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/statistics/86400")
-	if len(day) != 1 {
-		t.Fatalf("statistics/86400: %s", js(day))
-	}
-	s := decodeJSON[map[string]any](t, string(day[0].Val))
-	// (196×41.00 + 100×41.10 + 3×41.20 + 50.0) / 300
-	if m, _ := s["mean"].(float64); math.Abs(m-12319.6/300) > 1e-9 || s["maximum"] != "50.0" {
-		t.Errorf("statistics %s", day[0].Val)
-	}
-	for _, k := range []string{"mean", "median", "mode", "minimum", "maximum", "percentile-25", "percentile-75", "percentile-95", "variance", "standard-deviation"} {
-		if _, ok := s[k]; !ok {
-			t.Errorf("statistics lack %s: %v", k, s)
+	onBackends(t, func(t *testing.T, backend string) {
+		e, key := dataEnvOn(t, backend)
+		base := "/esmond/perfsonar/archive/" + key + "/histogram-rtt/base/"
+		start := int64(1398965989)
+		wantStatus(t, e.write(http.MethodPost, base, point(start, `{"41.0": "bad", "42.2": 20}`)), http.StatusBadRequest)
+		wantStatus(t, e.write(http.MethodPost, base, point(start, `{"41.0": 1.5}`)), http.StatusBadRequest)
+		wantStatus(t, e.write(http.MethodPost, base, point(start, `{"41.00": 98, "41.10": 2}`)), http.StatusCreated)
+		wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/",
+			bulk("histogram-rtt", start+600, 600, `{"41.00": 98, "41.10": 2}`, `{"41.10": 96, "41.20": 3, "50.0": 1}`)), http.StatusCreated)
+		agg := e.read(t, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/aggregations/86400")
+		if len(agg) != 1 || agg[0].TS != 1398902400 {
+			t.Fatalf("aggregation %s", js(agg))
 		}
-	}
-	// Summary list of one type (esmond's summary detail).
-	list := decodeJSON[[]map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/statistics", ""), http.StatusOK))
-	if len(list) != 2 || list[0]["summary-type"] != "statistics" {
-		t.Errorf("summary list %v", list)
-	}
-	wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/averages/", ""), http.StatusNotFound)
-	// Event type detail.
-	et := decodeJSON[[]map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/", ""), http.StatusOK))
-	if len(et) != 1 || et[0]["event-type"] != "histogram-rtt" || et[0]["time-updated"] != float64(start+1200) {
-		t.Errorf("event type detail %v", et)
-	}
+		// A union adds every count (esmond's own aggregation loses updates).
+		if h := decodeJSON[map[string]float64](t, string(agg[0].Val)); !reflect.DeepEqual(h, map[string]float64{"41.00": 196, "41.10": 100, "41.20": 3, "50.0": 1}) {
+			t.Errorf("aggregation %v", h)
+		}
+		st := e.read(t, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/statistics/0")
+		if len(st) != 3 || st[0].TS != start {
+			t.Errorf("statistics/0: %s", js(st))
+		}
+		day := e.read(t, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/statistics/86400")
+		if len(day) != 1 {
+			t.Fatalf("statistics/86400: %s", js(day))
+		}
+		s := decodeJSON[map[string]any](t, string(day[0].Val))
+		// (196×41.00 + 100×41.10 + 3×41.20 + 50.0) / 300
+		if m, _ := s["mean"].(float64); math.Abs(m-12319.6/300) > 1e-9 || s["maximum"] != "50.0" {
+			t.Errorf("statistics %s", day[0].Val)
+		}
+		for _, k := range []string{"mean", "median", "mode", "minimum", "maximum", "percentile-25", "percentile-75", "percentile-95", "variance", "standard-deviation"} {
+			if _, ok := s[k]; !ok {
+				t.Errorf("statistics lack %s: %v", k, s)
+			}
+		}
+		// Summary list of one type (esmond's summary detail).
+		list := decodeJSON[[]map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/statistics", ""), http.StatusOK))
+		if len(list) != 2 || list[0]["summary-type"] != "statistics" {
+			t.Errorf("summary list %v", list)
+		}
+		wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/averages/", ""), http.StatusNotFound)
+		// Event type detail.
+		et := decodeJSON[[]map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/"+key+"/histogram-rtt/", ""), http.StatusOK))
+		if len(et) != 1 || et[0]["event-type"] != "histogram-rtt" || et[0]["time-updated"] != float64(start+1200) {
+			t.Errorf("event type detail %v", et)
+		}
+	})
 }
 
 // TestEsmondDataPaging: limit/offset over points, with a Link header,
 // and the loop esmond's client runs (limit 1000, time-start = last ts + 1).
 func TestEsmondDataPaging(t *testing.T) {
-	e, key := dataEnv(t)
-	var vals []string
-	for i := 0; i < 25; i++ {
-		vals = append(vals, fmt.Sprint(i))
-	}
-	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", bulk("throughput", 1000, 10, vals...)), http.StatusCreated)
-	base := "/esmond/perfsonar/archive/" + key + "/throughput/base"
-	w := e.do(http.MethodGet, base+"?limit=10&offset=10", "")
-	page := decodeJSON[[]tsVal](t, wantStatus(t, w, http.StatusOK))
-	if len(page) != 10 || page[0].TS != 1100 {
-		t.Errorf("page %s", js(page))
-	}
-	if l := w.Header().Get("Link"); l != `<http://example.com`+base+`?limit=10&offset=20>; rel="next", <http://example.com`+base+`?limit=10>; rel="prev"` {
-		t.Errorf("Link %q", l)
-	}
-	if w := e.do(http.MethodGet, base+"?limit=10&offset=20", ""); w.Header().Get("Link") != `<http://example.com`+base+`?limit=10&offset=10>; rel="prev"` {
-		t.Errorf("last page Link %q", w.Header().Get("Link"))
-	}
-	var all []tsVal
-	q := "?limit=7"
-	for range 10 {
-		p := e.read(t, base+q)
-		all = append(all, p...)
-		if len(p) < 7 {
-			break
+	onBackends(t, func(t *testing.T, backend string) {
+		e, key := dataEnvOn(t, backend)
+		var vals []string
+		for i := 0; i < 25; i++ {
+			vals = append(vals, fmt.Sprint(i))
 		}
-		q = fmt.Sprintf("?limit=7&time-start=%d", p[len(p)-1].TS+1)
-	}
-	if len(all) != 25 || all[24].TS != 1240 {
-		t.Errorf("client loop read %d points", len(all))
-	}
+		wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", bulk("throughput", 1000, 10, vals...)), http.StatusCreated)
+		base := "/esmond/perfsonar/archive/" + key + "/throughput/base"
+		w := e.do(http.MethodGet, base+"?limit=10&offset=10", "")
+		page := decodeJSON[[]tsVal](t, wantStatus(t, w, http.StatusOK))
+		if len(page) != 10 || page[0].TS != 1100 {
+			t.Errorf("page %s", js(page))
+		}
+		if l := w.Header().Get("Link"); l != `<http://example.com`+base+`?limit=10&offset=20>; rel="next", <http://example.com`+base+`?limit=10>; rel="prev"` {
+			t.Errorf("Link %q", l)
+		}
+		if w := e.do(http.MethodGet, base+"?limit=10&offset=20", ""); w.Header().Get("Link") != `<http://example.com`+base+`?limit=10&offset=10>; rel="prev"` {
+			t.Errorf("last page Link %q", w.Header().Get("Link"))
+		}
+		var all []tsVal
+		q := "?limit=7"
+		for range 10 {
+			p := e.read(t, base+q)
+			all = append(all, p...)
+			if len(p) < 7 {
+				break
+			}
+			q = fmt.Sprintf("?limit=7&time-start=%d", p[len(p)-1].TS+1)
+		}
+		if len(all) != 25 || all[24].TS != 1240 {
+			t.Errorf("client loop read %d points", len(all))
+		}
+	})
 }

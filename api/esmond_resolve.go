@@ -76,5 +76,5 @@ func (s *Server) resolveEsmondHost(ctx context.Context, param, value string, rul
 
 // esmondResolveError maps a resolver failure other than "no such address".
 func esmondResolveError(ctx context.Context, name string, err error) error {
-	return resolveError(ctx, pingRequest{Target: target.Target{Input: name}}, err)
+	return resolveError(ctx, name, 0, err)
 }

@@ -9,10 +9,13 @@ import (
 	"net"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/pingapi/pingapi/pkg/auth"
 	"github.com/pingapi/pingapi/pkg/probe"
@@ -250,14 +253,15 @@ func (c countingResolver) ResolveAllowed(ctx context.Context, t target.Target, f
 	return netip.Addr{}, target.ErrNotFound
 }
 
-// metricsText returns the exposition of s's registry.
+// metricsText returns what s serves at /metrics.
 func (s *Server) metricsText(t testing.TB) string {
 	t.Helper()
-	var b bytes.Buffer
-	if _, err := s.Metrics().WriteTo(&b); err != nil {
-		t.Fatal(err)
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if w.Code != 200 {
+		t.Fatalf("/metrics: status %d", w.Code)
 	}
-	return b.String()
+	return w.Body.String()
 }
 
 // listen serves e on a real HTTP server (the one serve runs: its timeouts
@@ -273,4 +277,16 @@ func (e *env) listen(t testing.TB) string {
 	go hs.Serve(e.srv.Listener(ln))
 	t.Cleanup(func() { hs.Close() })
 	return "http://" + ln.Addr().String()
+}
+
+// TestMain keeps Gin quiet: it decides its mode before the testing flags
+// exist, so under `go test` it would start in debug mode. Gin's mode is
+// process-wide; tests set it here, once, as main does with UseReleaseMode.
+// It stops the test PostgreSQL server if a test started one
+// (esmond_backend_test.go).
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.TestMode)
+	code := m.Run()
+	pgServer.srv.Stop()
+	os.Exit(code)
 }

@@ -1,15 +1,21 @@
 package api
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/pingapi/pingapi/pkg/archive"
+	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/probe"
 )
 
-// /metrics exposes every series issue 3 names, with the values the requests
-// made.
+// /metrics exposes every series of the HTTP layer, with the values the
+// requests made.
 func TestMetricsEndpoint(t *testing.T) {
 	e := newEnv(t, func(d *Deps) {
 		d.Pinger = &fakePinger{ready: true, rtts: []time.Duration{time.Millisecond, -1, time.Millisecond}}
@@ -26,9 +32,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	body := w.Body.String()
 	for _, want := range []string{
 		"# TYPE pingapi_http_requests_total counter",
-		`pingapi_http_requests_total{route="/pingapi/:target",method="GET",status="200"} 1`,
-		`pingapi_http_requests_total{route="/pingapi/:target",method="GET",status="401"} 3`,
-		`pingapi_http_requests_total{route="unmatched",method="GET",status="404"} 1`,
+		`pingapi_http_requests_total{method="GET",route="/pingapi/:target",status="200"} 1`,
+		`pingapi_http_requests_total{method="GET",route="/pingapi/:target",status="401"} 3`,
+		`pingapi_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
 		`pingapi_measurements_total{result="ok"} 1`,
 		"# TYPE pingapi_measurement_duration_seconds histogram",
 		`pingapi_measurement_duration_seconds_bucket{le="+Inf"} 1`,
@@ -39,6 +45,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		`pingapi_auth_failures_total{reason="missing"} 1`,
 		`pingapi_auth_failures_total{reason="query_token"} 1`,
 		`pingapi_auth_failures_total{reason="invalid"} 1`,
+		"# TYPE go_goroutines gauge",
 	} {
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("missing %q in\n%s", want, body)
@@ -46,85 +53,157 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 }
 
-func TestRegistryExposition(t *testing.T) {
-	m := NewMetrics()
-	c := m.Counter("x_total", "An x.\nSecond line \\ slash.", "a", "b")
-	c.Inc("1", `q"uo\te`+"\n")
-	c.Add(2.5, "1", `q"uo\te`+"\n")
-	c.Add(-1, "1", "ignored") // negative: ignored, but the series is not created either
-	g := m.Gauge("g", "A gauge.")
-	g.Set(3)
-	g.Add(-5)
-	h := m.Histogram("h_seconds", "A histogram.", []float64{1, 0.5, 1})
-	for _, v := range []float64{0.1, 0.5, 0.7, 2} {
-		h.Observe(v)
-	}
-	if again := m.Counter("x_total", "other help", "a", "b"); again.f != c.f {
-		t.Error("re-registration made a new family")
-	}
-	var b bytes.Buffer
-	if _, err := m.WriteTo(&b); err != nil {
+// statsPinger is a fakePinger with the engine's counters.
+type statsPinger struct {
+	*fakePinger
+	st probe.Stats
+}
+
+func (p statsPinger) Stats() probe.Stats { return p.st }
+
+// feedStats stands in for the archive's write queue.
+type feedStats archive.FeedStats
+
+func (f feedStats) Stats() archive.FeedStats { return archive.FeedStats(f) }
+
+// metricsEnv is a server whose /metrics has every family: a pinger with
+// Stats, and a monitor with per-host records that has probed once.
+func metricsEnv(t *testing.T) *env {
+	t.Helper()
+	p := &fakePinger{ready: true, rtts: []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}}
+	m, err := monitor.New(monitor.Options{
+		Settings:  monitor.Settings{ProbeInterval: 10 * time.Second, PingCount: 3, PingInterval: time.Second, Tolerance: 1, DataLength: 56},
+		Immutable: []string{"192.0.2.1", "192.0.2.2", "nowhere.test"},
+		Pinger:    p, Resolve: monitorResolve, LookupAll: monitorLookupAll, PerHostRTT: true,
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	want := `# HELP g A gauge.
-# TYPE g gauge
-g -2
-# HELP h_seconds A histogram.
-# TYPE h_seconds histogram
-h_seconds_bucket{le="0.5"} 2
-h_seconds_bucket{le="1"} 3
-h_seconds_bucket{le="+Inf"} 4
-h_seconds_sum 3.3
-h_seconds_count 4
-# HELP x_total An x.\nSecond line \\ slash.
-# TYPE x_total counter
-x_total{a="1",b="q\"uo\\te\n"} 3.5
-`
-	if b.String() != want {
-		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
-	}
+	m.ProbeOnce(t.Context())
+	st := probe.Stats{Sent: 11, Matched: 9, Unmatched: 3, SocketDrops: 4, TxStamped: 5, Late: 6, SendErrors: 7, Wakeups: 8, InFlight: 2, Active: 1}
+	return newEnv(t, func(d *Deps) {
+		d.Pinger = statsPinger{p, st}
+		d.Monitor = m
+		d.ArchiveFeed = feedStats{Queued: 20, Written: 17, Dropped: 2, Failed: 1, QueueLen: 3, QueueCap: 4096}
+	})
 }
 
-func TestRegistryMisuse(t *testing.T) {
-	for name, f := range map[string]func(m *Metrics){
-		"type clash":  func(m *Metrics) { m.Counter("a", ""); m.Gauge("a", "") },
-		"label clash": func(m *Metrics) { m.Counter("a", "", "x"); m.Counter("a", "", "y") },
-		"arity":       func(m *Metrics) { m.Counter("a", "", "x").Inc() },
-	} {
-		t.Run(name, func(t *testing.T) {
-			defer func() {
-				if recover() == nil {
-					t.Error("no panic")
-				}
-			}()
-			f(NewMetrics())
-		})
+// scrape parses what the server serves at /metrics.
+func scrape(t *testing.T, e *env) map[string]*dto.MetricFamily {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(e.srv.metricsText(t)))
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
 	}
+	return fams
 }
 
-// Updates and scrapes from many goroutines; run with -race.
-func TestRegistryConcurrent(t *testing.T) {
-	m := NewMetrics()
-	c := m.Counter("c_total", "", "k")
-	h := m.Histogram("h", "", []float64{1})
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range 500 {
-				c.Inc(string(rune('a' + i)))
-				h.Observe(float64(j % 2))
-				if j%100 == 0 {
-					_, _ = m.WriteTo(&bytes.Buffer{})
-				}
+// value returns the value of the series of f whose labels are all of
+// labels (name, value pairs); ok false when there is none.
+func value(f *dto.MetricFamily, labels ...string) (float64, bool) {
+	if f == nil {
+		return 0, false
+	}
+next:
+	for _, m := range f.Metric {
+		for i := 0; i+1 < len(labels); i += 2 {
+			found := false
+			for _, l := range m.Label {
+				found = found || l.GetName() == labels[i] && l.GetValue() == labels[i+1]
 			}
-		}()
+			if !found {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue(), true
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount()), true
+		}
 	}
-	wg.Wait()
-	var b bytes.Buffer
-	_, _ = m.WriteTo(&b)
-	if !strings.Contains(b.String(), `c_total{k="h"} 500`) || !strings.Contains(b.String(), "h_count 4000") {
-		t.Errorf("got\n%s", b.String())
+	return 0, false
+}
+
+// The engine's and the monitor's counters are read from their Stats() at
+// scrape time, and per-host series appear with PerHostRTT.
+func TestMetricsCollectors(t *testing.T) {
+	fams := scrape(t, metricsEnv(t))
+	for name, want := range map[string]float64{
+		"pingapi_engine_echo_requests_sent_total": 11, "pingapi_engine_replies_matched_total": 9,
+		"pingapi_engine_replies_unmatched_total": 3, "pingapi_engine_socket_drops_total": 4,
+		"pingapi_engine_tx_timestamped_total": 5, "pingapi_engine_replies_late_total": 6,
+		"pingapi_engine_send_errors_total": 7, "pingapi_engine_loop_wakeups_total": 8,
+		"pingapi_engine_requests_in_flight": 2, "pingapi_engine_measurements_active": 1,
+		"pingapi_monitor_probes_total": 3, "pingapi_monitor_unreachable_total": 1,
+		"pingapi_monitor_resolve_failures_total": 1, "pingapi_monitor_late_rounds_total": 0,
+		"pingapi_monitor_probes_in_flight": 0, "pingapi_monitor_probe_duration_seconds": 2,
+		"pingapi_archive_measurements_queued_total": 20, "pingapi_archive_measurements_written_total": 17,
+		"pingapi_archive_measurements_dropped_total": 2, "pingapi_archive_measurements_failed_total": 1,
+		"pingapi_archive_queue_length": 3, "pingapi_archive_queue_capacity": 4096,
+	} {
+		if got, ok := value(fams[name]); !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
+		}
+	}
+	for status, want := range map[string]float64{"valid": 2, "unreachable": 1, "init": 0, "probing": 0} {
+		if got, ok := value(fams["pingapi_monitor_hosts"], "status", status); !ok || got != want {
+			t.Errorf("pingapi_monitor_hosts{status=%q} = %v, want %v", status, got, want)
+		}
+	}
+	if _, ok := value(fams["pingapi_monitor_probes_skipped_total"], "reason", "saturated"); !ok {
+		t.Error("no pingapi_monitor_probes_skipped_total{reason=saturated}")
+	}
+	rtt := fams["pingapi_monitor_host_rtt_seconds"]
+	if got, _ := value(rtt, "host", "192.0.2.1"); got != 3 {
+		t.Fatalf("host RTT histogram of 192.0.2.1: %v observations, want 3", got)
+	}
+	for _, m := range rtt.Metric {
+		if m.Label[0].GetValue() != "192.0.2.1" {
+			continue
+		}
+		h := m.Histogram
+		if want := 0.006; h.GetSampleSum() < want-1e-9 || h.GetSampleSum() > want+1e-9 {
+			t.Errorf("RTT sum %v s, want 0.006", h.GetSampleSum())
+		}
+		for _, b := range h.Bucket {
+			// 1, 2 and 3 ms: none up to 0.512 ms, one up to 1.024 ms, all
+			// three from 4.096 ms on.
+			var want uint64
+			switch ub := b.GetUpperBound(); {
+			case ub > 0.001 && ub < 0.002:
+				want = 1
+			case ub > 0.004:
+				want = 3
+			case ub > 0.002:
+				want = 2
+			}
+			if b.GetCumulativeCount() != want {
+				t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+			}
+		}
+	}
+	if got, _ := value(fams["pingapi_monitor_host_echo_requests_total"], "host", "192.0.2.2"); got != 3 {
+		t.Errorf("requests to 192.0.2.2: %v, want 3", got)
+	}
+	if got, _ := value(fams["pingapi_monitor_host_echo_replies_total"], "host", "192.0.2.2"); got != 3 {
+		t.Errorf("replies from 192.0.2.2: %v, want 3", got)
+	}
+}
+
+// Without an engine that has Stats or a monitor, their families are
+// absent, and the server's own still served.
+func TestMetricsWithoutCollectors(t *testing.T) {
+	fams := scrape(t, newEnv(t, nil))
+	for name := range fams {
+		if strings.HasPrefix(name, "pingapi_engine_") || strings.HasPrefix(name, "pingapi_monitor_") || strings.HasPrefix(name, "pingapi_archive_") {
+			t.Errorf("%s served without its source", name)
+		}
+	}
+	if fams["pingapi_measurements_in_flight"] == nil {
+		t.Error("pingapi_measurements_in_flight missing")
 	}
 }

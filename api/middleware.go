@@ -29,7 +29,7 @@ func (s *Server) accessLog() gin.HandlerFunc {
 		}
 		status := c.Writer.Status()
 		cancelled := c.Request.Context().Err() != nil
-		s.m.requests.Inc(route, methodLabel(c.Request.Method), statusLabel(status, cancelled))
+		s.m.requests.WithLabelValues(route, methodLabel(c.Request.Method), statusLabel(status, cancelled)).Inc()
 		s.log.LogAttrs(context.Background(), levelOf(route, status, cancelled), "http request",
 			slog.String("method", c.Request.Method),
 			slog.String("route", route),

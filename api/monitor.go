@@ -24,10 +24,11 @@ const (
 
 // registerMonitor adds the Ping903-compatible monitor routes (Ping903's
 // sections 6 and 7, same paths and member names, plus jitter). Reads
-// require MonitorReadScope, changes MonitorWriteScope (when set).
+// require MonitorReadScope, changes MonitorWriteScope (when set); see
+// monitorAuth for the open networks and HTTP Basic.
 func (s *Server) registerMonitor(r gin.IRouter) {
-	read := r.Group("", s.requireAuth(s.deps.MonitorReadScope), s.monitorRequest)
-	write := r.Group("", s.requireAuth(s.deps.MonitorWriteScope), s.monitorRequest)
+	read := r.Group("", s.monitorAuth(s.deps.MonitorReadScope, true), s.monitorRequest)
+	write := r.Group("", s.monitorAuth(s.deps.MonitorWriteScope, false), s.monitorRequest)
 	read.GET("/id", s.monitorID)
 	read.GET("/id/:attr", s.monitorIDAttr)
 	read.GET("/host", s.monitorHosts)

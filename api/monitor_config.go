@@ -192,13 +192,13 @@ func (s *Server) monitorPostIPList(c *gin.Context) {
 func (s *Server) postIPListFail(c *gin.Context, err error) {
 	var ie *monitor.IndexError
 	if errors.As(err, &ie) {
-		e := listError(ie.Err)
+		e := listError(c.Request.Context(), ie.Name, ie.Err)
 		e.Message = "element " + clip(ie.Name, 100) + ": " + e.Message
 		e.Index = ie.Index
 		s.fail(c, e)
 		return
 	}
-	s.fail(c, listError(err))
+	s.fail(c, listError(c.Request.Context(), "", err))
 }
 
 // monitorPutIP adds one name to the mutable list.
@@ -217,7 +217,7 @@ func (s *Server) postIPListFail(c *gin.Context, err error) {
 //	@Router			/config/ip-list/{ip} [put]
 func (s *Server) monitorPutIP(c *gin.Context) {
 	if err := s.deps.Monitor.Add(c.Request.Context(), c.Param("ip")); err != nil {
-		s.fail(c, listError(err))
+		s.fail(c, listError(c.Request.Context(), c.Param("ip"), err))
 		return
 	}
 	_, mut := s.deps.Monitor.IPList()
@@ -239,7 +239,7 @@ func (s *Server) monitorPutIP(c *gin.Context) {
 //	@Router			/config/ip-list/{ip} [delete]
 func (s *Server) monitorDeleteIP(c *gin.Context) {
 	if err := s.deps.Monitor.Delete(c.Param("ip")); err != nil {
-		s.fail(c, listError(err))
+		s.fail(c, listError(c.Request.Context(), c.Param("ip"), err))
 		return
 	}
 	_, mut := s.deps.Monitor.IPList()

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/target"
 )
 
 // Error codes of the monitor routes, in addition to the project's.
@@ -14,6 +16,7 @@ const (
 	CodeNotMonitored     = "not_monitored"     // 404: no such host in the table / mutable list
 	CodeImmutable        = "immutable_host"    // 404 DELETE: the name is in the immutable list
 	CodeNoSuchAttribute  = "no_such_attribute" // 404 /id/{attr}, /config/{keyword}
+	CodeTooManyHosts     = "too_many_hosts"    // 413 POST: over MaxLookupsPerRequest host names, or the list cap
 )
 
 // monitorErrorBody is the error response of the monitor routes, written by
@@ -26,9 +29,17 @@ type monitorErrorBody struct {
 	Index   int         `json:"index,omitempty" example:"2"`
 }
 
-// listError maps the errors of the monitor's list mutations.
-func listError(err error) *Error {
+// listError maps the errors of the monitor's list mutations of name. A
+// resolver failure is reported as /pingapi reports it (502, 504), a denial
+// by the target policy as 403 target_denied.
+func listError(ctx context.Context, name string, err error) *Error {
 	switch {
+	case errors.Is(err, target.ErrDenied):
+		return deniedError(err)
+	case errors.Is(err, target.ErrTimeout), errors.Is(err, target.ErrLookup), ctx.Err() != nil:
+		return resolveError(ctx, name, 4, err)
+	case errors.Is(err, monitor.ErrTooManyLookups):
+		return newError(http.StatusRequestEntityTooLarge, CodeTooManyHosts, err.Error(), err)
 	case errors.Is(err, monitor.ErrExists):
 		return newError(http.StatusForbidden, CodeAlreadyMonitored, monitor.ErrExists.Error(), err)
 	case errors.Is(err, monitor.ErrUnresolvable):

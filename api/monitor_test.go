@@ -14,13 +14,24 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/target"
 	"github.com/pingapi/pingapi/pkg/wire"
 )
 
-// monitorResolve resolves "hN.test" to 192.0.2.N; everything else fails.
+// monitorResolve resolves "hN.test" to 192.0.2.N and "loop.test" to
+// 127.0.0.5; "servfail.test" is a resolver failure, "timeout.test" a
+// resolver timeout; everything else does not exist.
 func monitorResolve(ctx context.Context, name string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(name); err == nil {
 		return a, nil
+	}
+	switch name {
+	case "loop.test":
+		return netip.MustParseAddr("127.0.0.5"), nil
+	case "servfail.test":
+		return netip.Addr{}, fmt.Errorf("%w: %s: server misbehaving", target.ErrLookup, name)
+	case "timeout.test":
+		return netip.Addr{}, fmt.Errorf("%w: %s", target.ErrTimeout, name)
 	}
 	var n int
 	if _, err := fmt.Sscanf(name, "h%d.test", &n); err == nil && n < 256 {

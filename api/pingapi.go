@@ -148,8 +148,8 @@ func (s *Server) measure(c *gin.Context, req pingRequest) {
 	}
 	preq := probe.Request{Target: addr, Count: req.Count, Interval: EchoInterval, Timeout: s.deps.EchoTimeout}
 
-	s.m.inFlight.Add(1)
-	defer s.m.inFlight.Add(-1)
+	s.m.inFlight.Inc()
+	defer s.m.inFlight.Dec()
 	start := time.Now()
 	var res probe.Result
 	if req.Stream {
@@ -198,7 +198,7 @@ func (s *Server) record(ctx context.Context, res probe.Result, err error, d time
 	case res.Received == 0:
 		result = resultNoReply
 	}
-	s.m.measurements.Inc(result)
+	s.m.measurements.WithLabelValues(result).Inc()
 	s.m.duration.Observe(d.Seconds())
 	s.m.echoSent.Add(float64(res.Sent))
 	s.m.echoReceived.Add(float64(res.Received))
@@ -212,7 +212,7 @@ func (s *Server) resolve(ctx context.Context, req pingRequest) (netip.Addr, erro
 	defer cancel()
 	addr, err := s.deps.Resolver.ResolveAllowed(rctx, req.Target, req.Family, s.deps.Policy)
 	if err != nil {
-		return netip.Addr{}, resolveError(ctx, req, err)
+		return netip.Addr{}, resolveError(ctx, req.Target.Input, req.Family, err)
 	}
 	// Belt and braces: a Resolver that ignored the policy must not get an
 	// address measured.
@@ -222,10 +222,12 @@ func (s *Server) resolve(ctx context.Context, req pingRequest) (netip.Addr, erro
 	return addr, nil
 }
 
-// resolveError maps a resolution failure to its public error. ctx is the
-// request's context (a cancelled request is not a resolver failure).
-func resolveError(ctx context.Context, req pingRequest, err error) error {
-	name := clip(req.Target.Input, 253)
+// resolveError maps a resolution failure of name (asked in family fam, 0
+// any) to its public error, for /pingapi and the monitor's write routes
+// alike. ctx is the request's context (a cancelled request is not a
+// resolver failure).
+func resolveError(ctx context.Context, name string, fam target.Family, err error) *Error {
+	name = clip(name, 253)
 	switch {
 	case errors.Is(err, target.ErrInvalid):
 		return newError(http.StatusBadRequest, CodeInvalidTarget, err.Error(), err)
@@ -239,8 +241,8 @@ func resolveError(ctx context.Context, req pingRequest, err error) error {
 		return e
 	case errors.Is(err, target.ErrNotFound):
 		msg := name + " does not resolve"
-		if req.Family != 0 {
-			msg += " to an IPv" + strconv.Itoa(int(req.Family)) + " address"
+		if fam != 0 {
+			msg += " to an IPv" + strconv.Itoa(int(fam)) + " address"
 		}
 		return newError(http.StatusUnprocessableEntity, CodeUnresolvable, msg, err)
 	}
@@ -271,6 +273,9 @@ func cancelledError(ctx context.Context) *Error {
 func pingError(ctx context.Context, err error) *Error {
 	if ctx.Err() != nil {
 		return cancelledError(ctx)
+	}
+	if errors.Is(err, target.ErrDenied) { // the engine's own admission
+		return deniedError(err)
 	}
 	return probeUnavailable(err)
 }

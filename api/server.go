@@ -95,6 +95,9 @@ type Deps struct {
 	Recorder Recorder
 
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
+	// TCPEcho, when set, serves GET /tcpecho/clients (with
+	// MonitorReadScope, like the monitor's reads).
+	TCPEcho TCPEcho
 
 	// DashboardArchive is the measurement history the dashboard draws
 	// (*archive.Store); nil: the dashboard shows the monitor's current
@@ -105,6 +108,12 @@ type Deps struct {
 	// monitor's read and write routes.
 	MonitorReadScope  string
 	MonitorWriteScope string
+	// MonitorOpenCIDRs are client networks whose requests to the monitor's
+	// read routes need no credentials (MONITOR_OPEN_CIDRS).
+	MonitorOpenCIDRs []netip.Prefix
+	// MonitorBasic, when set, lets HTTP Basic credentials in on the
+	// monitor's routes (MONITOR_BASIC_AUTH_FILE).
+	MonitorBasic BasicChecker
 
 	// Archive, when set, serves the esmond API of the measurement archive
 	// under /esmond/perfsonar/ (api/esmond.go). ArchiveReadPublic lets
@@ -114,6 +123,9 @@ type Deps struct {
 	Archive           Archive
 	ArchiveReadPublic bool
 	ArchiveWriteCIDRs []netip.Prefix
+	// ArchiveFeed, when set, is the archive's write queue (*archive.Feed),
+	// whose counters /metrics exports (pingapi_archive_*).
+	ArchiveFeed ArchiveStats
 
 	// TrustedProxies are the CIDRs (or addresses) whose X-Forwarded-For and
 	// X-Real-IP headers are believed when computing the client address
@@ -130,10 +142,6 @@ type Deps struct {
 	EchoTimeout    time.Duration // per-echo deadline; 0: DefaultEchoTimeout
 	ResolveTimeout time.Duration // name resolution budget; 0: DefaultResolveTimeout
 	MaxBodyBytes   int64         // POST body limit; 0: DefaultMaxBodyBytes
-
-	// Metrics is the registry /metrics exposes; nil: New creates one. Pass
-	// one in to share it with other components.
-	Metrics *Metrics
 
 	Now func() time.Time // clock for Retry-After estimates; nil: time.Now
 }
@@ -157,13 +165,13 @@ func (d Deps) Validate() error {
 // Server holds the router and its dependencies. It is safe for concurrent
 // use once built.
 type Server struct {
-	deps    Deps
-	log     *slog.Logger
-	router  *gin.Engine
-	metrics *Metrics
-	m       serverMetrics
-	limits  *limiter
-	dash    *dashboard
+	deps        Deps
+	log         *slog.Logger
+	router      *gin.Engine
+	m           serverMetrics
+	promHandler http.Handler // /metrics over m.reg
+	limits      *limiter
+	dash        *dashboard
 }
 
 // New builds the router. It never fails: invalid TrustedProxies are logged
@@ -171,8 +179,8 @@ type Server struct {
 // process-wide state (see UseReleaseMode).
 func New(d Deps) *Server {
 	d = withDefaults(d)
-	s := &Server{deps: d, log: d.Logger, router: gin.New(), metrics: d.Metrics}
-	s.m = newServerMetrics(s.metrics)
+	s := &Server{deps: d, log: d.Logger, router: gin.New(), m: newServerMetrics(d)}
+	s.promHandler = s.newPromHandler()
 	s.limits = newLimiter(d.MaxConcurrent, d.MaxConcurrentPerSubject, d.Now)
 
 	r := s.router
@@ -200,6 +208,9 @@ func New(d Deps) *Server {
 	}
 	if d.Archive != nil {
 		s.registerEsmond(r)
+	}
+	if d.TCPEcho != nil {
+		s.registerTCPEcho(r)
 	}
 	s.registerDocs(r)
 	s.registerDashboard(r)
@@ -231,9 +242,6 @@ func withDefaults(d Deps) Deps {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if d.Metrics == nil {
-		d.Metrics = NewMetrics()
-	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -243,10 +251,6 @@ func withDefaults(d Deps) Deps {
 // Handler returns the http.Handler to serve.
 func (s *Server) Handler() http.Handler { return s.router }
 
-// Metrics returns the registry /metrics exposes, so other components can
-// add their own series.
-func (s *Server) Metrics() *Metrics { return s.metrics }
-
 // InFlight returns the number of measurements running now (for a graceful
 // drain: http.Server.Shutdown waits for them; a longest measurement lasts
 // MaxCount seconds plus the echo timeout).
@@ -254,8 +258,8 @@ func (s *Server) InFlight() int { return s.limits.inFlight() }
 
 // UseReleaseMode switches Gin to release mode (no debug lines on standard
 // output). Gin keeps its mode in a package variable, so this is for main to
-// call once, before New; New itself leaves Gin's global state alone. Tests
-// need not call it: Gin starts in test mode under `go test`.
+// call once, before New; New itself leaves Gin's global state alone (the
+// api tests set test mode in their TestMain).
 func UseReleaseMode() { gin.SetMode(gin.ReleaseMode) }
 
 // http.Server timeouts of HTTPServer: a header deadline against slow

@@ -20,6 +20,9 @@ for pair in ip:iproute2 nft:nftables fping:fping ping:iputils-ping tcpdump:tcpdu
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "$cmd" ] || need+=("$pkg")
 done
+# PostgreSQL for the archive's tests (they start a throwaway server with
+# initdb/pg_ctl; its binaries are not on PATH).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "install-deps: missing ${need[*]}; run as root or: sudo apt-get install ${need[*]}" >&2

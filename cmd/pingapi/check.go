@@ -231,5 +231,16 @@ func perfInt(v int) string {
 }
 
 // unreachableText is check_ping's word for why the last probe could not
-// run, when the record says so; "" when it does not.
-func unreachableText(r wire.Record) string { return "" }
+// run, from the record's error (ping's and the kernel's words), as
+// check_ping's error_scan reads ping's output; "" when it does not say.
+func unreachableText(r wire.Record) string {
+	switch e := r.Error; {
+	case strings.Contains(e, "Network is unreachable"), strings.Contains(e, "No route"):
+		return "Network Unreachable"
+	case strings.Contains(e, "Destination Host Unreachable"), strings.Contains(e, "Address unreachable"):
+		return "Host Unreachable"
+	case strings.Contains(e, "unknown host"):
+		return "Host not found"
+	}
+	return ""
+}

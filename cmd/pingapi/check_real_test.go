@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,7 +130,19 @@ func TestCheckPingSideBySide(t *testing.T) {
 	requireCheckPing(t)
 	netlab.RequireRoot(t)
 	newHost := func() *netlab.Host { return netlab.NewHost(t, netlab.Options{NoIPv6: true}) }
-	ok, slow, lossy, drop, dup := newHost(), newHost(), newHost(), newHost(), newHost()
+	ok, slow, lossy, drop, dup, unr := newHost(), newHost(), newHost(), newHost(), newHost(), newHost()
+	// No route to unr from here: the kernel refuses to send (EHOSTUNREACH),
+	// to ping and to the monitor's engine alike; nothing leaves.
+	route := []string{"route", "add", "unreachable", unr.Addr4.String() + "/32"}
+	if out, err := exec.Command("ip", route...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %v: %v: %s", route, err, out)
+	}
+	t.Cleanup(func() {
+		route[1] = "del"
+		if out, err := exec.Command("ip", route...).CombinedOutput(); err != nil {
+			t.Errorf("ip %v: %v: %s", route, err, out)
+		}
+	})
 	slow.Respond(func() time.Duration { return 150 * time.Millisecond })
 	dup.Respond(func() time.Duration { return 0 }).SetCopies(2)
 	drop.DropAll()
@@ -162,7 +175,7 @@ table ip lossping {
 		netlab.Unavailable(t, "no ICMP socket: "+err.Error())
 	}
 	t.Cleanup(func() { eng.Close() })
-	hosts := []*netlab.Host{ok, slow, lossy, drop, dup}
+	hosts := []*netlab.Host{ok, slow, lossy, drop, dup, unr}
 	var list strings.Builder
 	for _, h := range hosts {
 		fmt.Fprintln(&list, h.Addr4)
@@ -172,7 +185,9 @@ table ip lossping {
 		"ip-list <<EOF\n"+list.String()+"EOF\n", 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := config.Config{MonitorConfig: filepath.Join(dir, "ping903.conf"), DataDir: filepath.Join(dir, "data"), ListenAddr: "127.0.0.1:0"}
+	cfg := config.Config{MonitorConfig: filepath.Join(dir, "ping903.conf"), DataDir: filepath.Join(dir, "data"), ListenAddr: "127.0.0.1:0",
+		// The target policy must allow what the monitor watches.
+		TargetAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}}
 	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +197,7 @@ table ip lossping {
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		pending := 0
 		for _, h := range hosts {
-			if r, _ := m.Lookup(h.Addr4.String()); !r.Validity {
+			if r, _ := m.Lookup(h.Addr4.String()); r.Status == "init" || r.Status == "" {
 				pending++
 			}
 		}
@@ -215,7 +230,9 @@ table ip lossping {
 		{"critical loss", []string{"-H", a(lossy), "-w", "100,10%", "-c", "200,15%"}, nagiosCritical},
 		{"100% loss", []string{"-H", a(drop), "-w", "100,20%", "-c", "200,60%"}, nagiosCritical},
 		{"duplicates", []string{"-H", a(dup), "-w", "100,20%", "-c", "200,60%"}, nagiosWarning},
+		{"network unreachable", []string{"-H", a(unr), "-w", "100,20%", "-c", "200,60%"}, nagiosCritical},
 		{"several hosts", []string{"-H", a(drop) + "," + a(ok), "-w", "100,20%", "-c", "200,60%"}, nagiosOK},
+		{"several hosts, the first unreachable", []string{"-H", a(unr) + "," + a(ok), "-w", "100,20%", "-c", "200,60%"}, nagiosCritical},
 		{"several -H", []string{"-H", a(slow), "-H", a(ok), "-w", "100,20%", "-c", "200,60%"}, nagiosOK},
 	}
 	type outcome struct {

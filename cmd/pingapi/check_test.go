@@ -5,6 +5,8 @@ import (
 	"context"
 	"math"
 	"testing"
+
+	"github.com/pingapi/pingapi/pkg/wire"
 )
 
 // TestCheck runs check_ping command lines against the scripted monitor
@@ -50,7 +52,7 @@ func TestCheck(t *testing.T) {
 			"PING OK - Packet loss = 0%, RTA = 0.41 ms|rta=0.410000ms;200.000000;600.000000;0.000000 pl=0%;20;60;0;\n", "", 0},
 		{"several hosts: the first with data is alive", args("-H", "192.0.2.5,192.0.2.3,192.0.2.1"), nil, "192.0.2.3 is alive\n", "", 0},
 		{"several hosts as several -H", args("-H", "192.0.2.1", "-H", "192.0.2.2"), nil, "192.0.2.1 is alive\n", "", 0},
-		{"unreachable", args("-H", "192.0.2.6"), nil, "PING CRITICAL - 192.0.2.6 could not be probed (unreachable)\n", "", 2},
+		{"unreachable", args("-H", "192.0.2.6"), nil, "CRITICAL - Network Unreachable (192.0.2.6)\n", "", 2},
 		{"no data yet", args("-H", "192.0.2.5"), nil, "PING OK - no data collected yet for 192.0.2.5\n", "", 0},
 		{"no data yet -N", args("-N", "-H", "192.0.2.5"), nil, "PING UNKNOWN - no data collected yet for 192.0.2.5\n", "", 3},
 		{"not monitored", args("-H", "192.0.2.99"), nil, "PING UNKNOWN - 192.0.2.99 is not monitored\n", "", 3},
@@ -136,6 +138,22 @@ func TestPingLoss(t *testing.T) {
 	}{{3, 2, "33.3333"}, {3, 1, "66.6667"}, {10, 10, "0"}, {10, 0, "100"}, {7, 6, "14.2857"}, {8, 7, "12.5"}} {
 		if got := pingLoss(tt.xmit, tt.recv); got != tt.want {
 			t.Errorf("pingLoss(%d, %d) = %s, want %s", tt.xmit, tt.recv, got, tt.want)
+		}
+	}
+}
+
+// TestUnreachableWords: check_ping's words for the causes the monitor
+// reports, and pingapi's own line when it reports none.
+func TestUnreachableWords(t *testing.T) {
+	for _, tt := range []struct{ err, want string }{
+		{"Network is unreachable", "CRITICAL - Network Unreachable (h)\n"},
+		{"No route to host", "CRITICAL - Network Unreachable (h)\n"},
+		{"unknown host", "CRITICAL - Host not found (h)\n"},
+		{"", "PING CRITICAL - h.name could not be probed (unreachable)\n"},
+	} {
+		var o bytes.Buffer
+		if code := unreachable(&o, "PING", "h", wire.Record{Name: "h.name", Status: wire.StatusUnreachable, Error: tt.err}); code != 2 || o.String() != tt.want {
+			t.Errorf("%q: exit %d, %q; want %q", tt.err, code, o.String(), tt.want)
 		}
 	}
 }

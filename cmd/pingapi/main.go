@@ -30,6 +30,8 @@ func commands() []command {
 		{"query", runQuery, "query the monitor for host status (like ping903q)"},
 		{"check", runCheck, "Nagios check against the monitor: check_ping's command line and output"},
 		{"match", runMatch, "list the monitored names for a host"},
+		{"archive", runArchive, "manage the archive's write keys: archive key create|list|revoke"},
+		{"agent", runAgent, "TCP echo client: echo a server's probes so it measures RTT to this host"},
 		{"health", runHealth, "exit 0 when the local server answers /healthz (container HEALTHCHECK)"},
 		{"version", runVersion, "print version and commit"},
 	}

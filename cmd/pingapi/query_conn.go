@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pingapi/pingapi/pkg/auth"
 	"github.com/pingapi/pingapi/pkg/client"
 	"github.com/pingapi/pingapi/pkg/monitor"
 )
@@ -100,7 +101,37 @@ func (c *connFlags) client(getenv func(string) string, stderr io.Writer) (*clien
 			}
 		}
 	}
-	return client.New(url, token, c.timeoutOr())
+	cl, err := client.New(url, token, c.timeoutOr())
+	if err != nil {
+		return nil, err
+	}
+	if home := getenv("HOME"); home != "" {
+		entries, err := readPing903Cred(filepath.Join(home, ".ping903.cred"))
+		if err != nil {
+			return nil, err
+		}
+		if len(entries) > 0 {
+			cl.SetBasic(func(host, port, path, realm string) (string, string, bool) {
+				e, ok := auth.FindCred(entries, host, port, path, realm)
+				return e.User, e.Password, ok
+			}, c.realm)
+		}
+	}
+	return cl, nil
+}
+
+// readPing903Cred reads ping903q's credentials file (ping903.cred: WHERE
+// [REALM] USER PASSWORD lines) for HTTP Basic; a missing file is none.
+func readPing903Cred(path string) ([]auth.CredEntry, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return auth.ParseCredFile(f, path)
 }
 
 // describeError turns a client error into a plain sentence.

@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,7 +36,7 @@ func (p *scriptedPinger) Ping(ctx context.Context, req probe.Request, _ func(pro
 		return probe.Result{}, ctx.Err()
 	}
 	if p.fail[req.Target] {
-		return probe.Result{}, errors.New("sendto: network is unreachable")
+		return probe.Result{}, fmt.Errorf("probe: send to %v: %w", req.Target, syscall.ENETUNREACH)
 	}
 	t0 := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
 	res := probe.Result{Target: req.Target, Sent: req.Count, Started: t0, Finished: t0.Add(time.Duration(req.Count-1) * time.Second),
@@ -80,10 +80,16 @@ func repeat(d time.Duration, n int) []time.Duration {
 //	192.0.2.3   0/10                 not alive, loss 100 %
 //	192.0.2.4  10/10 at 700 ms       alive, slow
 //	192.0.2.5  probe never finishes  init
-//	192.0.2.6  engine error          unreachable
+//	192.0.2.6  engine error          unreachable (Network is unreachable)
 //	web.test   (192.0.2.7) 10/10 at 1 ms
 //	192.0.2.8   9/10 at 2 ms, 2 duplicates   alive
 func monitorServer(t *testing.T) string {
+	t.Helper()
+	return monitorServerWith(t, nil)
+}
+
+// monitorServerWith is monitorServer with its api.Deps changed by mod.
+func monitorServerWith(t *testing.T, mod func(*api.Deps)) string {
 	t.Helper()
 	a := netip.MustParseAddr
 	p := &scriptedPinger{
@@ -128,7 +134,11 @@ func monitorServer(t *testing.T) string {
 			t.Fatal("the monitor did not probe its hosts")
 		}
 	}
-	srv := httptest.NewServer(api.New(api.Deps{Pinger: p, Verifier: tokenVerifier{}, Monitor: m}).Handler())
+	d := api.Deps{Pinger: p, Verifier: tokenVerifier{}, Monitor: m}
+	if mod != nil {
+		mod(&d)
+	}
+	srv := httptest.NewServer(api.New(d).Handler())
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/api"
+	"github.com/pingapi/pingapi/pkg/auth"
 	"github.com/pingapi/pingapi/pkg/config"
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
@@ -71,7 +72,11 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 
 	// A missing ICMP socket is an environment problem no retry fixes: fail
 	// at once with the fix, rather than serve 503s forever.
-	eng, err := probe.New(probe.Options{Mode: probe.SocketMode(cfg.PingMode), Rate: cfg.PingRate, Logger: log.With("component", "probe")})
+	// One target policy for every prober: the engine refuses what it denies
+	// whoever asks (the API and the monitor check it first, to answer why).
+	policy := targetPolicy(cfg)
+	eng, err := probe.New(probe.Options{Mode: probe.SocketMode(cfg.PingMode), Rate: cfg.PingRate,
+		Logger: log.With("component", "probe"), Admit: policy.Check})
 	if err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: %v\n"+
 			"  ICMP needs a raw socket (run as root, or `setcap cap_net_raw+ep pingapi`, or in a container add the NET_RAW capability)\n"+
@@ -104,6 +109,15 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		monRec, pingRec = arch.Monitor, arch.Ping
 	}
 
+	// Closed before the archive (defers run last first): its last windows
+	// are archived.
+	te, err := startTCPEcho(cfg, targetPolicy(cfg), verifier, arch, log.With("component", "tcpecho"))
+	if err != nil {
+		fmt.Fprintf(stderr, "pingapi serve: tcp echo: %v\n", err)
+		return exitConfig
+	}
+	defer te.Close()
+
 	mon, err := buildMonitor(runCtx, cfg, eng, log.With("component", "monitor"), monRec)
 	if err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: monitor: %v\n", err)
@@ -115,7 +129,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		Pinger:                  eng,
 		Verifier:                verifier,
 		Resolver:                &target.Resolver{Timeout: cfg.ResolveTimeout},
-		Policy:                  targetPolicy(cfg),
+		Policy:                  policy,
 		RequiredScope:           cfg.RequiredScope,
 		Recorder:                pingRec,
 		MonitorReadScope:        cfg.MonitorReadScope,
@@ -131,9 +145,23 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 	if arch != nil {
 		deps.Archive = arch.Store
 		deps.DashboardArchive = arch.Store
+		deps.ArchiveFeed = arch.Feed
+	}
+	if te != nil {
+		deps.TCPEcho = te.Server
 	}
 	deps.ArchiveReadPublic = cfg.ArchiveRead == "public"
 	deps.ArchiveWriteCIDRs = cfg.ArchiveWriteCIDRs
+	// Ping903's ways in to the monitor, both off by default.
+	deps.MonitorOpenCIDRs = cfg.MonitorOpenCIDRs
+	if cfg.MonitorBasicFile != "" {
+		b, err := auth.LoadBasicFile(cfg.MonitorBasicFile, cfg.MonitorBasicRealm)
+		if err != nil {
+			fmt.Fprintf(stderr, "pingapi serve: MONITOR_BASIC_AUTH_FILE: %v\n", err)
+			return exitConfig
+		}
+		deps.MonitorBasic = b
+	}
 	if err := deps.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: %v\n", err)
 		return exitConfig

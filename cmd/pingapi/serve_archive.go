@@ -35,7 +35,7 @@ func openArchive(ctx context.Context, cfg config.Config, log *slog.Logger) (*arc
 	}
 	st, err := archive.Open(ctx, archive.Options{
 		DSN: ac.DSN, DataDir: cfg.DataDir, Logger: log,
-		Retention: archive.Retention{Raw: ac.RetentionRaw, EventTypes: ac.RetentionEventTypes},
+		Retention: archive.Retention{Raw: ac.RetentionRaw, Summaries: ac.RetentionSummaries, EventTypes: ac.RetentionEventTypes},
 	})
 	if err != nil {
 		return nil, err

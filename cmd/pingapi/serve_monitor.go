@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"runtime/debug"
 
 	"github.com/pingapi/pingapi/pkg/config"
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/target"
 )
 
 // buildMonitor builds and starts the monitor for serve: the Ping903
@@ -31,7 +33,16 @@ func buildMonitor(ctx context.Context, cfg config.Config, eng *probe.Engine, log
 
 // startMonitor is buildMonitor on any Pinger (tests use a fake).
 func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log *slog.Logger, rec monitor.Recorder) (*monitor.Monitor, error) {
-	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), Recorder: rec}
+	// The one target policy: the same as /pingapi's and the engine's.
+	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), Recorder: rec, Policy: targetPolicy(cfg), PerHostRTT: cfg.MetricsPerHost}
+	resolver := &target.Resolver{Timeout: cfg.ResolveTimeout}
+	opts.Resolve = func(ctx context.Context, name string) (netip.Addr, error) {
+		t, err := target.Parse(name)
+		if err != nil {
+			return netip.Addr{}, err
+		}
+		return resolver.Resolve(ctx, t, 4)
+	}
 	if cfg.MonitorConfig != "" {
 		mc, err := monitor.LoadConfig(cfg.MonitorConfig)
 		if err != nil {
@@ -44,7 +55,7 @@ func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log 
 			log.Warn("the listen statement of the monitor configuration is not used: LISTEN_ADDR governs the HTTP socket",
 				"listen", mc.Settings.Listen, "LISTEN_ADDR", cfg.ListenAddr, "file", cfg.MonitorConfig)
 		}
-		opts.Settings, opts.Immutable = mc.Settings, mc.IPList
+		opts.Settings, opts.Immutable, opts.ImmutableAt = mc.Settings, mc.IPList, mc.IPListAt
 	}
 	if cfg.DataDir != "" {
 		opts.Store = monitor.NewStore(cfg.DataDir)

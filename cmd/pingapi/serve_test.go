@@ -113,8 +113,13 @@ func TestWithJWKS(t *testing.T) {
 // channel of its exit status.
 func startServe(t *testing.T, shutdown time.Duration) (base, token string, stop func(), exit <-chan int) {
 	t.Helper()
+	return startServeIn(t, t.TempDir(), shutdown)
+}
+
+// startServeIn is startServe with the data directory dir.
+func startServeIn(t *testing.T, dir string, shutdown time.Duration) (base, token string, stop func(), exit <-chan int) {
+	t.Helper()
 	serveNeedsRoot(t)
-	dir := t.TempDir()
 	empty := dir + "/empty.env"
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)

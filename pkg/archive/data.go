@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 )
 
 // DataQuery selects the base data or a summary of one event type.
@@ -47,6 +49,13 @@ func (s *Store) Data(ctx context.Context, q DataQuery) ([]Point, error) {
 	if q.SummaryType != SummaryBase && q.Window > 0 {
 		lo = windowStart(lo, q.Window)
 		hi = windowStart(hi, q.Window) + q.Window - 1
+	}
+	if md.Derived && q.SummaryType != SummaryBase && q.Window > 0 && q.Window%hourSec == 0 {
+		out, err := s.derivedSummary(ctx, id, q, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		return page(out, q.Offset, q.Limit), nil
 	}
 	var pts []tsValue
 	if md.Derived {
@@ -154,4 +163,53 @@ func (s *Store) scanRows(ctx context.Context, id, lo, hi int64, f func(tsMillis 
 		f(ts, &m)
 	}
 	return rows.Err()
+}
+
+// derivedSummary answers a summary of a pingapi series over windows of
+// whole hours from the hourly rollups (lo, hi: the widened range).
+func (s *Store) derivedSummary(ctx context.Context, id int64, q DataQuery, lo, hi int64) ([]Point, error) {
+	if hi > s.now().Unix()+366*24*hourSec {
+		hi = windowStart(s.now().Unix(), q.Window) + q.Window - 1
+	}
+	if lo < 0 {
+		lo = 0
+	}
+	hours, err := s.hourAggs(ctx, id, windowStart(lo, hourSec), windowStart(hi, hourSec))
+	if err != nil {
+		return nil, err
+	}
+	wins := map[int64]*hourAgg{}
+	for h, a := range hours {
+		w := windowStart(h, q.Window)
+		if wins[w] == nil {
+			wins[w] = newHourAgg()
+		}
+		wins[w].merge(a)
+	}
+	var out []Point
+	for _, w := range slices.Sorted(maps.Keys(wins)) {
+		a := wins[w]
+		var val []byte
+		switch {
+		case q.EventType == "histogram-rtt" && q.SummaryType == SummaryAggregation:
+			if a.recv == 0 {
+				continue
+			}
+			val = a.rttHistJSON()
+		case q.EventType == "histogram-rtt" && q.SummaryType == SummaryStatistics:
+			if a.recv == 0 {
+				continue
+			}
+			val = a.rttStatistics()
+		case q.EventType == "packet-loss-rate-bidir" && q.SummaryType == SummaryAggregation:
+			if a.sent == 0 {
+				continue
+			}
+			val = appendFloat(nil, float64(max(a.sent-a.recv, 0))/float64(a.sent))
+		default:
+			return nil, fmt.Errorf("%w: summary %s/%d of %s", ErrNotFound, q.SummaryType, q.Window, q.EventType)
+		}
+		out = append(out, Point{TS: w, Val: val})
+	}
+	return out, nil
 }

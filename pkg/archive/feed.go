@@ -103,26 +103,29 @@ func (f *Feed) Stats() FeedStats {
 		Failed: f.failed.Load(), QueueLen: len(f.q), QueueCap: cap(f.q)}
 }
 
+// writeTimeout bounds one batch's write.
+const writeTimeout = 30 * time.Second
+
 // Run writes queued measurements until ctx is done, then writes what is
-// still queued (with a fresh 10 s budget) and returns nil.
+// still queued and returns nil. A write in progress is not cancelled with
+// ctx (it would lose its batch); each batch has writeTimeout.
 func (f *Feed) Run(ctx context.Context) error {
+	wctx := context.WithoutCancel(ctx)
 	buf := make([]Measurement, 0, f.batch)
 	for {
 		select {
 		case <-ctx.Done():
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
 			for {
 				buf = f.fill(buf[:0])
 				if len(buf) == 0 {
 					return nil
 				}
-				f.write(dctx, buf)
+				f.write(wctx, buf)
 			}
 		case m := <-f.q:
 			buf = append(buf[:0], m)
 			buf = f.fill(buf)
-			f.write(ctx, buf)
+			f.write(wctx, buf)
 		}
 	}
 }
@@ -141,6 +144,8 @@ func (f *Feed) fill(buf []Measurement) []Measurement {
 }
 
 func (f *Feed) write(ctx context.Context, ms []Measurement) {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
 	for i := range ms {
 		if !ms[i].Agent.IsValid() {
 			ms[i].Agent = f.agent(ms[i].Addr)

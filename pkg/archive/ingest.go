@@ -68,30 +68,14 @@ func (s *Store) AddMeasurements(ctx context.Context, ms []Measurement) error {
 			}
 		}
 		s.mu.Unlock()
-		stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO measurement (series, ts, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`))
-		if err != nil {
-			return fmt.Errorf("archive: prepare: %w", err)
+		pending := make([]insertRow, len(rows))
+		for i, r := range rows {
+			pending[i] = insertRow{series: ids[r.key], ts: r.ts, data: r.data}
 		}
-		defer stmt.Close()
-		for _, r := range rows {
-			id := ids[r.key]
-			for ts := r.ts; ; ts++ {
-				if s.d.name == BackendPostgres && monthStart(ts) != monthStart(r.ts) {
-					return fmt.Errorf("archive: no free millisecond for a measurement of %s", r.key)
-				}
-				res, err := stmt.ExecContext(ctx, id, ts, r.data)
-				if err != nil {
-					return fmt.Errorf("archive: insert measurement: %w", err)
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					break
-				}
-				if ts-r.ts > 10000 {
-					return fmt.Errorf("archive: no free millisecond for a measurement of %s", r.key)
-				}
-			}
+		if err := s.invalidateLate(ctx, tx, pending); err != nil {
+			return err
 		}
-		return nil
+		return s.insertRows(ctx, tx, pending)
 	})
 	if err != nil {
 		return err
@@ -146,5 +130,89 @@ func (s *Store) ensurePartition(ctx context.Context, start int64) error {
 	s.mu.Lock()
 	s.parts[start] = true
 	s.mu.Unlock()
+	return nil
+}
+
+type insertRow struct {
+	series, ts int64
+	data       []byte
+}
+
+// insertRows inserts measurement rows; a row whose (series, ts) is taken
+// moves on a millisecond (up to 10 s) until it fits. PostgreSQL inserts
+// the whole batch in one statement (unnest of three arrays); SQLite runs a
+// prepared statement per row.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, rows []insertRow) error {
+	if s.d.name == BackendPostgres {
+		return s.insertRowsPG(ctx, tx, rows)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO measurement (series, ts, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("archive: prepare: %w", err)
+	}
+	defer stmt.Close()
+	for _, r := range rows {
+		for ts := r.ts; ; ts++ {
+			if ts-r.ts > 10000 {
+				return fmt.Errorf("archive: no free millisecond for a measurement of series %d", r.series)
+			}
+			res, err := stmt.ExecContext(ctx, r.series, ts, r.data)
+			if err != nil {
+				return fmt.Errorf("archive: insert measurement: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) insertRowsPG(ctx context.Context, tx *sql.Tx, rows []insertRow) error {
+	for bump := int64(0); len(rows) > 0; bump++ {
+		if bump > 10000 {
+			return fmt.Errorf("archive: no free millisecond for a measurement of series %d", rows[0].series)
+		}
+		series := make([]int64, len(rows))
+		tss := make([]int64, len(rows))
+		data := make([][]byte, len(rows))
+		for i, r := range rows {
+			series[i], tss[i], data[i] = r.series, r.ts+bump, r.data
+			if monthStart(tss[i]) != monthStart(r.ts) {
+				return fmt.Errorf("archive: no free millisecond for a measurement of series %d", r.series)
+			}
+		}
+		res, err := tx.QueryContext(ctx, `INSERT INTO measurement (series, ts, data)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) ON CONFLICT DO NOTHING RETURNING series, ts`, series, tss, data)
+		if err != nil {
+			return fmt.Errorf("archive: insert measurements: %w", err)
+		}
+		type key struct{ series, ts int64 }
+		done := make(map[key]bool, len(rows))
+		for res.Next() {
+			var k key
+			if err := res.Scan(&k.series, &k.ts); err != nil {
+				res.Close()
+				return fmt.Errorf("archive: insert measurements: %w", err)
+			}
+			done[k] = true
+		}
+		if err := res.Err(); err != nil {
+			return fmt.Errorf("archive: insert measurements: %w", err)
+		}
+		res.Close()
+		// A row whose key was taken (or doubled in the batch) tries the
+		// next millisecond; of a doubled pair only one was inserted.
+		var left []insertRow
+		for _, r := range rows {
+			k := key{r.series, r.ts + bump}
+			if done[k] {
+				delete(done, k)
+				continue
+			}
+			left = append(left, r)
+		}
+		rows = left
+	}
 	return nil
 }

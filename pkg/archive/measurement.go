@@ -146,7 +146,7 @@ func encodeRow(buf []byte, m *Measurement) []byte {
 			buf = append(buf, 0)
 			continue
 		}
-		us := int64(r / time.Microsecond)
+		us := min(int64(r/time.Microsecond), int64(time.Hour/time.Microsecond))
 		d := us - prev
 		prev = us
 		buf = binary.AppendUvarint(buf, uint64(d<<1^d>>63)+1)
@@ -217,6 +217,9 @@ func decodeRow(b []byte, m *Measurement) error {
 		}
 		z := v - 1
 		prev += int64(z>>1) ^ -int64(z&1)
+		if prev < 0 || prev > int64(time.Hour/time.Microsecond) {
+			return errBadRow
+		}
 		m.RTTs[i] = time.Duration(prev) * time.Microsecond
 		recv++
 	}
@@ -296,6 +299,11 @@ func (m *Measurement) series() Metadata {
 	md.Key = KeyOf(&md)
 	return md
 }
+
+// PingEventTypes returns the event types, with their summaries, of
+// pingapi's ICMP series, for other producers whose records must read the
+// same (TCP echo). The slice is new on each call.
+func PingEventTypes() []EventType { return pingEventTypes() }
 
 // pingEventTypes are the event types pScheduler's ping test registers.
 func pingEventTypes() []EventType {

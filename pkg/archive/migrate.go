@@ -61,6 +61,10 @@ var sqliteDialect = &dialect{
 			hash TEXT NOT NULL UNIQUE,
 			created INTEGER NOT NULL,
 			revoked INTEGER);`,
+		// 3: hourly rollups of pingapi's series (rollup.go).
+		`CREATE TABLE rollup (
+			series INTEGER NOT NULL, ts INTEGER NOT NULL, data BLOB NOT NULL,
+			PRIMARY KEY (series, ts)) WITHOUT ROWID;`,
 	},
 }
 
@@ -106,6 +110,9 @@ var postgresDialect = &dialect{
 			hash TEXT NOT NULL UNIQUE,
 			created BIGINT NOT NULL,
 			revoked BIGINT);`,
+		`CREATE TABLE rollup (
+			series BIGINT NOT NULL, ts BIGINT NOT NULL, data BYTEA NOT NULL,
+			PRIMARY KEY (series, ts));`,
 	},
 }
 

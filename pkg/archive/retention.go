@@ -2,7 +2,9 @@ package archive
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -11,8 +13,10 @@ import (
 // Retention says how long the archive keeps data (esmond's
 // ps_remove_data.conf). Zero fields take the defaults.
 //
-// Summaries are computed from base data when read, so a summary lives as
-// long as the base data of its window.
+// The summaries of clients' data are computed from their base data when
+// read, so they live as long as those. The summaries of pingapi's series
+// come from hourly rollups (rollup.go), kept for Summaries, long after the
+// measurements are gone.
 type Retention struct {
 	// Raw is how long base data are kept: pingapi's measurement rows (and
 	// so every event type and summary derived from them) and clients'
@@ -20,14 +24,24 @@ type Retention struct {
 	Raw time.Duration
 	// EventTypes overrides Raw for clients' points of an event type.
 	EventTypes map[string]time.Duration
+	// Summaries is how long the hourly rollups of pingapi's series (their
+	// 3600 and 86400 s summaries, the dashboard's long ranges) are kept.
+	// 0: DefaultSummaryRetention.
+	Summaries time.Duration
 }
 
-// DefaultRawRetention is how long base data are kept by default.
-const DefaultRawRetention = 180 * 24 * time.Hour
+// Default retention: raw data 180 days, summaries 5 years.
+const (
+	DefaultRawRetention     = 180 * 24 * time.Hour
+	DefaultSummaryRetention = 5 * 365 * 24 * time.Hour
+)
 
 func (r Retention) withDefaults() Retention {
 	if r.Raw <= 0 {
 		r.Raw = DefaultRawRetention
+	}
+	if r.Summaries <= 0 {
+		r.Summaries = DefaultSummaryRetention
 	}
 	return r
 }
@@ -37,6 +51,7 @@ type PruneResult struct {
 	Measurements int64    // measurement rows deleted (SQLite) or in dropped partitions' months
 	Points       int64    // client points deleted
 	Partitions   []string // PostgreSQL partitions dropped
+	Rollups      int64    // hourly rollups deleted
 }
 
 // Prune deletes the data older than the retention and returns the space to
@@ -53,6 +68,15 @@ func (s *Store) Prune(ctx context.Context) (PruneResult, error) {
 		if err != nil {
 			return res, err
 		}
+		var dropTo int64 // rows before it go
+		for _, p := range parts {
+			if monthEnd(p) <= cut.UnixMilli() {
+				dropTo = max(dropTo, monthEnd(p))
+			}
+		}
+		if err := s.rollUpBefore(ctx, dropTo); err != nil {
+			return res, err
+		}
 		for _, p := range parts {
 			if monthEnd(p) <= cut.UnixMilli() {
 				name := partitionName(p)
@@ -66,7 +90,12 @@ func (s *Store) Prune(ctx context.Context) (PruneResult, error) {
 			}
 		}
 	} else {
-		r, err := s.db.ExecContext(ctx, `DELETE FROM measurement WHERE ts < ?`, cut.UnixMilli())
+		// Whole hours only: the rest of an hour stays until the next run.
+		cutMs := windowStart(cut.Unix(), hourSec) * 1000
+		if err := s.rollUpBefore(ctx, cutMs); err != nil {
+			return res, err
+		}
+		r, err := s.db.ExecContext(ctx, `DELETE FROM measurement WHERE ts < ?`, cutMs)
 		if err != nil {
 			return res, fmt.Errorf("archive: prune measurements: %w", err)
 		}
@@ -97,6 +126,11 @@ func (s *Store) Prune(ctx context.Context) (PruneResult, error) {
 	}
 	n, _ := r.RowsAffected()
 	res.Points += n
+	r, err = s.db.ExecContext(ctx, s.q(`DELETE FROM rollup WHERE ts < ?`), now.Add(-s.ret.Summaries).Unix())
+	if err != nil {
+		return res, fmt.Errorf("archive: prune rollups: %w", err)
+	}
+	res.Rollups, _ = r.RowsAffected()
 	if s.d.name == BackendSQLite {
 		if _, err := s.db.ExecContext(ctx, `PRAGMA incremental_vacuum`); err != nil {
 			return res, fmt.Errorf("archive: vacuum: %w", err)
@@ -153,4 +187,69 @@ func (s *Store) RunRetention(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// rollUpBefore materialises the hourly rollups of every pingapi series for
+// its measurements before tsMillis (whole hours), so that deleting those
+// keeps their summaries.
+func (s *Store) rollUpBefore(ctx context.Context, tsMillis int64) error {
+	if tsMillis <= 0 {
+		return nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM metadata WHERE derived = 1`)
+	if err != nil {
+		return fmt.Errorf("archive: roll up: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	last := windowStart(floorDiv(tsMillis, 1000), hourSec) - hourSec
+	for _, id := range ids {
+		var first sql.NullInt64
+		if err := s.db.QueryRowContext(ctx, s.q(`SELECT MIN(ts) FROM measurement WHERE series = ?`), id).Scan(&first); err != nil {
+			return fmt.Errorf("archive: roll up: %w", err)
+		}
+		if !first.Valid || first.Int64 >= tsMillis {
+			continue
+		}
+		if _, err := s.hourAggs(ctx, id, windowStart(floorDiv(first.Int64, 1000), hourSec), last); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DiskUsage is the space the archive takes, in bytes.
+type DiskUsage struct {
+	Total        int64 // SQLite: the file and its WAL; PostgreSQL: the database
+	Measurements int64 // PostgreSQL: the measurement partitions with their indexes; SQLite: 0 (not measured apart)
+}
+
+// DiskUsage reports the space the archive takes. On SQLite it first
+// checkpoints the WAL into the file.
+func (s *Store) DiskUsage(ctx context.Context) (DiskUsage, error) {
+	var u DiskUsage
+	if s.d.name == BackendPostgres {
+		if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits WHERE inhparent = 'measurement'::regclass`).Scan(&u.Measurements); err != nil {
+			return u, fmt.Errorf("archive: disk usage: %w", err)
+		}
+		err := s.db.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&u.Total)
+		return u, err
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return u, fmt.Errorf("archive: checkpoint: %w", err)
+	}
+	for _, p := range []string{s.path, s.path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			u.Total += fi.Size()
+		}
+	}
+	return u, nil
 }

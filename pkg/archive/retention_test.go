@@ -63,6 +63,11 @@ func TestRetentionShrinksSQLiteFile(t *testing.T) {
 	if err != nil || len(got) != 10 {
 		t.Errorf("recent data: %d rows, %v; want 10", len(got), err)
 	}
+	// The summaries of the deleted measurements are kept.
+	ws, err := st.Windows(context.Background(), SeriesQuery{Target: "host3.example"}, now.Add(-11*24*time.Hour), now, 24*time.Hour)
+	if err != nil || len(ws) < 2 || ws[0].Measurements+ws[1].Measurements+ws[len(ws)-1].Measurements < 1000 {
+		t.Errorf("daily summaries after pruning: %+v %v", ws, err)
+	}
 }
 
 func fileSize(t *testing.T, path string) int64 {

@@ -3,6 +3,8 @@ package archive
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -67,7 +69,10 @@ func (s *Store) Measurements(ctx context.Context, q SeriesQuery, from, to time.T
 
 // WindowStats summarises the measurements of one epoch-aligned window.
 // RTT figures are over every reply of the window (nearest-rank
-// percentiles, as pkg/stats computes them); zero when no reply.
+// percentiles, as pkg/stats computes them); zero when no reply. Windows of
+// whole hours are read from the hourly rollups: their percentiles, minimum
+// and maximum are then to 10 µs (the histogram-rtt buckets), the mean
+// exact to the µs.
 type WindowStats struct {
 	Start        time.Time
 	Measurements int
@@ -98,6 +103,9 @@ func (s *Store) Windows(ctx context.Context, q SeriesQuery, from, to time.Time, 
 	ids, _, err := s.seriesIDs(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	if window%time.Hour == 0 {
+		return s.windowsFromRollups(ctx, ids, from, lo/1000, hi/1000, int64(window/time.Second))
 	}
 	type acc struct {
 		n, sent, recv, dups int
@@ -153,6 +161,56 @@ func (s *Store) Windows(ctx context.Context, q SeriesQuery, from, to time.Time, 
 		}
 		if a.jitN > 0 {
 			ws.Jitter = a.jitSum / time.Duration(a.jitN)
+		}
+		out = append(out, ws)
+	}
+	return out, nil
+}
+
+// windowsFromRollups is Windows for windows of whole hours (seconds).
+func (s *Store) windowsFromRollups(ctx context.Context, ids []int64, from time.Time, lo, hi, w int64) ([]WindowStats, error) {
+	wins := map[int64]*hourAgg{}
+	for _, id := range ids {
+		hours, err := s.hourAggs(ctx, id, windowStart(lo, hourSec), windowStart(hi, hourSec))
+		if err != nil {
+			return nil, fmt.Errorf("archive: windows: %w", err)
+		}
+		for h, a := range hours {
+			k := windowStart(h, w)
+			if wins[k] == nil {
+				wins[k] = newHourAgg()
+			}
+			wins[k].merge(a)
+		}
+	}
+	var out []WindowStats
+	first := windowStart(from.Unix(), w)
+	for _, k := range slices.Sorted(maps.Keys(wins)) {
+		if k < first {
+			continue
+		}
+		a := wins[k]
+		ws := WindowStats{Start: time.Unix(k, 0).UTC(), Measurements: int(a.n), Sent: int(a.sent), Received: int(a.recv),
+			Duplicates: int(a.dups), Loss: stats.Loss(int(a.sent), int(a.recv))}
+		if a.recv > 0 {
+			at := func(p float64) time.Duration {
+				rank := int64(math.Ceil(p*float64(a.recv)/100 - 1e-9))
+				rank = min(max(rank, 1), a.recv)
+				var seen int64
+				for _, e := range a.rtt {
+					seen += e.c
+					if seen >= rank {
+						return time.Duration(e.k) * 10 * time.Microsecond
+					}
+				}
+				return time.Duration(a.rtt[len(a.rtt)-1].k) * 10 * time.Microsecond
+			}
+			ws.Min, ws.Max = time.Duration(a.rtt[0].k)*10*time.Microsecond, time.Duration(a.rtt[len(a.rtt)-1].k)*10*time.Microsecond
+			ws.P5, ws.P25, ws.Median, ws.P75, ws.P95 = at(5), at(25), at(50), at(75), at(95)
+			ws.Mean = time.Duration(a.rttSumUs/a.recv) * time.Microsecond
+		}
+		if a.jitN > 0 {
+			ws.Jitter = time.Duration(a.jitSumUs/a.jitN) * time.Microsecond
 		}
 		out = append(out, ws)
 	}

@@ -68,6 +68,18 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if _, err := openDB(ctx, s, o); err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx, len(s.d.migrations)); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openDB connects s to the database o names, without migrating.
+func openDB(ctx context.Context, s *Store, o Options) (*Store, error) {
 	var err error
 	switch {
 	case strings.HasPrefix(o.DSN, "postgres://"), strings.HasPrefix(o.DSN, "postgresql://"):
@@ -94,6 +106,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			path = path[:i]
 		}
 		s.path = path
+		// The archive holds who measured what: readable by its owner only.
+		if f, cerr := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); cerr == nil {
+			f.Close()
+		}
 		s.db, err = sql.Open("sqlite", sqliteDSN(path))
 		if err == nil {
 			// One writer at a time is SQLite's rule; a small pool lets
@@ -108,10 +124,6 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("archive: connect (%s): %w", s.d.name, err)
-	}
-	if err := s.migrate(ctx, len(s.d.migrations)); err != nil {
-		s.db.Close()
-		return nil, err
 	}
 	return s, nil
 }

@@ -188,6 +188,7 @@ func (s *Store) DeleteMetadata(ctx context.Context, key string) error {
 		for _, q := range []string{
 			`DELETE FROM point WHERE metadata_id = ?`,
 			`DELETE FROM measurement WHERE series = ?`,
+			`DELETE FROM rollup WHERE series = ?`,
 			`DELETE FROM metadata_summary WHERE metadata_id = ?`,
 			`DELETE FROM metadata_param WHERE metadata_id = ?`,
 			`DELETE FROM metadata WHERE id = ?`,

@@ -78,7 +78,20 @@ type Client struct {
 	base  *url.URL
 	token string
 	http  *http.Client
+	basic BasicLookup // nil: no HTTP Basic
+	realm string      // the realm to use without waiting for a challenge
 }
+
+// BasicLookup finds HTTP Basic credentials (RFC 7617) for a request to
+// host:port at path in realm ("" when not known).
+type BasicLookup func(host, port, path, realm string) (user, password string, ok bool)
+
+// SetBasic makes the client answer a server's Basic challenge (a 401 with
+// WWW-Authenticate: Basic realm="...") with the credentials lookup finds
+// for that realm, as ping903q does, when it has no bearer token. With
+// realm set (ping903q -R), credentials of that realm are sent at once.
+// Call it before the client is used.
+func (c *Client) SetBasic(lookup BasicLookup, realm string) { c.basic, c.realm = lookup, realm }
 
 // New returns a client of the server at baseURL (scheme, host, optional
 // path prefix) sending token as a Bearer token (none if empty). timeout
@@ -124,37 +137,92 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 	u := *c.base
 	u.Path += path
 	u.RawQuery = q.Encode()
-	var rd io.Reader
+	var b []byte
 	if body != nil {
-		b, err := json.Marshal(body)
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			return nil, err
+		}
+	}
+	realm := c.realm
+	for try := 0; ; try++ {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(b)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 		if err != nil {
 			return nil, err
 		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		req.Header.Set("Accept", "application/json")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
 		}
-		return nil, fmt.Errorf("%w: %v", ErrServerDown, unwrapURLError(err))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		basic := false
+		switch {
+		case c.token != "":
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		case c.basic != nil && realm != "":
+			if user, pw, ok := c.basic(u.Hostname(), portOf(&u), u.Path, realm); ok {
+				req.SetBasicAuth(user, pw)
+				basic = true
+			}
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("%w: %v", ErrServerDown, unwrapURLError(err))
+		}
+		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			return resp, nil
+		}
+		// A Basic challenge not answered yet: once more with credentials.
+		if r, ok := basicRealm(resp.Header.Values("WWW-Authenticate")); ok && resp.StatusCode == http.StatusUnauthorized &&
+			c.token == "" && c.basic != nil && !basic && try == 0 {
+			if realm == "" {
+				realm = r
+			}
+			if _, _, found := c.basic(u.Hostname(), portOf(&u), u.Path, realm); found {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				continue
+			}
+		}
 		defer resp.Body.Close()
 		return nil, decodeError(resp)
 	}
-	return resp, nil
+}
+
+// portOf is u's port, or its scheme's.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+// basicRealm finds the realm of a Basic challenge among WWW-Authenticate
+// values (RFC 7617 §2: Basic realm="...").
+func basicRealm(values []string) (string, bool) {
+	for _, v := range values {
+		scheme, params, _ := strings.Cut(strings.TrimSpace(v), " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			continue
+		}
+		for p := range strings.SplitSeq(params, ",") {
+			k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(k, "realm") {
+				return strings.Trim(val, `"`), true
+			}
+		}
+		return "", true
+	}
+	return "", false
 }
 
 func unwrapURLError(err error) error {

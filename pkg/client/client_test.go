@@ -168,3 +168,21 @@ func TestClientDoesNotLinkEngine(t *testing.T) {
 		}
 	}
 }
+
+func TestBasicRealm(t *testing.T) {
+	for _, tt := range []struct {
+		in    []string
+		realm string
+		ok    bool
+	}{
+		{[]string{`Bearer realm="pingapi", error="invalid_token"`, `Basic realm="ping903", charset="UTF-8"`}, "ping903", true},
+		{[]string{`basic realm=x`}, "x", true},
+		{[]string{`Basic`}, "", true},
+		{[]string{`Bearer realm="pingapi"`}, "", false},
+		{nil, "", false},
+	} {
+		if r, ok := basicRealm(tt.in); r != tt.realm || ok != tt.ok {
+			t.Errorf("basicRealm(%q) = %q, %v", tt.in, r, ok)
+		}
+	}
+}

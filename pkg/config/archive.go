@@ -18,6 +18,9 @@ type Archive struct {
 	Agent netip.Addr
 	// RetentionRaw (ARCHIVE_RETENTION_RAW) is how long base data are kept.
 	RetentionRaw time.Duration
+	// RetentionSummaries (ARCHIVE_RETENTION_SUMMARIES) is how long the
+	// hourly and daily summaries of pingapi's measurements are kept.
+	RetentionSummaries time.Duration
 	// RetentionEventTypes (ARCHIVE_RETENTION) overrides RetentionRaw for
 	// clients' data of some event types.
 	RetentionEventTypes map[string]time.Duration
@@ -48,6 +51,15 @@ func (b *builder) archive() Archive {
 			b.fail("ARCHIVE_RETENTION_RAW", v, from, "must be a duration of at least 1h (180d, 26w, 1y, 4320h)")
 		} else {
 			a.RetentionRaw = d
+		}
+	}
+	a.RetentionSummaries = 5 * 365 * 24 * time.Hour
+	if v, from := b.str("ARCHIVE_RETENTION_SUMMARIES", ""); v != "" {
+		d, err := parseDays(v)
+		if err != nil || d < time.Hour {
+			b.fail("ARCHIVE_RETENTION_SUMMARIES", v, from, "must be a duration of at least 1h (5y, 730d, 8760h)")
+		} else {
+			a.RetentionSummaries = d
 		}
 	}
 	if v, from := b.str("ARCHIVE_RETENTION", ""); v != "" {

@@ -212,6 +212,12 @@ func build(src *sources) (Config, error) {
 	c.RequiredScope = b.scope("AUTH_REQUIRED_SCOPE")
 	c.MonitorReadScope = b.scope("MONITOR_READ_SCOPE")
 	c.MonitorWriteScope = b.scope("MONITOR_WRITE_SCOPE")
+	c.MonitorOpenCIDRs = b.prefixes("MONITOR_OPEN_CIDRS")
+	c.MonitorBasicFile, _ = b.str("MONITOR_BASIC_AUTH_FILE", "")
+	c.MonitorBasicRealm, _ = b.str("MONITOR_BASIC_REALM", "ping903")
+	if v, from := b.str("MONITOR_BASIC_REALM", ""); strings.ContainsAny(v, "\"\\\r\n") {
+		b.fail("MONITOR_BASIC_REALM", v, from, "must not contain quotes, backslashes or line breaks")
+	}
 	c.JWKSRefresh = b.duration("AUTH_JWKS_REFRESH", time.Hour, time.Second, 7*24*time.Hour)
 
 	c.ListenAddr = b.listen(c.DevMode)
@@ -219,6 +225,7 @@ func build(src *sources) (Config, error) {
 	c.LogLevel = b.enum("LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	c.LogFormat = b.enum("LOG_FORMAT", "text", "text", "json")
 	c.MonitorConfig, _ = b.str("MONITOR_CONFIG", "")
+	c.MetricsPerHost = b.boolean("METRICS_PER_HOST", false)
 
 	c.TargetAllow = b.prefixes("TARGET_ALLOW")
 	c.TargetDeny = b.prefixes("TARGET_DENY")
@@ -240,6 +247,7 @@ func build(src *sources) (Config, error) {
 	}
 	c.ArchiveRead = b.enum("ARCHIVE_READ", readDefault, "public", "token")
 	c.ArchiveWriteCIDRs = b.prefixes("ARCHIVE_WRITE_CIDRS")
+	c.TCPEcho = b.tcpEcho()
 
 	if len(b.errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(b.errs...))

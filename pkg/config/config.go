@@ -38,16 +38,28 @@ type Config struct {
 	// https://AUTH0_DOMAIN/.well-known/jwks.json when only the domain is set.
 	// Empty in dev mode.
 	JWKSURL           string
-	Algorithms        []string      // AUTH_ALGORITHMS, default [RS256]; never none or HS*
-	RequiredScope     string        // AUTH_REQUIRED_SCOPE (for /pingapi); empty: none
-	MonitorReadScope  string        // MONITOR_READ_SCOPE
-	MonitorWriteScope string        // MONITOR_WRITE_SCOPE
+	Algorithms        []string // AUTH_ALGORITHMS, default [RS256]; never none or HS*
+	RequiredScope     string   // AUTH_REQUIRED_SCOPE (for /pingapi); empty: none
+	MonitorReadScope  string   // MONITOR_READ_SCOPE
+	MonitorWriteScope string   // MONITOR_WRITE_SCOPE
+	// MonitorOpenCIDRs (MONITOR_OPEN_CIDRS) are client networks that may
+	// read the monitor without credentials, as Ping903 serves its readers,
+	// judged on the TCP peer (or X-Forwarded-For from TrustedProxies).
+	MonitorOpenCIDRs []netip.Prefix
+	// MonitorBasicFile (MONITOR_BASIC_AUTH_FILE) is a Ping903-style
+	// credentials file of hashed passwords; set, the monitor's routes also
+	// take HTTP Basic credentials of MonitorBasicRealm (MONITOR_BASIC_REALM).
+	MonitorBasicFile  string
+	MonitorBasicRealm string
 	JWKSRefresh       time.Duration // AUTH_JWKS_REFRESH: background refresh interval of the JWKS
 	DevMode           bool          // derived: no AUTH0_DOMAIN and no AUTH_JWKS_URL
 
 	// Monitor: path of a Ping903-style configuration file (MONITOR_CONFIG or
 	// serve --config). Empty: the monitor runs with only the mutable list.
 	MonitorConfig string
+	// MetricsPerHost: METRICS_PER_HOST, per-host RTT and loss series on
+	// /metrics (cardinality: about 25 series per monitored host).
+	MetricsPerHost bool
 
 	// Targets: see target.Policy for how the lists combine with the
 	// built-in ranges. Dev mode adds loopback to the allow list in serve.
@@ -80,6 +92,9 @@ type Config struct {
 	// write without a key (esmond's IP authentication), judged on the TCP
 	// peer, or on X-Forwarded-For from TrustedProxies.
 	ArchiveWriteCIDRs []netip.Prefix
+
+	// TCPEcho: the TCP echo service for clients that connect in (TCPECHO_*).
+	TCPEcho TCPEcho
 
 	// EnvFile is the .env file that was read, "" when none was.
 	EnvFile string

@@ -19,6 +19,9 @@ import (
 type Config struct {
 	Settings Settings
 	IPList   []string // immutable list, duplicates removed, first occurrence kept
+	// IPListAt says where each IPList entry comes from, "FILE:LINE" (the
+	// configuration file, or the ip-list file named in it).
+	IPListAt []string
 	// ListenGiven is true when the file has a listen statement.
 	ListenGiven bool
 	// Ignored lists Ping903 statements that were accepted but have no
@@ -252,7 +255,7 @@ func (p *configParser) hereDoc(word string) error {
 			return p.errf(p.line, "ip-list: %v", err)
 		}
 		if ok {
-			p.add(name)
+			p.add(name, fmt.Sprintf("%s:%d", p.file, p.line))
 		}
 	}
 	if err := p.sc.Err(); err != nil {
@@ -274,7 +277,7 @@ func (p *configParser) ipListFile(name string) error {
 	if err != nil {
 		return p.errf(p.line, "ip-list: reading %s: %v", name, err)
 	}
-	names, err := ParseIPList(bytes.NewReader(data))
+	names, lines, err := parseIPList(bytes.NewReader(data))
 	if err != nil {
 		var le *LineError
 		if errors.As(err, &le) {
@@ -282,16 +285,17 @@ func (p *configParser) ipListFile(name string) error {
 		}
 		return p.errf(p.line, "ip-list: %v", err)
 	}
-	for _, n := range names {
-		p.add(n)
+	for i, n := range names {
+		p.add(n, fmt.Sprintf("%s:%d", name, lines[i]))
 	}
 	return nil
 }
 
-func (p *configParser) add(name string) {
+func (p *configParser) add(name, at string) {
 	if p.seen[name] {
 		return
 	}
 	p.seen[name] = true
 	p.cfg.IPList = append(p.cfg.IPList, name)
+	p.cfg.IPListAt = append(p.cfg.IPListAt, at)
 }

@@ -23,6 +23,11 @@ func TestLoadConfig(t *testing.T) {
 	if !slices.Equal(cfg.IPList, wantList) {
 		t.Errorf("ip-list = %q, want %q", cfg.IPList, wantList)
 	}
+	conf := filepath.Join("testdata", "config", "full.conf")
+	wantAt := []string{"hosts.txt:2", "hosts.txt:3", "hosts.txt:6", conf + ":13", conf + ":15", conf + ":18"}
+	if !slices.Equal(cfg.IPListAt, wantAt) {
+		t.Errorf("ip-list positions = %q, want %q", cfg.IPListAt, wantAt)
+	}
 	if len(cfg.Ignored) != 1 || !strings.HasSuffix(cfg.Ignored[0], ":3: pidfile") {
 		t.Errorf("ignored = %q, want the pidfile statement of line 3", cfg.Ignored)
 	}

@@ -1,9 +1,11 @@
 package monitor
 
 import (
+	"errors"
 	"hash/fnv"
 	"math"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/stats"
@@ -27,7 +29,49 @@ type host struct {
 	hasData     bool // a probe has finished with statistics
 	unreachable bool // the last probe could not be run
 	alive       bool
-	removed     bool // dropped from the list; an in-flight probe discards its result
+	removed     bool  // dropped from the list; an in-flight probe discards its result
+	denied      bool  // the policy refuses addr: never probed
+	cause       cause // why the last probe could not be run, when known
+
+	rtt *hostRTT // per-host RTT histogram, only with Options.PerHostRTT
+}
+
+// cause is why a probe could not be run, as far as the monitor knows: the
+// kernel's refusal to send (no route) or a name that does not resolve.
+type cause uint8
+
+const (
+	causeNone cause = iota
+	causeNetUnreachable
+	causeNoRoute
+	causeUnknownHost
+)
+
+// causeOf classifies the error of a probe that could not run.
+func causeOf(stage string, err error) cause {
+	switch {
+	case stage == "resolve":
+		return causeUnknownHost
+	case errors.Is(err, syscall.ENETUNREACH):
+		return causeNetUnreachable
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return causeNoRoute
+	}
+	return causeNone
+}
+
+// text is the cause in ping(8)'s and the kernel's words (wire.Record's
+// error member).
+func (c cause) text() string {
+	switch c {
+	case causeNetUnreachable:
+		return "Network is unreachable"
+	case causeNoRoute:
+		return "No route to host"
+	case causeUnknownHost:
+		return "unknown host"
+	}
+	return ""
 }
 
 // spread returns the start offset of name within a round of length
@@ -68,6 +112,9 @@ func unixSeconds(ns int64) float64 {
 func (h *host) record() wire.Record {
 	r := wire.Record{Name: h.name, Status: h.status(), XmitTimestamp: unixSeconds(h.xmitTS)}
 	if r.Status != wire.StatusValid && r.Status != wire.StatusProbing {
+		if r.Status == wire.StatusUnreachable {
+			r.Error = h.cause.text()
+		}
 		return r
 	}
 	r.Validity = true

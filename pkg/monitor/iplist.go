@@ -22,22 +22,28 @@ const maxLineLen = 64 << 10
 // character is '#' are ignored. It returns the entries in file order. An
 // invalid entry is reported as "LINE: message", LINE being 1-based.
 func ParseIPList(r io.Reader) ([]string, error) {
+	names, _, err := parseIPList(r)
+	return names, err
+}
+
+// parseIPList is ParseIPList that also returns the line of each entry.
+func parseIPList(r io.Reader) (names []string, lines []int, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxLineLen)
-	var names []string
 	for line := 1; sc.Scan(); line++ {
 		name, ok, err := parseIPListLine(sc.Text())
 		if err != nil {
-			return nil, &LineError{Line: line, Msg: err.Error()}
+			return nil, nil, &LineError{Line: line, Msg: err.Error()}
 		}
 		if ok {
 			names = append(names, name)
+			lines = append(lines, line)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading ip-list: %w", err)
+		return nil, nil, fmt.Errorf("reading ip-list: %w", err)
 	}
-	return names, nil
+	return names, lines, nil
 }
 
 // parseIPListLine returns the entry on one ip-list line, ok false for a blank

@@ -11,7 +11,7 @@ import (
 func newTestMonitor(t *testing.T, imm []string, store *Store) *Monitor {
 	t.Helper()
 	m, err := New(Options{Settings: testSettings(), Immutable: imm, Pinger: &fakePinger{},
-		Store: store, Resolve: fakeResolve, LookupAll: fakeLookupAll})
+		Store: store, Resolve: fakeResolve, LookupAll: fakeLookupAll, Policy: testPolicy})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/report"
+	"github.com/pingapi/pingapi/pkg/target"
 )
 
 // dispatchSlack is how early the scheduler may start a probe: when it wakes
@@ -95,6 +96,11 @@ func (m *Monitor) dispatch(ctx context.Context, wg *sync.WaitGroup, h *host) {
 		m.mu.Unlock()
 		return
 	}
+	if h.denied {
+		m.mu.Unlock()
+		m.fail(ctx, h, "policy", target.ErrDenied)
+		return
+	}
 	if m.inFlight.Load() >= m.limit.Load() {
 		m.stats.Saturated++
 		m.mu.Unlock()
@@ -145,7 +151,13 @@ func (m *Monitor) probe(ctx context.Context, h *host, addr netip.Addr) {
 		addr = a
 		m.mu.Lock()
 		h.addr = a
+		m.admitHost(h)
+		denied := h.denied
 		m.mu.Unlock()
+		if denied {
+			m.fail(ctx, h, "policy", target.ErrDenied)
+			return
+		}
 	}
 	start := m.now()
 	res, err := m.pinger.Ping(ctx, m.request(addr), nil)
@@ -189,11 +201,18 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stats.Probes++
+	if d := stop.Sub(start); d >= 0 {
+		m.stats.ProbeDuration.Add(d)
+		m.stats.ProbeDurationSum += d
+	}
 	h.probing = false
 	if h.removed {
 		return
 	}
-	h.hasData, h.unreachable = true, false
+	if h.rtt != nil {
+		h.rtt.add(res)
+	}
+	h.hasData, h.unreachable, h.cause = true, false, causeNone
 	h.xmitTS, h.startTS, h.stopTS = lastSent.UnixNano(), start.UnixNano(), stop.UnixNano()
 	h.xmit, h.recv, h.dup = int32(res.Sent), int32(res.Received), int32(res.Duplicates)
 	h.tmin, h.tmax, h.avg = sum.Min, sum.Max, sum.Mean
@@ -215,7 +234,11 @@ func (m *Monitor) fail(ctx context.Context, h *host, stage string, err error) {
 	}
 	m.stats.Probes++
 	m.stats.Unreachable++
+	if stage == "resolve" {
+		m.stats.ResolveFailures++
+	}
 	h.unreachable, h.hasData, h.alive = true, false, false
+	h.cause = causeOf(stage, err)
 	h.xmitTS = m.now().UnixNano()
 }
 

@@ -26,6 +26,9 @@ func startMonitor(t *testing.T, opts Options) (*Monitor, func()) {
 	if opts.LookupAll == nil {
 		opts.LookupAll = fakeLookupAll
 	}
+	if opts.Policy == nil {
+		opts.Policy = testPolicy
+	}
 	m, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

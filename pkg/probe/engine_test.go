@@ -224,8 +224,14 @@ func TestPingFake(t *testing.T) {
 				if len(seen) != r.Sent {
 					t.Errorf("onPacket called %d times for %d requests", len(seen), r.Sent)
 				}
-				if st := e.Stats(); st.InFlight != 0 || st.Active != 0 {
+				st := e.Stats()
+				if st.InFlight != 0 || st.Active != 0 {
 					t.Errorf("state left behind: %+v", st)
+				}
+				// The engine's counters (exported as metrics) agree with
+				// the one measurement it ran.
+				if st.Late != uint64(r.Late) || st.SendErrors != uint64(r.SendErrors) || st.Sent != uint64(r.Sent-r.SendErrors) || st.Wakeups == 0 {
+					t.Errorf("engine stats %+v, result late %d send errors %d sent %d", st, r.Late, r.SendErrors, r.Sent)
 				}
 			})
 		})

@@ -211,14 +211,16 @@ func (m *meas) poke() {
 }
 
 // classify decides the fate of request i once both its send time and its
-// first reply are known. Caller holds Engine.mu.
-func (m *meas) classify(i int) {
+// first reply are known, and reports whether the reply was late. Caller
+// holds Engine.mu.
+func (m *meas) classify(i int) (late bool) {
 	p := &m.pk[i]
 	if p.rxWall-p.sendTime() > m.timeout {
 		p.flags |= fLate
-		return // stays pending until its expiry declares it lost
+		return true // stays pending until its expiry declares it lost
 	}
 	m.settle(i, fRecv)
+	return false
 }
 
 // packet converts request i's state for the caller. Caller holds Engine.mu

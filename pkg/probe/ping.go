@@ -38,6 +38,11 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool, done 
 	if err := normalize(req); err != nil {
 		return nil, err
 	}
+	if e.opts.Admit != nil {
+		if err := e.opts.Admit(req.Target); err != nil {
+			return nil, err
+		}
+	}
 	fam := 0
 	if req.Target.Is6() {
 		fam = 1

@@ -32,6 +32,12 @@ type Options struct {
 	// DefaultRecvBuffer. As root the engine uses SO_RCVBUFFORCE, otherwise
 	// SO_RCVBUF (capped by net.core.rmem_max).
 	RecvBuffer int
+	// Admit, if set, is asked about the target of every measurement (Ping
+	// and Start) before anything is sent; an error refuses the measurement
+	// and is returned as is. serve gives pkg/target's policy, so the
+	// operator's allow/deny rules hold for every prober on the engine
+	// whatever asked for the measurement.
+	Admit func(netip.Addr) error
 }
 
 // Defaults of Options and Request.

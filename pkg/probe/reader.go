@@ -15,13 +15,22 @@ type Stats struct {
 	// TxStamped counts requests whose send time is the kernel's transmit
 	// timestamp rather than the user-space time before the syscall.
 	TxStamped uint64
-	InFlight  int // entries in the in-flight table now
-	Active    int // measurements registered now
+	// Late counts replies that matched a request after its deadline (the
+	// request is counted lost).
+	Late uint64
+	// SendErrors counts requests the kernel refused to send.
+	SendErrors uint64
+	// Wakeups counts passes of the engine's loop: each is one wake-up of
+	// its goroutine, by a timer, a new measurement or a send batch.
+	Wakeups  uint64
+	InFlight int // entries in the in-flight table now
+	Active   int // measurements registered now
 }
 
 // counters are guarded by Engine.mu.
 type counters struct {
 	sent, matched, unmatched, txStamped uint64
+	late, sendErrors, wakeups           uint64
 	drops                               [2]uint32
 }
 
@@ -35,6 +44,9 @@ func (e *Engine) Stats() Stats {
 		Unmatched:   e.cnt.unmatched,
 		SocketDrops: uint64(e.cnt.drops[0]) + uint64(e.cnt.drops[1]),
 		TxStamped:   e.cnt.txStamped,
+		Late:        e.cnt.late,
+		SendErrors:  e.cnt.sendErrors,
+		Wakeups:     e.cnt.wakeups,
 		InFlight:    len(e.table),
 		Active:      len(e.sched.h),
 	}
@@ -123,8 +135,8 @@ func (e *Engine) match(fam int, c packetConn, msg *rxMsg) {
 		ttl = r.TTL
 	}
 	p.ttl = uint8(ttl)
-	if p.flags&fSent != 0 {
-		m.classify(i)
+	if p.flags&fSent != 0 && m.classify(i) {
+		e.cnt.late++
 	}
 }
 

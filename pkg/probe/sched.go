@@ -89,6 +89,7 @@ func (e *Engine) loop() {
 			e.mu.Unlock()
 			return
 		}
+		e.cnt.wakeups++
 		now := e.mono()
 		limited := e.collect(now)
 		wait := time.Hour
@@ -246,14 +247,15 @@ func (e *Engine) sendBatch(batch []sendItem) {
 		p.sentWall, p.sentMono = out[j].wall, out[j].mono
 		p.flags |= fSent
 		if err := out[j].err; err != nil {
+			e.cnt.sendErrors++
 			if m.sendErr == nil {
 				m.sendErr = err
 			}
 			m.settle(it.idx, fSendErr)
 		} else {
 			e.cnt.sent++
-			if p.flags&fReply != 0 {
-				m.classify(it.idx)
+			if p.flags&fReply != 0 && m.classify(it.idx) {
+				e.cnt.late++
 			}
 		}
 		if m.hidx >= 0 {

@@ -31,7 +31,7 @@ const (
 )
 
 // Record is the public view of one monitored host, with Ping903's member
-// names plus jitter and dup. Times are seconds since the Epoch with
+// names plus jitter, dup and error. Times are seconds since the Epoch with
 // millisecond resolution; RTTs milliseconds rounded to the microsecond;
 // loss percent rounded to three decimals. The producer rounds; writers
 // print the values as they are.
@@ -57,6 +57,11 @@ type Record struct {
 	Jitter         float64 `json:"jitter" example:"0.031"` // ms, mean |RTT[i]-RTT[i-1]|; 0 with < 2 replies
 	Dup            int     `json:"dup" example:"0"`        // duplicate replies during the probe (never counted in recv)
 	Alive          bool    `json:"alive"`
+	// Error says why an unreachable host could not be probed, in the
+	// words of ping(8) and the kernel ("Network is unreachable", "No
+	// route to host", "unknown host"), so that a check can answer as
+	// check_ping does; absent when there is nothing to say.
+	Error string `json:"error,omitempty" warranted:"true" example:"No route to host"`
 }
 
 // ID identifies the running instance (Ping903's /id).
@@ -78,6 +83,7 @@ type member struct {
 	key       string // "name": ready to append
 	kind      reflect.Kind
 	warranted bool
+	omitEmpty bool // a string member left out when empty (",omitempty")
 }
 
 // members are Record's fields in declaration order, read from its tags
@@ -90,8 +96,9 @@ func recordMembers() ([]member, AttrSet) {
 	var w AttrSet
 	for i := range out {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		out[i] = member{name: name, key: strconv.Quote(name) + ":", kind: f.Type.Kind(), warranted: f.Tag.Get("warranted") == "true"}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		out[i] = member{name: name, key: strconv.Quote(name) + ":", kind: f.Type.Kind(), warranted: f.Tag.Get("warranted") == "true",
+			omitEmpty: opts == "omitempty" && f.Type.Kind() == reflect.String}
 		if out[i].warranted {
 			w |= 1 << i
 		}
@@ -149,7 +156,7 @@ func AppendRecord(b []byte, r *Record, set AttrSet) []byte {
 	b = append(b, '{')
 	first := true
 	for i, m := range members {
-		if set&(1<<i) == 0 {
+		if set&(1<<i) == 0 || (m.omitEmpty && v.Field(i).String() == "") {
 			continue
 		}
 		if !first {

@@ -55,6 +55,7 @@ func testRecords() []Record {
 		{Name: "h1.example", Validity: true, Status: StatusProbing, Loss: 33.333, TMin: 1e-7, TMax: 1e21, Avg: 123456789.123,
 			StdDev: math.Copysign(0, -1), Jitter: 5e-324, Xmit: 1 << 40, Recv: -1},
 		{Name: "a\"b\\c\x00\u2028<>&\xff", Validity: false, Status: StatusUnreachable, XmitTimestamp: 1.5, Xmit: 3, Avg: 9},
+		{Name: "192.0.2.9", Validity: false, Status: StatusUnreachable, XmitTimestamp: 2.5, Error: "No route to host"},
 		{Name: "", Status: StatusInit},
 	}
 }
@@ -95,13 +96,13 @@ func TestAppendRecordEqualsMarshal(t *testing.T) {
 }
 
 // TestRecordMembers: the member list and the warranted four come from the
-// struct tags, in Ping903's order, with jitter and dup added.
+// struct tags, in Ping903's order, with jitter, dup and error added.
 func TestRecordMembers(t *testing.T) {
-	want := "name,validity,status,xmit-timestamp,start-timestamp,stop-timestamp,xmit,recv,loss,tmin,tmax,avg,stddev,jitter,dup,alive"
+	want := "name,validity,status,xmit-timestamp,start-timestamp,stop-timestamp,xmit,recv,loss,tmin,tmax,avg,stddev,jitter,dup,alive,error"
 	if got := strings.Join(AttrNames(), ","); got != want {
 		t.Errorf("members %s, want %s", got, want)
 	}
-	set, bad := ParseAttrs("name,validity,status,xmit-timestamp")
+	set, bad := ParseAttrs("name,validity,status,xmit-timestamp,error")
 	if bad != "" || set != warranted {
 		t.Errorf("warranted %#x, want %#x (%q)", warranted, set, bad)
 	}

@@ -1,0 +1,67 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestMonitorWritesUnderPolicy: PUT and POST admit only what the target
+// policy allows (the monitor's own, the one /pingapi has), and report a
+// resolver failure as /pingapi does. Over real HTTP.
+func TestMonitorWritesUnderPolicy(t *testing.T) {
+	e := newMonitorEnv(t, nil, nil) // the default policy: public addresses only
+	base := e.listen(t)
+	do := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token("a"))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, tt := range []struct {
+		name   string
+		status int
+		code   string
+	}{
+		{"127.0.0.3", 403, CodeTargetDenied},
+		{"224.0.0.1", 403, CodeTargetDenied},
+		{"255.255.255.255", 403, CodeTargetDenied},
+		{"0.0.0.0", 403, CodeTargetDenied},
+		{"::ffff:127.0.0.9", 403, CodeTargetDenied},
+		{"169.254.169.254", 403, CodeTargetDenied},
+		{"10.1.2.3", 403, CodeTargetDenied},
+		{"loop.test", 403, CodeTargetDenied},
+		{"fe80::1%25lo", 400, CodeInvalidTarget},
+		{"servfail.test", 502, CodeResolveFailed},
+		{"timeout.test", 504, CodeResolveTimeout},
+		{"nowhere.test", 403, CodeUnresolvableHost},
+	} {
+		st, body := do("PUT", "/config/ip-list/"+tt.name, "")
+		if st != tt.status {
+			t.Errorf("PUT %s: %d, want %d: %s", tt.name, st, tt.status, body)
+			continue
+		}
+		if code, _, _ := monitorBody(t, body); code != tt.code {
+			t.Errorf("PUT %s: code %q, want %q", tt.name, code, tt.code)
+		}
+	}
+	st, body := do("POST", "/config/ip-list", `["192.0.2.80","169.254.169.254","192.0.2.81"]`)
+	if code, _, index := monitorBody(t, body); st != 403 || code != CodeTargetDenied || index != 2 {
+		t.Errorf("POST with a denied element: %d %s", st, body)
+	}
+	st, body = do("POST", "/config/ip-list", `["192.0.2.80","timeout.test"]`)
+	if code, _, index := monitorBody(t, body); st != 504 || code != CodeResolveTimeout || index != 2 {
+		t.Errorf("POST with a resolver timeout: %d %s", st, body)
+	}
+	if _, mut := e.srv.deps.Monitor.IPList(); strings.Join(mut, ",") != "192.0.2.9" {
+		t.Errorf("the mutable list changed: %q", mut)
+	}
+}
