@@ -40,9 +40,9 @@ func measurementBuckets() []float64 {
 // newServerMetrics builds the registry: the HTTP layer's series, Go's and
 // the process's standard ones, and collectors that read the other
 // components' counters at scrape time: the engine (Deps.Pinger, when it has
-// Stats) and the monitor (Deps.Monitor). The archive's queue depth and
-// write latency are to join here the same way, as a collector over its
-// Stats() (see docs/METRICS.md, "Archive").
+// Stats), the monitor (Deps.Monitor) and the archive's write queue
+// (Deps.ArchiveFeed). A new figure of one of them (the archive's write
+// latency, say) is a new field of its Stats and a row in its collector.
 func newServerMetrics(d Deps) serverMetrics {
 	m := serverMetrics{
 		reg: prometheus.NewRegistry(),
@@ -69,13 +69,16 @@ func newServerMetrics(d Deps) serverMetrics {
 	if d.Monitor != nil {
 		m.reg.MustRegister(monitorCollector{d.Monitor})
 	}
+	if d.ArchiveFeed != nil {
+		m.reg.MustRegister(archiveCollector{d.ArchiveFeed})
+	}
 	return m
 }
 
 // metricsHandler serves the registry in the Prometheus text format.
 //
 //	@Summary		Prometheus metrics
-//	@Description	Prometheus text exposition: the HTTP layer's pingapi_* series, the engine's pingapi_engine_*, the monitor's pingapi_monitor_* (per host only with METRICS_PER_HOST), and Go's go_* and process_*. Names, types and help strings are listed in docs/METRICS.md. Unauthenticated: restrict it at the reverse proxy.
+//	@Description	Prometheus text exposition: the HTTP layer's pingapi_* series, the engine's pingapi_engine_*, the monitor's pingapi_monitor_* (per host only with METRICS_PER_HOST), the archive's pingapi_archive_*, and Go's go_* and process_*. Names, types and help strings are listed in docs/METRICS.md. Unauthenticated: restrict it at the reverse proxy.
 //	@Tags			operations
 //	@Produce		plain
 //	@Success		200	{string}	string	"Prometheus text exposition"

@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/stats"
@@ -14,7 +15,16 @@ type EngineStats interface {
 	Stats() probe.Stats
 }
 
-var _ EngineStats = (*probe.Engine)(nil)
+// ArchiveStats is the archive's write queue, whose counters /metrics
+// exports; *archive.Feed implements it.
+type ArchiveStats interface {
+	Stats() archive.FeedStats
+}
+
+var (
+	_ EngineStats  = (*probe.Engine)(nil)
+	_ ArchiveStats = (*archive.Feed)(nil)
+)
 
 // statMetric is one series read from a Stats value at scrape time.
 type statMetric[S any] struct {
@@ -61,6 +71,21 @@ func monitorMetrics() []statMetric[monitor.Stats] {
 	}
 }
 
+// archiveMetrics are the archive's series, read from archive.FeedStats.
+// Its write latency belongs here too once FeedStats has it (a histogram,
+// as the monitor's probe duration).
+func archiveMetrics() []statMetric[archive.FeedStats] {
+	type s = archive.FeedStats
+	return []statMetric[s]{
+		counter("pingapi_archive_measurements_queued_total", "Measurements accepted into the archive's write queue.", func(s *s) float64 { return float64(s.Queued) }),
+		counter("pingapi_archive_measurements_written_total", "Measurements stored by the archive.", func(s *s) float64 { return float64(s.Written) }),
+		counter("pingapi_archive_measurements_dropped_total", "Measurements refused because the archive's write queue was full.", func(s *s) float64 { return float64(s.Dropped) }),
+		counter("pingapi_archive_measurements_failed_total", "Measurements lost to a failed write (or without an agent or address).", func(s *s) float64 { return float64(s.Failed) }),
+		gauge("pingapi_archive_queue_length", "Measurements waiting in the archive's write queue now.", func(s *s) float64 { return float64(s.QueueLen) }),
+		gauge("pingapi_archive_queue_capacity", "Size of the archive's write queue.", func(s *s) float64 { return float64(s.QueueCap) }),
+	}
+}
+
 var (
 	monitorHostsDesc = prometheus.NewDesc("pingapi_monitor_hosts",
 		"Monitored hosts by status (init, valid, probing, unreachable).", []string{"status"}, nil)
@@ -84,6 +109,16 @@ func (c engineCollector) Describe(ch chan<- *prometheus.Desc) { describe(ch, eng
 func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.src.Stats()
 	collect(ch, engineMetrics(), &st)
+}
+
+// archiveCollector reads the archive's write-queue counters at scrape time.
+type archiveCollector struct{ src ArchiveStats }
+
+func (c archiveCollector) Describe(ch chan<- *prometheus.Desc) { describe(ch, archiveMetrics()) }
+
+func (c archiveCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.src.Stats()
+	collect(ch, archiveMetrics(), &st)
 }
 
 // monitorCollector reads the monitor's counters, and with

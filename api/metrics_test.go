@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
 )
@@ -60,6 +61,11 @@ type statsPinger struct {
 
 func (p statsPinger) Stats() probe.Stats { return p.st }
 
+// feedStats stands in for the archive's write queue.
+type feedStats archive.FeedStats
+
+func (f feedStats) Stats() archive.FeedStats { return archive.FeedStats(f) }
+
 // metricsEnv is a server whose /metrics has every family: a pinger with
 // Stats, and a monitor with per-host records that has probed once.
 func metricsEnv(t *testing.T) *env {
@@ -78,6 +84,7 @@ func metricsEnv(t *testing.T) *env {
 	return newEnv(t, func(d *Deps) {
 		d.Pinger = statsPinger{p, st}
 		d.Monitor = m
+		d.ArchiveFeed = feedStats{Queued: 20, Written: 17, Dropped: 2, Failed: 1, QueueLen: 3, QueueCap: 4096}
 	})
 }
 
@@ -134,6 +141,9 @@ func TestMetricsCollectors(t *testing.T) {
 		"pingapi_monitor_probes_total": 3, "pingapi_monitor_unreachable_total": 1,
 		"pingapi_monitor_resolve_failures_total": 1, "pingapi_monitor_late_rounds_total": 0,
 		"pingapi_monitor_probes_in_flight": 0, "pingapi_monitor_probe_duration_seconds": 2,
+		"pingapi_archive_measurements_queued_total": 20, "pingapi_archive_measurements_written_total": 17,
+		"pingapi_archive_measurements_dropped_total": 2, "pingapi_archive_measurements_failed_total": 1,
+		"pingapi_archive_queue_length": 3, "pingapi_archive_queue_capacity": 4096,
 	} {
 		if got, ok := value(fams[name]); !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
@@ -189,7 +199,7 @@ func TestMetricsCollectors(t *testing.T) {
 func TestMetricsWithoutCollectors(t *testing.T) {
 	fams := scrape(t, newEnv(t, nil))
 	for name := range fams {
-		if strings.HasPrefix(name, "pingapi_engine_") || strings.HasPrefix(name, "pingapi_monitor_") {
+		if strings.HasPrefix(name, "pingapi_engine_") || strings.HasPrefix(name, "pingapi_monitor_") || strings.HasPrefix(name, "pingapi_archive_") {
 			t.Errorf("%s served without its source", name)
 		}
 	}

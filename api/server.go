@@ -120,6 +120,9 @@ type Deps struct {
 	Archive           Archive
 	ArchiveReadPublic bool
 	ArchiveWriteCIDRs []netip.Prefix
+	// ArchiveFeed, when set, is the archive's write queue (*archive.Feed),
+	// whose counters /metrics exports (pingapi_archive_*).
+	ArchiveFeed ArchiveStats
 
 	// TrustedProxies are the CIDRs (or addresses) whose X-Forwarded-For and
 	// X-Real-IP headers are believed when computing the client address

@@ -136,6 +136,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 	if arch != nil {
 		deps.Archive = arch.Store
 		deps.DashboardArchive = arch.Store
+		deps.ArchiveFeed = arch.Feed
 	}
 	deps.ArchiveReadPublic = cfg.ArchiveRead == "public"
 	deps.ArchiveWriteCIDRs = cfg.ArchiveWriteCIDRs
