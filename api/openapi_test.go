@@ -21,6 +21,7 @@ import (
 	"github.com/pingapi/pingapi/internal/netlab"
 	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/monitor"
+	"github.com/pingapi/pingapi/pkg/tcpecho"
 )
 
 // The flag has its own name so it never collides with another golden test
@@ -52,7 +53,7 @@ func undocumentedRoutes() map[string]string {
 // docServer builds the full router, monitor and esmond routes included.
 func docServer(t *testing.T) *Server {
 	t.Helper()
-	return New(Deps{Monitor: &monitor.Monitor{}, Archive: (*archive.Store)(nil)})
+	return New(Deps{Monitor: &monitor.Monitor{}, Archive: (*archive.Store)(nil), TCPEcho: (*tcpecho.Server)(nil)})
 }
 
 type openAPIDoc struct {

@@ -95,6 +95,9 @@ type Deps struct {
 	Recorder Recorder
 
 	Monitor *monitor.Monitor // nil: the monitor routes are not served
+	// TCPEcho, when set, serves GET /tcpecho/clients (with
+	// MonitorReadScope, like the monitor's reads).
+	TCPEcho TCPEcho
 
 	// DashboardArchive is the measurement history the dashboard draws
 	// (*archive.Store); nil: the dashboard shows the monitor's current
@@ -205,6 +208,9 @@ func New(d Deps) *Server {
 	}
 	if d.Archive != nil {
 		s.registerEsmond(r)
+	}
+	if d.TCPEcho != nil {
+		s.registerTCPEcho(r)
 	}
 	s.registerDocs(r)
 	s.registerDashboard(r)

@@ -31,6 +31,7 @@ func commands() []command {
 		{"check", runCheck, "Nagios check against the monitor: check_ping's command line and output"},
 		{"match", runMatch, "list the monitored names for a host"},
 		{"archive", runArchive, "manage the archive's write keys: archive key create|list|revoke"},
+		{"agent", runAgent, "TCP echo client: echo a server's probes so it measures RTT to this host"},
 		{"health", runHealth, "exit 0 when the local server answers /healthz (container HEALTHCHECK)"},
 		{"version", runVersion, "print version and commit"},
 	}

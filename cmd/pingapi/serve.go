@@ -109,6 +109,15 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		monRec, pingRec = arch.Monitor, arch.Ping
 	}
 
+	// Closed before the archive (defers run last first): its last windows
+	// are archived.
+	te, err := startTCPEcho(cfg, targetPolicy(cfg), verifier, arch, log.With("component", "tcpecho"))
+	if err != nil {
+		fmt.Fprintf(stderr, "pingapi serve: tcp echo: %v\n", err)
+		return exitConfig
+	}
+	defer te.Close()
+
 	mon, err := buildMonitor(runCtx, cfg, eng, log.With("component", "monitor"), monRec)
 	if err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: monitor: %v\n", err)
@@ -137,6 +146,9 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		deps.Archive = arch.Store
 		deps.DashboardArchive = arch.Store
 		deps.ArchiveFeed = arch.Feed
+	}
+	if te != nil {
+		deps.TCPEcho = te.Server
 	}
 	deps.ArchiveReadPublic = cfg.ArchiveRead == "public"
 	deps.ArchiveWriteCIDRs = cfg.ArchiveWriteCIDRs

@@ -61,6 +61,11 @@ var eventTypes = map[string]ValueType{
 	"throughput":                              TypeInteger,
 	"throughput-subintervals":                 TypeSubintervals,
 	"time-error-estimates":                    TypeFloat,
+
+	// pingapi's own: the kernel's smoothed TCP RTT (TCP_INFO tcpi_rtt) read
+	// at each TCP echo (pkg/tcpecho), beside its application RTT in
+	// histogram-rtt.
+	"histogram-rtt-kernel": TypeHistogram,
 }
 
 // allowedSummaries lists the summary types each value type supports

@@ -300,6 +300,11 @@ func (m *Measurement) series() Metadata {
 	return md
 }
 
+// PingEventTypes returns the event types, with their summaries, of
+// pingapi's ICMP series, for other producers whose records must read the
+// same (TCP echo). The slice is new on each call.
+func PingEventTypes() []EventType { return pingEventTypes() }
+
 // pingEventTypes are the event types pScheduler's ping test registers.
 func pingEventTypes() []EventType {
 	return []EventType{

@@ -247,6 +247,7 @@ func build(src *sources) (Config, error) {
 	}
 	c.ArchiveRead = b.enum("ARCHIVE_READ", readDefault, "public", "token")
 	c.ArchiveWriteCIDRs = b.prefixes("ARCHIVE_WRITE_CIDRS")
+	c.TCPEcho = b.tcpEcho()
 
 	if len(b.errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(b.errs...))

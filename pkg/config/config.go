@@ -93,6 +93,9 @@ type Config struct {
 	// peer, or on X-Forwarded-For from TrustedProxies.
 	ArchiveWriteCIDRs []netip.Prefix
 
+	// TCPEcho: the TCP echo service for clients that connect in (TCPECHO_*).
+	TCPEcho TCPEcho
+
 	// EnvFile is the .env file that was read, "" when none was.
 	EnvFile string
 }

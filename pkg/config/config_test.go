@@ -64,6 +64,10 @@ func TestRejections(t *testing.T) {
 		{"bad_archive_retention.env", h + `ARCHIVE_RETENTION="packet-trace" (from testdata/bad_archive_retention.env): must be a list of event-type=duration (packet-trace=30d,throughput=1y), each at least 1h`},
 		{"bad_archive_retention_raw.env", h + `ARCHIVE_RETENTION_RAW="10m" (from testdata/bad_archive_retention_raw.env): must be a duration of at least 1h (180d, 26w, 1y, 4320h)`},
 		{"several_errors.env", h + `LOG_LEVEL="loud" (from testdata/several_errors.env): must be one of debug, info, warn, error` + "\n" + `PING_MODE="icmp" (from testdata/several_errors.env): must be one of auto, dgram, raw`},
+		{"bad_tcpecho_listen.env", h + `TCPECHO_LISTEN="7007" (from testdata/bad_tcpecho_listen.env): must be host:port, e.g. :7007 or 127.0.0.1:7007`},
+		{"tcpecho_tls_without_key.env", h + `TCPECHO_TLS_LISTEN=":7008" (from testdata/tcpecho_tls_without_key.env): needs TCPECHO_TLS_CERT and TCPECHO_TLS_KEY (PEM files, e.g. the certificates NGINX uses)`},
+		{"tcpecho_timeout_over.env", h + `TCPECHO_TIMEOUT="9s" (from testdata/tcpecho_timeout_over.env): must be at most 8 intervals (8s)`},
+		{"tcpecho_window_short.env", h + `TCPECHO_WINDOW="5s" (from testdata/tcpecho_window_short.env): must be at least TCPECHO_INTERVAL and TCPECHO_TIMEOUT`},
 		{"malformed_key.env", `env file testdata/malformed_key.env:3: unexpected character "-" in variable name`},
 		{"unterminated_quote.env", `env file testdata/unterminated_quote.env:2: unterminated quoted value`},
 	}
@@ -106,6 +110,8 @@ func TestOriginalEnvFile(t *testing.T) {
 		ResolveTimeout: 2 * time.Second, MaxConcurrent: 1000, MaxConcurrentPerSubject: 5,
 		ShutdownTimeout: 65 * time.Second, PingMode: "auto", ArchiveRead: "token",
 		Archive: Archive{RetentionRaw: 180 * 24 * time.Hour, RetentionSummaries: 5 * 365 * 24 * time.Hour, QueueSize: 100000},
+		TCPEcho: TCPEcho{Interval: 3 * time.Second, Timeout: 2 * time.Second, SilentIntervals: 5,
+			MaxClients: 10000, MaxPerAddr: 64, Window: time.Minute, AgentScope: "echo:agent"},
 		EnvFile: "testdata/original.env",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -158,6 +164,10 @@ func TestFullEnvFile(t *testing.T) {
 			RetentionRaw: 365 * 24 * time.Hour, RetentionSummaries: 2 * 365 * 24 * time.Hour, QueueSize: 5000,
 			RetentionEventTypes: map[string]time.Duration{"packet-trace": 30 * 24 * time.Hour, "throughput": 14 * 24 * time.Hour}},
 		ArchiveRead: "token", ArchiveWriteCIDRs: pp("192.0.2.0/24", "2001:db8::7/128"),
+		TCPEcho: TCPEcho{Listen: ":7007", TLSListen: ":7008",
+			TLSCert: "/etc/letsencrypt/live/example.org/fullchain.pem", TLSKey: "/etc/letsencrypt/live/example.org/privkey.pem",
+			Interval: 5 * time.Second, Timeout: 4 * time.Second, SilentIntervals: 3, MaxClients: 20000, MaxPerAddr: 8,
+			Window: 5 * time.Minute, AgentScope: "echo:site"},
 		EnvFile: "testdata/full.env",
 	}
 	if !reflect.DeepEqual(c, want) {

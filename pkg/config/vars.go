@@ -48,6 +48,17 @@ func Vars() []Var {
 		{"ARCHIVE_RETENTION", "", "", "Per event type overrides of ARCHIVE_RETENTION_RAW for clients' esmond data, e.g. packet-trace=30d,throughput=1y."},
 		{"ARCHIVE_QUEUE_SIZE", "", "100000", "Measurements waiting to be archived; when the database is slower than the probes, further ones are dropped, counted and logged."},
 		{"ARCHIVE_READ", "", "public (dev), token (production)", "Who may read the archive's esmond API: public (anyone, as esmond) or token (a bearer JWT with archive:read, or an archive key)."},
+		{"TCPECHO_LISTEN", "", "", "host:port of the TCP echo listener (e.g. :7007): clients connect in and echo every byte, e.g. socat TCP:server:7007 EXEC:cat; the target policy judges their addresses. Empty: off."},
+		{"TCPECHO_TLS_LISTEN", "", "", "host:port of the authenticated TCP echo listener: TLS, then `pingapi agent` presents a token with TCPECHO_AGENT_SCOPE (or an archive key) and a name. Empty: off."},
+		{"TCPECHO_TLS_CERT", "", "", "PEM certificate chain of TCPECHO_TLS_LISTEN (e.g. NGINX's fullchain.pem)."},
+		{"TCPECHO_TLS_KEY", "", "", "PEM private key of TCPECHO_TLS_LISTEN (e.g. NGINX's privkey.pem)."},
+		{"TCPECHO_INTERVAL", "", "3s", "Time between two probe bytes to one client (each client's ticks are spread by ±5 % jitter)."},
+		{"TCPECHO_TIMEOUT", "", "2s", "An echo later than this after its probe counts as lost (and as late); at most 8 intervals."},
+		{"TCPECHO_SILENT_INTERVALS", "", "5", "A client that echoes nothing for this many intervals is disconnected and listed as gone."},
+		{"TCPECHO_MAX_CLIENTS", "", "10000", "Connected TCP echo clients across both listeners; further connections are closed at once."},
+		{"TCPECHO_MAX_PER_ADDR", "", "64", "Connected TCP echo clients per source address (many may share one NAT address)."},
+		{"TCPECHO_WINDOW", "", "1m", "Each client's echoes are archived as one record per window of this length, aligned to the clock."},
+		{"TCPECHO_AGENT_SCOPE", "", "echo:agent", "Scope the bearer token of an agent on TCPECHO_TLS_LISTEN must carry."},
 		{"ARCHIVE_WRITE_CIDRS", "", "", "Comma-separated CIDRs or addresses whose clients may write to the archive without a key (esmond's IP authentication); judged on the TCP peer, or on X-Forwarded-For from TRUSTED_PROXIES."},
 	}
 }

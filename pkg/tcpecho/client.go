@@ -83,6 +83,7 @@ type KernelView struct {
 type Window struct {
 	Key   string         // the client's identity (Client.Key)
 	Addr  netip.AddrPort // remote address of the connection
+	Local netip.AddrPort // local address of the connection (the server agent's)
 	Name  string         // announced name; empty for plain clients
 	Mode  string         // plain or tls
 	Start time.Time      // aligned to a multiple of Options.Window (possibly cut short by the connection)

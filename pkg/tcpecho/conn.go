@@ -25,7 +25,8 @@ const (
 type conn struct {
 	id    uint64
 	key   string
-	addr  netip.AddrPort
+	addr  netip.AddrPort // the client's
+	local netip.AddrPort // ours: the address the client connected to
 	name  string
 	subj  string
 	mode  string
@@ -214,7 +215,7 @@ func (c *conn) export(w *window) Window {
 			c.ring[i].win = nil
 		}
 	}
-	out := Window{Key: c.key, Addr: c.addr, Name: c.name, Mode: c.mode, Start: w.start, End: w.end,
+	out := Window{Key: c.key, Addr: c.addr, Local: c.local, Name: c.name, Mode: c.mode, Start: w.start, End: w.end,
 		Sent: w.sent, Received: w.received, Late: w.late, Duplicates: w.dup,
 		RTTs: w.rtts, KernelRTTs: w.krtts, Kernel: w.kernel}
 	if w.haveK {

@@ -15,9 +15,12 @@ import (
 // Test timing: short intervals so tests take a second or two. Waits poll
 // for a condition with a generous deadline; nothing asserts on how long a
 // real sleep took.
+// The timeout is generous (8 intervals) and clients may be silent for 2 s
+// before they are dropped, so that a loaded machine does not lose echoes.
 const (
-	testInterval = 40 * time.Millisecond
-	testTimeout  = 30 * time.Millisecond
+	testInterval = 50 * time.Millisecond
+	testTimeout  = 400 * time.Millisecond
+	testSilent   = 40
 	waitLimit    = 20 * time.Second
 )
 
@@ -34,6 +37,9 @@ func startServer(t *testing.T, opts Options) (*Server, string) {
 	}
 	if opts.Window == 0 {
 		opts.Window = time.Second
+	}
+	if opts.SilentIntervals == 0 {
+		opts.SilentIntervals = testSilent
 	}
 	if opts.Policy == nil {
 		opts.Policy = target.DevPolicy()

@@ -97,6 +97,9 @@ func (s *Server) accept(nc net.Conn, tlsCfg *tls.Config) {
 		return
 	}
 	c := &conn{addr: ap, key: ap.String(), mode: "plain", sock: sock, rw: sock}
+	if la, err := netip.ParseAddrPort(nc.LocalAddr().String()); err == nil {
+		c.local = netip.AddrPortFrom(la.Addr().Unmap().WithZone(""), la.Port())
+	}
 	if tlsCfg == nil {
 		s.start(c)
 		go s.readLoop(c)

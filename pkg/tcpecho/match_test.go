@@ -105,7 +105,7 @@ func TestKernelStampPreferred(t *testing.T) {
 // deadline has every probe lost and every echo counted late, and is not
 // taken for silent.
 func TestLateEchoes(t *testing.T) {
-	s, addr := startServer(t, Options{Interval: 60 * time.Millisecond, Timeout: 10 * time.Millisecond, SilentIntervals: 3})
+	s, addr := startServer(t, Options{Interval: 60 * time.Millisecond, Timeout: 10 * time.Millisecond, SilentIntervals: 20})
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

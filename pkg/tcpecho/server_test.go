@@ -89,7 +89,7 @@ func echoClient(t *testing.T, addr string, stop <-chan struct{}) net.Conn {
 // one that floods are each disconnected with their own reason, while a
 // socat client beside them loses nothing.
 func TestBadClients(t *testing.T) {
-	s, addr := startServer(t, Options{SilentIntervals: 3})
+	s, addr := startServer(t, Options{Interval: 100 * time.Millisecond, Timeout: 800 * time.Millisecond, SilentIntervals: 10})
 	socat(t, addr, "")
 
 	stop := make(chan struct{})
@@ -192,7 +192,7 @@ func TestLimits(t *testing.T) {
 // to the window length, holding the probes sent in them, with both RTTs.
 func TestWindows(t *testing.T) {
 	sink := &windowSink{}
-	s, addr := startServer(t, Options{Sink: sink, Window: 200 * time.Millisecond})
+	s, addr := startServer(t, Options{Sink: sink, Window: 500 * time.Millisecond})
 	cl := echoClient(t, addr, nil)
 	waitFor(t, "three windows", func() bool { return len(sink.all()) >= 3 })
 	ws := sink.all()
@@ -200,8 +200,8 @@ func TestWindows(t *testing.T) {
 		if w.Key != cl.LocalAddr().String() {
 			t.Errorf("window %d key %q, want %q", i, w.Key, cl.LocalAddr())
 		}
-		if w.Start.UnixNano()%int64(200*time.Millisecond) != 0 || w.End.Sub(w.Start) != 200*time.Millisecond {
-			t.Errorf("window %d [%v, %v) not aligned to 200ms", i, w.Start, w.End)
+		if w.Start.UnixNano()%int64(500*time.Millisecond) != 0 || w.End.Sub(w.Start) != 500*time.Millisecond {
+			t.Errorf("window %d [%v, %v) not aligned to 500ms", i, w.Start, w.End)
 		}
 		if w.Sent != w.Received || len(w.RTTs) != w.Received || len(w.KernelRTTs) != w.Received {
 			t.Errorf("window %d: sent %d received %d rtts %d kernel %d", i, w.Sent, w.Received, len(w.RTTs), len(w.KernelRTTs))

@@ -32,7 +32,7 @@ func tlsServer(t *testing.T, opts Options) (*Server, string, *auth.Dev, *tls.Con
 	cert := testcert.New(t)
 	opts.Auth = CredentialAuth{Tokens: v}
 	if opts.Interval == 0 {
-		opts.Interval, opts.Timeout = testInterval, testTimeout
+		opts.Interval, opts.Timeout, opts.SilentIntervals = testInterval, testTimeout, testSilent
 	}
 	opts.Policy = target.DevPolicy()
 	opts.HelloTimeout = 2 * time.Second
