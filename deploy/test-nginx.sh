@@ -160,6 +160,17 @@ code=$(curl "${tls[@]}" -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type:
 	--data-binary "@$tmp/big.json" "$https/pingapi")
 check "a body over client_max_body_size is refused by nginx ($code)" [ "$code" = 413 ]
 
+# The monitor's bulk list: nginx lets through what the service accepts
+# (MONITOR_MAX_BODY, 8 MiB by default) and refuses more, on that route only.
+python3 -c 'import json; print(json.dumps(["11.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255) for i in range(100000)]))' >"$tmp/list.json"
+code=$(curl "${tls[@]}" "${auth[@]}" -o "$tmp/list.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary "@$tmp/list.json" "$https/config/ip-list")
+check "the documented 100,000-host list ($(wc -c <"$tmp/list.json") bytes) passes nginx to POST /config/ip-list ($code $(head -c 120 "$tmp/list.out"))" [ "$code" = 200 ]
+python3 -c 'import sys; sys.stdout.write("[" + "\"" + "a" * (8388608 + 10) + "\"]")' >"$tmp/huge.json"
+code=$(curl "${tls[@]}" "${auth[@]}" -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary "@$tmp/huge.json" "$https/config/ip-list")
+check "a list over MONITOR_MAX_BODY is refused ($code)" [ "$code" = 413 ]
+
 # --- measurements through the proxy -----------------------------------------
 code=$(curl "${tls[@]}" -o /dev/null -w '%{http_code}' "$https/pingapi/127.0.0.1?c=1")
 check "no token: 401 through nginx ($code)" [ "$code" = 401 ]
