@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,11 +13,10 @@ import (
 
 // Limits of the monitor routes.
 const (
-	maxIPListBody  = 32 << 20 // POST /config/ip-list: 100,000 names fit many times
-	maxSelectNames = 10000    // names in one select=
-	maxMatchNames  = 256      // names in one /match (each may be resolved)
-	maxHostLimit   = 100000   // largest limit= of GET /host
-	hostFlushEvery = 1024     // records between flushes of a streamed GET /host
+	maxSelectNames = 10000  // names in one select=
+	maxMatchNames  = 256    // names in one /match (each may be resolved)
+	maxHostLimit   = 100000 // largest limit= of GET /host
+	hostFlushEvery = 1024   // records between flushes of a streamed GET /host
 )
 
 // registerMonitor adds the Ping903-compatible monitor routes (Ping903's
@@ -325,17 +322,4 @@ func (s *Server) monitorInt(c *gin.Context, name string, def, lo, hi int) (int, 
 		return 0, false
 	}
 	return n, true
-}
-
-// monitorReadBody reads at most limit bytes of the request body.
-func monitorReadBody(c *gin.Context, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
-	if err != nil {
-		return nil, newError(http.StatusBadRequest, CodeInvalidJSON, "cannot read the request body", err)
-	}
-	if int64(len(b)) > limit {
-		return nil, newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
-			"request body larger than "+strconv.FormatInt(limit, 10)+" bytes", nil)
-	}
-	return bytes.TrimSpace(b), nil
 }

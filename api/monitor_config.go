@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/pkg/monitor"
@@ -134,49 +135,29 @@ func (s *Server) monitorPostIPList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	body, err := monitorReadBody(c, maxIPListBody)
+	if c.Request.ContentLength > s.deps.MonitorMaxBody {
+		s.fail(c, newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+			"the body is larger than "+strconv.FormatInt(s.deps.MonitorMaxBody, 10)+" bytes (MONITOR_MAX_BODY)", nil))
+		return
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.deps.MonitorMaxBody)
+	req, err := decodeIPList(body, s.deps.Monitor.MaxHosts())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	var elems []json.RawMessage
-	mode := "append"
-	switch {
-	case len(body) > 0 && body[0] == '[':
-		err = json.Unmarshal(body, &elems)
-	case len(body) > 0 && body[0] == '{':
-		var obj ipListBody
-		if err = json.Unmarshal(body, &obj); err == nil {
-			if obj.IPList == nil {
-				err = errors.New(`missing "ip-list"`)
-			}
-			elems = obj.IPList
-			if obj.Mode != "" {
-				mode = obj.Mode
-			}
-		}
-	default:
-		err = errors.New("want an array or an object")
-	}
-	if err != nil {
-		s.fail(c, newError(http.StatusBadRequest, CodeInvalidJSON,
-			`the body must be an array of names or {"ip-list": [...], "mode": "replace"|"append"}`, err))
-		return
-	}
-	names := make([]string, len(elems))
-	for i, raw := range elems {
-		if json.Unmarshal(raw, &names[i]) != nil {
-			// The index is the first bad element's: one of those before
-			// this one may be bad too.
-			if err := s.deps.Monitor.Check(c.Request.Context(), names[:i]); err != nil {
-				s.postIPListFail(c, err)
-				return
-			}
-			e := newError(http.StatusBadRequest, CodeInvalidTarget, "element is not a string", nil)
-			e.Index = i + 1
-			s.fail(c, e)
+	names, mode := req.names, req.mode
+	if req.bad > 0 {
+		// The index is the first bad element's: one of those before this
+		// one may be bad too.
+		if err := s.deps.Monitor.Check(c.Request.Context(), names); err != nil {
+			s.postIPListFail(c, err)
 			return
 		}
+		e := newError(http.StatusBadRequest, CodeInvalidTarget, "element is not a string", nil)
+		e.Index = req.bad
+		s.fail(c, e)
+		return
 	}
 	err = s.deps.Monitor.Update(c.Request.Context(), names, mode)
 	if err != nil {

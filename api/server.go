@@ -142,6 +142,9 @@ type Deps struct {
 	EchoTimeout    time.Duration // per-echo deadline; 0: DefaultEchoTimeout
 	ResolveTimeout time.Duration // name resolution budget; 0: DefaultResolveTimeout
 	MaxBodyBytes   int64         // POST body limit; 0: DefaultMaxBodyBytes
+	// MonitorMaxBody bounds a POST /config/ip-list body (MONITOR_MAX_BODY);
+	// 0: DefaultMonitorMaxBody.
+	MonitorMaxBody int64
 
 	Now func() time.Time // clock for Retry-After estimates; nil: time.Now
 }
@@ -241,6 +244,9 @@ func withDefaults(d Deps) Deps {
 	}
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if d.MonitorMaxBody <= 0 {
+		d.MonitorMaxBody = DefaultMonitorMaxBody
 	}
 	if d.Now == nil {
 		d.Now = time.Now

@@ -30,6 +30,8 @@ func Vars() []Var {
 		{"MONITOR_BASIC_AUTH_FILE", "", "", "Ping903-style credentials file (WHERE [REALM] USER HASH lines, bcrypt or SHA-crypt hashes); set, the monitor's routes also accept HTTP Basic credentials, as ping903q sends them. Empty: bearer tokens only."},
 		{"MONITOR_BASIC_REALM", "", "ping903", "Realm of the monitor's HTTP Basic challenge and of the credentials file entries it uses."},
 		{"MONITOR_CONFIG", "config", "", "Ping903-style monitor configuration file. Empty: the monitor uses only its mutable list."},
+		{"MONITOR_MAX_HOSTS", "", "0 (sized to the machine)", "Most hosts the monitor holds, configured and added together; past it PUT and POST /config/ip-list get 413 too_many_hosts. 0: one per 8 KiB of RAM, at least 100,000, at most 2,000,000."},
+		{"MONITOR_MAX_BODY", "", "8388608", "Largest POST /config/ip-list body in bytes (8 MiB holds the 100,000-host list); larger is a 413. nginx's template applies the same limit to that route (same variable)."},
 		{"METRICS_PER_HOST", "", "false", "true: /metrics adds an RTT histogram and echo counters per monitored host. About 25 series and 1 KB of memory per host: keep it to a few hundred hosts (see docs/METRICS.md)."},
 		{"TARGET_ALLOW", "", "", "Comma-separated CIDRs or addresses that may be measured although private or loopback (e.g. 10.0.0.0/8 to watch a LAN). The one policy of /pingapi, the monitor (every host, configured or added) and the engine. Dev mode adds 127.0.0.0/8 and ::1. Multicast, broadcast, unspecified and link-local stay denied."},
 		{"TARGET_DENY", "", "", "Comma-separated CIDRs or addresses never measured; wins over TARGET_ALLOW. Private and loopback ranges are denied unless allowed."},

@@ -25,6 +25,8 @@ var (
 	// ErrTooManyLookups: one request names more hostnames than
 	// MaxLookupsPerRequest.
 	ErrTooManyLookups = errors.New("too many host names to resolve in one request")
+	// ErrTooManyHosts: the change would take the list past Options.MaxHosts.
+	ErrTooManyHosts = errors.New("the monitor holds no more hosts")
 )
 
 // IndexError is the failure of one element of a batch, with its 1-based
@@ -146,6 +148,9 @@ func (m *Monitor) Add(ctx context.Context, name string) error {
 	if m.list.has(name) {
 		return ErrExists
 	}
+	if len(m.list.immutable)+len(m.list.mutable) >= m.maxHosts {
+		return m.tooMany()
+	}
 	next := append(slices.Clone(m.list.mutable), name)
 	if err := m.save(next); err != nil {
 		return err
@@ -211,6 +216,9 @@ func (m *Monitor) Update(ctx context.Context, names []string, mode string) error
 	}
 	for _, n := range names {
 		next.addMutable(n)
+	}
+	if n := len(next.immutable) + len(next.mutable); n > m.maxHosts {
+		return fmt.Errorf("the list would hold %d hosts: %w", n, m.tooMany())
 	}
 	if err := m.save(next.mutable); err != nil {
 		return err
