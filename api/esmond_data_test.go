@@ -1,13 +1,18 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pingapi/pingapi/pkg/archive"
 )
 
 // dataMetadata registers every value type with the summaries esmond's
@@ -257,6 +262,35 @@ func TestEsmondDataPaging(t *testing.T) {
 		}
 		if len(all) != 25 || all[24].TS != 1240 {
 			t.Errorf("client loop read %d points", len(all))
+		}
+	})
+}
+
+// TestEsmondDerivedSummaries: pingapi's own series read through the API,
+// summaries without a time filter included (esmond's client asks so).
+func TestEsmondDerivedSummaries(t *testing.T) {
+	onBackends(t, func(t *testing.T, backend string) {
+		e := newEsmondEnvOn(t, backend, nil)
+		at := time.Unix(1700000000, 0)
+		ms := []archive.Measurement{
+			benchMeasurement(at, "host1.example", netip.MustParseAddr("198.51.100.1")),
+			benchMeasurement(at.Add(time.Minute), "host1.example", netip.MustParseAddr("198.51.100.1")),
+		}
+		if err := e.store.AddMeasurements(context.Background(), ms); err != nil {
+			t.Fatal(err)
+		}
+		found := decodeJSON[[]map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/?input-destination=host1.example&tool-name=pingapi/monitor", ""), http.StatusOK))
+		if len(found) != 1 {
+			t.Fatalf("%d series", len(found))
+		}
+		key := found[0]["metadata-key"].(string)
+		for _, p := range []string{"histogram-rtt/base", "histogram-rtt/statistics/0", "histogram-rtt/statistics/3600", "histogram-rtt/aggregations/86400", "packet-loss-rate-bidir/aggregations/3600", "packet-count-sent/base"} {
+			if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/"+p); len(got) == 0 {
+				t.Errorf("%s: no points", p)
+			}
+			if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/"+p+"?time-start=1699990000&time-end=1700090000"); len(got) == 0 {
+				t.Errorf("%s with a time range: no points", p)
+			}
 		}
 	})
 }

@@ -60,6 +60,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.do(t, chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()`))
 		waitFor(t, b, "the filter cleared", `document.querySelectorAll('#hosts tbody a').length === 4`, 5*time.Second)
 		waitFor(t, b, "the heatmap", `document.body.dataset.heatmap === 'drawn'`, 20*time.Second)
+		// The first answers may come before the server has read the
+		// archive; the page asks again until they are complete.
+		waitFor(t, b, "the history", `document.body.dataset.history === 'complete'`, 20*time.Second)
 		if ink := eval[int](t, b, `(`+canvasInk+`)(document.getElementById('heatmap'), null)`); ink < 50 {
 			t.Errorf("heatmap canvas has %d opaque pixels", ink)
 		}

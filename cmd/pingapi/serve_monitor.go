@@ -78,6 +78,12 @@ func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log 
 	log.Info("monitor started", "immutable", len(imm), "mutable", len(mut), "max_hosts", m.MaxHosts(),
 		"probe_interval", st.ProbeInterval, "ping_count", st.PingCount, "ping_interval", st.PingInterval,
 		"tolerance", st.Tolerance, "store", storePath(opts.Store))
+	if cfg.MetricsPerHost {
+		// docs/METRICS.md: about 26 series per host (a 24-series
+		// histogram and two counters).
+		log.Warn("METRICS_PER_HOST is on: /metrics carries about 26 series per monitored host; keep the list to a few hundred hosts",
+			"hosts", len(imm)+len(mut), "series", 26*(len(imm)+len(mut)))
+	}
 	go func() {
 		if err := m.Run(ctx); err != nil {
 			log.Error("monitor stopped", "err", err)
