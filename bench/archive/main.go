@@ -128,7 +128,8 @@ func run() int {
 		fmt.Printf("size: measurement partitions %d bytes = %.1f B per measurement; whole database %d bytes = %.1f B per measurement\n",
 			u.Measurements, float64(u.Measurements)/float64(n), u.Total, float64(u.Total)/float64(n))
 	} else {
-		fmt.Printf("size: SQLite file %d bytes = %.1f B per measurement (metadata of %d series included)\n", u.Total, float64(u.Total)/float64(n), *hosts)
+		fmt.Printf("size: SQLite file %d bytes = %.1f B per measurement (metadata of %d series included); measurement table %d bytes = %.1f B per measurement\n",
+			u.Total, float64(u.Total)/float64(n), *hosts, u.Measurements, float64(u.Measurements)/float64(n))
 	}
 
 	// A host with 30 days of data for the long reads.
