@@ -167,8 +167,8 @@ func (s *Server) monitorPostIPList(c *gin.Context) {
 		s.postIPListFail(c, err)
 		return
 	}
-	_, mut := s.deps.Monitor.IPList()
-	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: len(mut)})
+	_, mut := s.deps.Monitor.ListLen()
+	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: mut})
 }
 
 // postIPListFail answers a failed POST /config/ip-list, with the 1-based
@@ -205,8 +205,8 @@ func (s *Server) monitorPutIP(c *gin.Context) {
 		s.fail(c, listError(c.Request.Context(), c.Param("ip"), err))
 		return
 	}
-	_, mut := s.deps.Monitor.IPList()
-	c.JSON(http.StatusCreated, ipListResult{Message: queuedMessage, Mutable: len(mut)})
+	_, mut := s.deps.Monitor.ListLen()
+	c.JSON(http.StatusCreated, ipListResult{Message: queuedMessage, Mutable: mut})
 }
 
 // monitorDeleteIP removes one name from the mutable list.
@@ -228,6 +228,6 @@ func (s *Server) monitorDeleteIP(c *gin.Context) {
 		s.fail(c, listError(c.Request.Context(), c.Param("ip"), err))
 		return
 	}
-	_, mut := s.deps.Monitor.IPList()
-	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: len(mut)})
+	_, mut := s.deps.Monitor.ListLen()
+	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: mut})
 }
