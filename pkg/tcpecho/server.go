@@ -24,8 +24,8 @@ type Server struct {
 	// epochWall is epoch on the wall clock, ns: a probe's wall time is
 	// epochWall + its monotonic offset (for the kernel's RX stamps).
 	epochWall int64
-	rand  func() float64
-	sched *scheduler
+	rand      func() float64
+	sched     *scheduler
 
 	mu      sync.Mutex
 	conns   map[uint64]*conn
