@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -25,22 +24,25 @@ const (
 
 // dashboard is the dashboard's state on the Server.
 type dashboard struct {
-	s     *Server
-	fleet *fleet
+	s       *Server
+	fleet   *fleet
+	windows winCache // closed hourly and daily windows of the host pages
 
-	// stop is closed when the HTTP server shuts down, to end the streams
-	// (which would otherwise hold the drain until their lifetime ends).
-	stop     chan struct{}
-	stopOnce sync.Once
+	// ctx ends when the HTTP server shuts down: it ends the event streams
+	// (which would otherwise hold the drain until their lifetime ends) and
+	// the background refreshes of the fleet cache.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func newDashboard(s *Server) *dashboard {
-	return &dashboard{s: s, fleet: newFleet(s.deps.DashboardArchive, s.deps.Now), stop: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &dashboard{s: s, fleet: newFleet(s.deps.DashboardArchive, s.deps.Now), ctx: ctx, cancel: cancel}
 }
 
-// closeStreams ends every event stream; registered with
-// http.Server.RegisterOnShutdown by HTTPServer.
-func (d *dashboard) closeStreams() { d.stopOnce.Do(func() { close(d.stop) }) }
+// closeStreams ends every event stream and background refresh; registered
+// with http.Server.RegisterOnShutdown by HTTPServer.
+func (d *dashboard) closeStreams() { d.cancel() }
 
 // records returns every monitored host's record (none without a monitor).
 func (d *dashboard) records() []wire.Record {
@@ -104,7 +106,7 @@ func (s *Server) dashEvents(c *gin.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.dash.stop:
+		case <-s.dash.ctx.Done():
 			return
 		case <-tick.C:
 			w.raw(": ping\n\n")
@@ -141,10 +143,7 @@ func (d *dashboard) sendHosts(w *sseWriter, host string, last map[string]hostSta
 		if seen && old == key || first && host == "" {
 			continue
 		}
-		b := appendHostRow(nil, r, nil)
-		// The row without its sparkline arrays: ["name","status",rtt,loss,jitter].
-		b = append(b[:len(b)-len(",[],[]]")], ']')
-		w.event("host", b)
+		w.event("host", append(appendHostHead(nil, r, nil), ']'))
 	}
 }
 

@@ -2,7 +2,6 @@ package api
 
 import (
 	"math"
-	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -17,7 +16,7 @@ const (
 // dashHeatmap returns the fleet's host × hour grid.
 //
 //	@Summary		Dashboard: host × time heatmap of the fleet
-//	@Description	The last 24 hours, one column per hour, for every monitored host in list order, aggregated on the server to at most rows rows (about one per pixel of the drawing): row i covers per_row consecutive hosts and holds, per hour, the worst of their values (the highest median RTT in ms, or the highest loss in percent). names[i] is the first host of row i. v is row-major, null where no host of the row has data.
+//	@Description	The last 24 hours, one column per hour, for every monitored host in list order, aggregated on the server to at most rows rows (about one per pixel of the drawing): row i covers per_row consecutive hosts and holds, per hour, the worst of their values (the highest median RTT in ms, or the highest loss in percent). names[i] is the first host of row i. v is row-major, null where no host of the row has data. complete is false while the server still reads some hosts' history from the archive (ask again shortly).
 //	@Tags			dashboard
 //	@Produce		json
 //	@Param			metric	query		string	false	"rtt (median RTT, ms) or loss (percent)"	Enums(rtt, loss)	default(rtt)
@@ -49,11 +48,7 @@ func (s *Server) dashHeatmap(c *gin.Context) {
 	for i := range recs {
 		names[i] = recs[i].Name
 	}
-	hh, err := s.dash.fleet.hours(c.Request.Context(), names)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
+	hh, complete := s.dash.fleet.hours(names, s.dash.ctx)
 	per := max(1, (len(names)+rows-1)/rows)
 	nrows := (len(names) + per - 1) / per
 	grid := make([]float64, nrows*fleetHours)
@@ -75,7 +70,7 @@ func (s *Server) dashHeatmap(c *gin.Context) {
 			}
 		}
 	}
-	first := s.deps.Now().Truncate(3600e9).Add(-(fleetHours - 1) * 3600e9).Unix()
+	first := fleetFirst(s.deps.Now())
 	b := make([]byte, 0, 64+nrows*(fleetHours*5+24))
 	b = append(b, `{"metric":"`...)
 	b = append(b, metric...)
@@ -85,6 +80,8 @@ func (s *Server) dashHeatmap(c *gin.Context) {
 	b = strconv.AppendInt(b, fleetHours, 10)
 	b = append(b, `,"hosts":`...)
 	b = strconv.AppendInt(b, int64(len(names)), 10)
+	b = append(b, `,"complete":`...)
+	b = strconv.AppendBool(b, complete)
 	b = append(b, `,"per_row":`...)
 	b = strconv.AppendInt(b, int64(per), 10)
 	b = append(b, `,"names":[`...)
@@ -102,17 +99,17 @@ func (s *Server) dashHeatmap(c *gin.Context) {
 		b = appendShort(b, v)
 	}
 	b = append(b, "]}"...)
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	dashJSON(c, b)
 }
 
 // dashHeatmapDoc documents the heatmap document.
 type dashHeatmapDoc struct {
-	Metric string     `json:"metric" enums:"rtt,loss"`
-	First  int64      `json:"first" example:"1764400000"` // Unix seconds of the first column's hour
-	Hours  int        `json:"hours" example:"24"`         // columns
-	Hosts  int        `json:"hosts" example:"10000"`
-	PerRow int        `json:"per_row" example:"25"` // hosts aggregated in one row
-	Names  []string   `json:"names"`                // first host of each row
-	V      []*float64 `json:"v"`                    // rows × hours, row-major
+	Metric   string     `json:"metric" enums:"rtt,loss"`
+	First    int64      `json:"first" example:"1764400000"` // Unix seconds of the first column's hour
+	Hours    int        `json:"hours" example:"24"`         // columns
+	Hosts    int        `json:"hosts" example:"10000"`
+	Complete bool       `json:"complete" example:"true"` // false while some hosts' history is still being read
+	PerRow   int        `json:"per_row" example:"25"`    // hosts aggregated in one row
+	Names    []string   `json:"names"`                   // first host of each row
+	V        []*float64 `json:"v"`                       // rows × hours, row-major
 }

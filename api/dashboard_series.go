@@ -222,9 +222,10 @@ func (s *Server) dashSeries(c *gin.Context) {
 	if a := s.deps.DashboardArchive; a != nil {
 		if win == 0 {
 			pts, step, err = bucketSamples(c.Request.Context(), a, name, from, to, width)
+			s.dash.windows.warm(s.dash.ctx, a, name, now)
 		} else {
 			var ws []archive.WindowStats
-			ws, err = a.Windows(c.Request.Context(), archive.SeriesQuery{Target: name}, from.Truncate(win), to, win)
+			ws, err = s.dash.windows.windows(c.Request.Context(), a, name, win, from, to, now)
 			pts = windowPoints(ws)
 		}
 		if err != nil {
@@ -233,8 +234,7 @@ func (s *Server) dashSeries(c *gin.Context) {
 		}
 	}
 	pts = withGaps(pts, step, win != 0)
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "application/json; charset=utf-8", appendSeries(nil, name, from, to, res, step, pts))
+	dashJSON(c, appendSeries(nil, name, from, to, res, step, pts))
 }
 
 // dashSeriesDoc documents the series document (written by appendSeries).

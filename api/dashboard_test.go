@@ -1,12 +1,15 @@
 package api
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,11 +23,13 @@ import (
 type fakeDashArchive struct {
 	samples map[string][]archive.Measurement
 	windows map[string][]archive.WindowStats // by target; any size
-	reads   int
+	n       atomic.Int64                     // reads
 }
 
+func (f *fakeDashArchive) reads() int { return int(f.n.Load()) }
+
 func (f *fakeDashArchive) Measurements(ctx context.Context, q archive.SeriesQuery, from, to time.Time, limit int) ([]archive.Measurement, error) {
-	f.reads++
+	f.n.Add(1)
 	var out []archive.Measurement
 	for _, s := range f.samples[q.Target] {
 		if !s.Time.Before(from) && s.Time.Before(to) {
@@ -35,7 +40,7 @@ func (f *fakeDashArchive) Measurements(ctx context.Context, q archive.SeriesQuer
 }
 
 func (f *fakeDashArchive) Windows(ctx context.Context, q archive.SeriesQuery, from, to time.Time, window time.Duration) ([]archive.WindowStats, error) {
-	f.reads++
+	f.n.Add(1)
 	var out []archive.WindowStats
 	for _, w := range f.windows[q.Target] {
 		if !w.Start.Before(from) && w.Start.Before(to) {
@@ -149,6 +154,24 @@ func TestDashboardSeries(t *testing.T) {
 		}
 	})
 
+	t.Run("compressed", func(t *testing.T) {
+		w := e.do(http.MethodGet, "/dashboard/api/host/192.0.2.1/series", "", "Accept-Encoding", "gzip")
+		if w.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("not compressed for a client that accepts gzip: %v", w.Header())
+		}
+		zr, err := gzip.NewReader(w.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := decodeSeries(t, string(body)); len(got.T) < 800 {
+			t.Errorf("%d points", len(got.T))
+		}
+	})
+
 	t.Run("24 h at 100 px is bucketed, with a gap", func(t *testing.T) {
 		w := e.do(http.MethodGet, "/dashboard/api/host/192.0.2.1/series?width=100", "")
 		got := decodeSeries(t, w.Body.String())
@@ -233,38 +256,55 @@ func TestDashboardOverview(t *testing.T) {
 		samples: map[string][]archive.Measurement{"192.0.2.1": {{Time: dashNow.Add(-time.Minute), Sent: 3, RTTs: []time.Duration{4e6, 2e6, 3e6}}}},
 	}
 	e := dashEnv(t, a, true)
-	w := e.do(http.MethodGet, "/dashboard/api/hosts", "")
-	if w.Code != http.StatusOK {
-		t.Fatalf("%d %s", w.Code, w.Body)
-	}
 	var doc struct {
-		First int64   `json:"first"`
-		Hours int     `json:"hours"`
-		Hosts [][]any `json:"hosts"`
+		First    int64   `json:"first"`
+		Hours    int     `json:"hours"`
+		Complete bool    `json:"complete"`
+		Hosts    [][]any `json:"hosts"`
 	}
-	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
-		t.Fatal(err)
+	// The first load answers at once, incomplete, and reads the history in
+	// the background; the page asks again until it is complete.
+	deadline := time.Now().Add(10 * time.Second)
+	for loads := 0; !doc.Complete; loads++ {
+		w := e.do(http.MethodGet, "/dashboard/api/hosts", "")
+		if w.Code != http.StatusOK {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if loads == 0 && doc.Complete {
+			t.Error("the first load says it is complete before reading the archive")
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("never complete")
+		}
+		time.Sleep(time.Millisecond) // polling, not a timing assertion
 	}
 	if doc.Hours != 24 || doc.First != hour.Add(-23*time.Hour).Unix() || len(doc.Hosts) != 3 {
 		t.Fatalf("first %d hours %d hosts %d", doc.First, doc.Hours, len(doc.Hosts))
 	}
 	h := doc.Hosts[0]
-	if h[0] != "192.0.2.1" || h[1] != "alive" || h[2] != 3.0 {
-		t.Errorf("row %v: want 192.0.2.1, alive, median of the latest measurement 3 ms", h[:5])
+	if len(h) != 9 || h[0] != "192.0.2.1" || h[1] != "alive" || h[2] != 3.0 {
+		t.Fatalf("row %v: want 192.0.2.1, alive, median of the latest measurement 3 ms", h)
 	}
-	med, loss := h[5].([]any), h[6].([]any)
-	if len(med) != 24 || med[0] != 7.0 || med[23] != 9.0 || med[1] != nil || loss[23] != 50.0 {
-		t.Errorf("sparkline medians %v losses %v", med, loss)
+	// Medians 7 ms (hour 0) and 9 ms (hour 23): lo 7, hi 9, codes 0 and 99.
+	spark, loss := h[7].([]any), h[8].([]any)
+	if h[5] != 7.0 || h[6] != 9.0 || len(spark) != 24 || spark[0] != 0.0 || spark[23] != 99.0 || spark[1] != -1.0 || loss[23] != 50.0 || loss[0] != 0.0 || loss[1] != -1.0 {
+		t.Errorf("sparkline lo %v hi %v codes %v losses %v", h[5], h[6], spark, loss)
 	}
-	if other := doc.Hosts[1]; other[0] != "192.0.2.2" || other[2] != 2.0 || other[5].([]any)[23] != nil {
+	if other := doc.Hosts[1]; other[0] != "192.0.2.2" || other[2] != 2.0 || other[5] != nil || len(other[7].([]any)) != 0 || other[8] != 0.0 {
 		t.Errorf("host without history: %v, want the monitor's mean and no sparkline", other)
 	}
 
 	// The cache: a second load within the TTL reads nothing.
-	before := a.reads
+	before := a.reads()
 	e.do(http.MethodGet, "/dashboard/api/hosts", "")
-	if a.reads != before {
-		t.Errorf("second load read the archive %d times, want 0 (cached)", a.reads-before)
+	if a.reads() != before {
+		t.Errorf("second load read the archive %d times, want 0 (cached)", a.reads()-before)
+	}
+	if w := e.do(http.MethodGet, "/dashboard/api/hosts", "", "Accept-Encoding", "gzip"); w.Header().Get("Content-Encoding") != "" {
+		t.Errorf("a document smaller than a packet was compressed: %v", w.Header())
 	}
 
 	hm := e.do(http.MethodGet, "/dashboard/api/heatmap?metric=loss&rows=2", "")
@@ -356,5 +396,115 @@ func TestDashStatus(t *testing.T) {
 		if got := dashStatus(&tt.r); got != tt.want {
 			t.Errorf("%+v: %s, want %s", tt.r, got, tt.want)
 		}
+	}
+}
+
+func TestFleetCache(t *testing.T) {
+	now := dashNow.Add(30 * time.Minute)
+	a := &fakeDashArchive{windows: map[string][]archive.WindowStats{"h": {
+		{Start: dashNow.Add(-time.Hour), Sent: 10, Received: 10, Median: 5 * time.Millisecond},
+	}}}
+	f := newFleet(a, func() time.Time { return now })
+	waitIdle := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			f.mu.Lock()
+			idle := !f.refreshing
+			f.mu.Unlock()
+			if idle {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the background read never ended")
+			}
+			time.Sleep(time.Millisecond) // polling, not a timing assertion
+		}
+	}
+	if rows, complete := f.hours([]string{"h"}, t.Context()); complete || rows[0] != nil {
+		t.Fatalf("first load: complete %v, row %v; want incomplete, nothing yet", complete, rows[0])
+	}
+	waitIdle()
+	rows, complete := f.hours([]string{"h"}, t.Context())
+	if !complete || rows[0].med[22] != 5 {
+		t.Fatalf("second load: complete %v, hour 22 = %v", complete, rows[0].med[22])
+	}
+	reads := a.reads()
+
+	// An hour later the row is served at once, shifted by one hour, and
+	// refreshed in the background.
+	now = now.Add(time.Hour)
+	rows, complete = f.hours([]string{"h"}, t.Context())
+	if !complete || rows[0].med[21] != 5 || !math.IsNaN(float64(rows[0].med[23])) {
+		t.Fatalf("stale load: %v, hours 21, 23 = %v, %v", complete, rows[0].med[21], rows[0].med[23])
+	}
+	waitIdle()
+	if f.hosts["h"].first != fleetFirst(now) {
+		t.Error("the refresh did not store the new hour's row")
+	}
+	if a.reads() != reads+2 {
+		t.Errorf("refresh read the archive %d times, want 2 (windows, latest)", a.reads()-reads)
+	}
+}
+
+func TestWindowCache(t *testing.T) {
+	day := 24 * time.Hour
+	var ws []archive.WindowStats
+	start := dashNow.Add(-400 * day).Truncate(day)
+	for d := 0; d <= 400; d++ {
+		ws = append(ws, archive.WindowStats{Start: start.Add(time.Duration(d) * day), Sent: 1, Received: 1, Median: time.Duration(d)})
+	}
+	a := &fakeDashArchive{windows: map[string][]archive.WindowStats{"h": ws}}
+	var c winCache
+	get := func(now time.Time) []archive.WindowStats {
+		t.Helper()
+		got, err := c.windows(t.Context(), a, "h", day, now.Add(-365*day), now, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	now := dashNow
+	first := get(now)
+	if len(first) != 365 && len(first) != 366 {
+		t.Fatalf("%d windows for a year", len(first))
+	}
+	for _, tt := range []struct {
+		now   time.Time
+		reads int
+	}{
+		{now, 1},          // the open day only
+		{now.Add(day), 2}, // one more closed day, and the open one
+		{now.Add(day + time.Hour), 1},
+	} {
+		before := a.reads()
+		got := get(tt.now)
+		if n := a.reads() - before; n != tt.reads {
+			t.Errorf("at %v: %d reads, want %d", tt.now, n, tt.reads)
+		}
+		want, _ := (&winCache{}).windows(t.Context(), a, "h", day, tt.now.Add(-365*day), tt.now, tt.now)
+		if len(got) != len(want) || got[0].Start != want[0].Start || got[len(got)-1].Start != want[len(want)-1].Start {
+			t.Errorf("at %v: cached %d windows %v…%v, uncached %d %v…%v", tt.now, len(got), got[0].Start, got[len(got)-1].Start, len(want), want[0].Start, want[len(want)-1].Start)
+		}
+	}
+}
+
+func TestWindowCacheWarm(t *testing.T) {
+	a := &fakeDashArchive{}
+	e := dashEnv(t, a, true)
+	e.do(http.MethodGet, "/dashboard/api/host/192.0.2.1/series", "") // a day: raw
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c := &e.srv.dash.windows
+		c.mu.Lock()
+		_, ok := c.m[winKey{"192.0.2.1", 24 * time.Hour}]
+		c.mu.Unlock()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("looking at a day did not warm the year's daily windows")
+		}
+		time.Sleep(time.Millisecond) // polling, not a timing assertion
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -95,14 +96,15 @@ func esmondRoutes(add func(method, path string, read bool, h gin.HandlerFunc), s
 // another shape (RedirectTrailingSlash) instead of refusing it.
 func (s *Server) registerEsmond(r *gin.Engine) {
 	read, write := s.esmondAuth(esmondReadAccess), s.esmondAuth(esmondWriteAccess)
+	origin := s.esmondOrigin()
 	allowed := map[string][]string{}
 	esmondRoutes(func(method, path string, isRead bool, h gin.HandlerFunc) {
 		allowed[path] = append(allowed[path], method)
 		if isRead {
-			r.Handle(method, path, esmondReadHeaders, read, h)
+			r.Handle(method, path, esmondReadHeaders, origin, read, h)
 			return
 		}
-		r.Handle(method, path, write, h)
+		r.Handle(method, path, origin, write, h)
 	}, s)
 	for path, methods := range allowed {
 		for _, m := range esmondUnserved(methods) {
@@ -166,17 +168,45 @@ func (s *Server) esmondAPIRoot(c *gin.Context) {
 	writeEsmondJSON(c, http.StatusOK, esmondAPIRootBody{Archive: absoluteURL(c, esmondArchive, nil)})
 }
 
+// ctxEsmondScheme is the scheme the client used (esmondOrigin).
+const ctxEsmondScheme = "pingapi.esmond.scheme"
+
+// esmondOrigin records the scheme the client called with, for the absolute
+// URLs of the answers: https over TLS, or X-Forwarded-Proto when the TCP
+// peer is one of Deps.TrustedProxies (a TLS-terminating NGINX), else http.
+func (s *Server) esmondOrigin() gin.HandlerFunc {
+	var proxies []netip.Prefix
+	for _, p := range s.deps.TrustedProxies {
+		if pf, err := netip.ParsePrefix(p); err == nil {
+			proxies = append(proxies, pf.Masked())
+		} else if a, err := netip.ParseAddr(p); err == nil {
+			proxies = append(proxies, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
+	}
+	return func(c *gin.Context) {
+		scheme := "http"
+		if c.Request.TLS != nil {
+			scheme = "https"
+		} else if p := c.Request.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+			if ap, err := netip.ParseAddrPort(c.Request.RemoteAddr); err == nil {
+				for _, pf := range proxies {
+					if pf.Contains(ap.Addr().Unmap()) {
+						scheme = p
+						break
+					}
+				}
+			}
+		}
+		c.Set(ctxEsmondScheme, scheme)
+	}
+}
+
 // absoluteURL is path (and query q) on the host the client called, as
-// esmond's paging links are. The scheme is https when the connection is
-// TLS, or when a trusted proxy says so in X-Forwarded-Proto.
+// esmond's paging links and "url" fields are.
 func absoluteURL(c *gin.Context, path string, q url.Values) string {
-	scheme := "http"
-	if c.Request.TLS != nil {
-		scheme = "https"
-	} else if p := c.Request.Header.Get("X-Forwarded-Proto"); p == "https" && c.ClientIP() != c.RemoteIP() {
-		// gin's ClientIP differs from the peer only when the peer is a
-		// trusted proxy.
-		scheme = "https"
+	scheme := c.GetString(ctxEsmondScheme)
+	if scheme == "" {
+		scheme = "http"
 	}
 	u := url.URL{Scheme: scheme, Host: c.Request.Host, Path: path}
 	if len(q) > 0 {

@@ -255,3 +255,32 @@ func FuzzEsmondRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestEsmondAbsoluteURLs: the absolute URLs follow the scheme the client
+// used: X-Forwarded-Proto counts only from a trusted proxy.
+func TestEsmondAbsoluteURLs(t *testing.T) {
+	tests := []struct {
+		proxies []string
+		proto   string
+		want    string
+	}{
+		{nil, "", "http://archive.test/esmond/perfsonar/archive/"},
+		{nil, "https", "http://archive.test/esmond/perfsonar/archive/"},
+		{[]string{"192.0.2.0/24"}, "https", "https://archive.test/esmond/perfsonar/archive/"},
+		{[]string{"192.0.2.1"}, "https", "https://archive.test/esmond/perfsonar/archive/"},
+		{[]string{"198.51.100.1"}, "https", "http://archive.test/esmond/perfsonar/archive/"},
+		{[]string{"192.0.2.0/24"}, "gopher", "http://archive.test/esmond/perfsonar/archive/"},
+	}
+	for _, tt := range tests {
+		e := newEsmondEnv(t, func(d *Deps) { d.TrustedProxies = tt.proxies })
+		req := httptest.NewRequest(http.MethodGet, "http://archive.test/esmond/perfsonar/", nil) // peer 192.0.2.1
+		if tt.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", tt.proto)
+		}
+		w := httptest.NewRecorder()
+		e.srv.Handler().ServeHTTP(w, req)
+		if got := decodeJSON[map[string]string](t, wantStatus(t, w, 200))["archive"]; got != tt.want {
+			t.Errorf("proxies %v, X-Forwarded-Proto %q: %s, want %s", tt.proxies, tt.proto, got, tt.want)
+		}
+	}
+}

@@ -165,10 +165,30 @@ func (s *Server) esmondSeries(c *gin.Context) {
 	}
 	prev, next := pageLinks(c, q, dq.Page, total)
 	setLinkHeader(c, prev, next)
-	if pts == nil {
-		pts = []archive.Point{}
+	c.Data(http.StatusOK, esmondContentType, appendPoints(make([]byte, 0, 64*len(pts)+2), pts))
+}
+
+// appendPoints writes pts as [{"ts": ..., "val": ...}, ...]. Each Val is
+// the archive's JSON of a value (archive.Value.MarshalJSON or a stored
+// document validated on write), copied as is: re-validating it through
+// encoding/json cost a tenth of a day's read.
+func appendPoints(b []byte, pts []archive.Point) []byte {
+	b = append(b, '[')
+	for i, p := range pts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"ts":`...)
+		b = strconv.AppendInt(b, p.TS, 10)
+		b = append(b, `,"val":`...)
+		if len(p.Val) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, p.Val...)
+		}
+		b = append(b, '}')
 	}
-	writeEsmondJSON(c, http.StatusOK, pts)
+	return append(b, ']')
 }
 
 // esmondSummaryData godoc

@@ -206,3 +206,25 @@ func FuzzEsmondBulk(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendPoints: the hand-written data writer is what encoding/json
+// writes for the same points.
+func TestAppendPoints(t *testing.T) {
+	for _, pts := range [][]archive.Point{
+		nil,
+		{{TS: 1, Val: json.RawMessage(`10.0`)}},
+		{{TS: 1397504013, Val: json.RawMessage(`{"34.4":506,"34.5":85}`)}, {TS: 0, Val: json.RawMessage(`[{"ip":"10.1.1.1","rtt":"0.2"}]`)}, {TS: 5}},
+	} {
+		want := "[]"
+		if len(pts) > 0 {
+			b, err := json.Marshal(pts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = string(b)
+		}
+		if got := string(appendPoints(nil, pts)); got != want {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,11 +13,10 @@ import (
 
 // Limits of the monitor routes.
 const (
-	maxIPListBody  = 32 << 20 // POST /config/ip-list: 100,000 names fit many times
-	maxSelectNames = 10000    // names in one select=
-	maxMatchNames  = 256      // names in one /match (each may be resolved)
-	maxHostLimit   = 100000   // largest limit= of GET /host
-	hostFlushEvery = 1024     // records between flushes of a streamed GET /host
+	maxSelectNames = 10000  // names in one select=
+	maxMatchNames  = 256    // names in one /match (each may be resolved)
+	maxHostLimit   = 100000 // largest limit= of GET /host
+	hostFlushEvery = 1024   // records between flushes of a streamed GET /host
 )
 
 // registerMonitor adds the Ping903-compatible monitor routes (Ping903's
@@ -62,6 +59,7 @@ func (s *Server) monitorRequest(c *gin.Context) {
 //	@Failure		401	{object}	errorBody
 //	@Failure		403	{object}	errorBody
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/id [get]
 func (s *Server) monitorID(c *gin.Context) { c.JSON(http.StatusOK, s.deps.Monitor.ID()) }
 
@@ -76,6 +74,7 @@ func (s *Server) monitorID(c *gin.Context) { c.JSON(http.StatusOK, s.deps.Monito
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/id/{attr} [get]
 func (s *Server) monitorIDAttr(c *gin.Context) {
 	id := s.deps.Monitor.ID()
@@ -110,6 +109,7 @@ func (s *Server) monitorIDAttr(c *gin.Context) {
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody	"select named no monitored host"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/host [get]
 func (s *Server) monitorHosts(c *gin.Context) {
 	if c.Query("select") != "" {
@@ -179,6 +179,7 @@ func (s *Server) monitorHosts(c *gin.Context) {
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody	"not monitored"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/host/{name} [get]
 func (s *Server) monitorHost(c *gin.Context) {
 	attrs, ok := s.monitorAttrs(c)
@@ -231,6 +232,7 @@ type matchResult struct {
 //	@Failure		401		{object}	errorBody
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/match/{host} [get]
 func (s *Server) monitorMatch(c *gin.Context) {
 	names, ok := s.monitorNames(c, c.Param("host"))
@@ -272,6 +274,7 @@ func (s *Server) monitorMatch(c *gin.Context) {
 //	@Failure		401		{object}	errorBody
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/match [get]
 func (s *Server) monitorMatchSelect(c *gin.Context) { s.monitorMatch(c) }
 
@@ -325,17 +328,4 @@ func (s *Server) monitorInt(c *gin.Context, name string, def, lo, hi int) (int, 
 		return 0, false
 	}
 	return n, true
-}
-
-// monitorReadBody reads at most limit bytes of the request body.
-func monitorReadBody(c *gin.Context, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
-	if err != nil {
-		return nil, newError(http.StatusBadRequest, CodeInvalidJSON, "cannot read the request body", err)
-	}
-	if int64(len(b)) > limit {
-		return nil, newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
-			"request body larger than "+strconv.FormatInt(limit, 10)+" bytes", nil)
-	}
-	return bytes.TrimSpace(b), nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/pkg/monitor"
@@ -53,6 +54,7 @@ func nonNil(s []string) []string {
 //	@Failure		401	{object}	errorBody
 //	@Failure		403	{object}	errorBody	"insufficient scope"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config [get]
 func (s *Server) monitorConfig(c *gin.Context) { c.JSON(http.StatusOK, s.configBody()) }
 
@@ -67,6 +69,7 @@ func (s *Server) monitorConfig(c *gin.Context) { c.JSON(http.StatusOK, s.configB
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config/{keyword} [get]
 func (s *Server) monitorConfigKeyword(c *gin.Context) {
 	b := s.configBody()
@@ -128,63 +131,44 @@ const queuedMessage = "queued: takes effect at the next probe round"
 //	@Failure		415		{object}	monitorErrorBody
 //	@Failure		500		{object}	monitorErrorBody	"the list could not be saved"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config/ip-list [post]
 func (s *Server) monitorPostIPList(c *gin.Context) {
 	if err := requireJSON(c.GetHeader("Content-Type")); err != nil {
 		s.fail(c, err)
 		return
 	}
-	body, err := monitorReadBody(c, maxIPListBody)
+	if c.Request.ContentLength > s.deps.MonitorMaxBody {
+		s.fail(c, newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+			"the body is larger than "+strconv.FormatInt(s.deps.MonitorMaxBody, 10)+" bytes (MONITOR_MAX_BODY)", nil))
+		return
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.deps.MonitorMaxBody)
+	req, err := decodeIPList(body, s.deps.Monitor.MaxHosts())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	var elems []json.RawMessage
-	mode := "append"
-	switch {
-	case len(body) > 0 && body[0] == '[':
-		err = json.Unmarshal(body, &elems)
-	case len(body) > 0 && body[0] == '{':
-		var obj ipListBody
-		if err = json.Unmarshal(body, &obj); err == nil {
-			if obj.IPList == nil {
-				err = errors.New(`missing "ip-list"`)
-			}
-			elems = obj.IPList
-			if obj.Mode != "" {
-				mode = obj.Mode
-			}
-		}
-	default:
-		err = errors.New("want an array or an object")
-	}
-	if err != nil {
-		s.fail(c, newError(http.StatusBadRequest, CodeInvalidJSON,
-			`the body must be an array of names or {"ip-list": [...], "mode": "replace"|"append"}`, err))
-		return
-	}
-	names := make([]string, len(elems))
-	for i, raw := range elems {
-		if json.Unmarshal(raw, &names[i]) != nil {
-			// The index is the first bad element's: one of those before
-			// this one may be bad too.
-			if err := s.deps.Monitor.Check(c.Request.Context(), names[:i]); err != nil {
-				s.postIPListFail(c, err)
-				return
-			}
-			e := newError(http.StatusBadRequest, CodeInvalidTarget, "element is not a string", nil)
-			e.Index = i + 1
-			s.fail(c, e)
+	names, mode := req.names, req.mode
+	if req.bad > 0 {
+		// The index is the first bad element's: one of those before this
+		// one may be bad too.
+		if err := s.deps.Monitor.Check(c.Request.Context(), names); err != nil {
+			s.postIPListFail(c, err)
 			return
 		}
+		e := newError(http.StatusBadRequest, CodeInvalidTarget, "element is not a string", nil)
+		e.Index = req.bad
+		s.fail(c, e)
+		return
 	}
 	err = s.deps.Monitor.Update(c.Request.Context(), names, mode)
 	if err != nil {
 		s.postIPListFail(c, err)
 		return
 	}
-	_, mut := s.deps.Monitor.IPList()
-	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: len(mut)})
+	_, mut := s.deps.Monitor.ListLen()
+	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: mut})
 }
 
 // postIPListFail answers a failed POST /config/ip-list, with the 1-based
@@ -214,14 +198,15 @@ func (s *Server) postIPListFail(c *gin.Context, err error) {
 //	@Failure		403	{object}	monitorErrorBody	"already listed, or does not resolve (or insufficient scope)"
 //	@Failure		500	{object}	monitorErrorBody	"the list could not be saved"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config/ip-list/{ip} [put]
 func (s *Server) monitorPutIP(c *gin.Context) {
 	if err := s.deps.Monitor.Add(c.Request.Context(), c.Param("ip")); err != nil {
 		s.fail(c, listError(c.Request.Context(), c.Param("ip"), err))
 		return
 	}
-	_, mut := s.deps.Monitor.IPList()
-	c.JSON(http.StatusCreated, ipListResult{Message: queuedMessage, Mutable: len(mut)})
+	_, mut := s.deps.Monitor.ListLen()
+	c.JSON(http.StatusCreated, ipListResult{Message: queuedMessage, Mutable: mut})
 }
 
 // monitorDeleteIP removes one name from the mutable list.
@@ -236,12 +221,13 @@ func (s *Server) monitorPutIP(c *gin.Context) {
 //	@Failure		404	{object}	monitorErrorBody	"not in the mutable list, or immutable"
 //	@Failure		500	{object}	monitorErrorBody	"the list could not be saved"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config/ip-list/{ip} [delete]
 func (s *Server) monitorDeleteIP(c *gin.Context) {
 	if err := s.deps.Monitor.Delete(c.Param("ip")); err != nil {
 		s.fail(c, listError(c.Request.Context(), c.Param("ip"), err))
 		return
 	}
-	_, mut := s.deps.Monitor.IPList()
-	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: len(mut)})
+	_, mut := s.deps.Monitor.ListLen()
+	c.JSON(http.StatusOK, ipListResult{Message: queuedMessage, Mutable: mut})
 }

@@ -38,7 +38,7 @@ func listError(ctx context.Context, name string, err error) *Error {
 		return deniedError(err)
 	case errors.Is(err, target.ErrTimeout), errors.Is(err, target.ErrLookup), ctx.Err() != nil:
 		return resolveError(ctx, name, 4, err)
-	case errors.Is(err, monitor.ErrTooManyLookups):
+	case errors.Is(err, monitor.ErrTooManyLookups), errors.Is(err, monitor.ErrTooManyHosts):
 		return newError(http.StatusRequestEntityTooLarge, CodeTooManyHosts, err.Error(), err)
 	case errors.Is(err, monitor.ErrExists):
 		return newError(http.StatusForbidden, CodeAlreadyMonitored, monitor.ErrExists.Error(), err)

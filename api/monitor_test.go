@@ -308,7 +308,7 @@ func TestMonitorHostStream(t *testing.T) {
 
 func TestMonitorPostTooLarge(t *testing.T) {
 	e := newMonitorEnv(t, nil, nil)
-	body := `["` + strings.Repeat("a", maxIPListBody) + `"]`
+	body := `["` + strings.Repeat("a", DefaultMonitorMaxBody) + `"]`
 	w := e.do("POST", "/config/ip-list", body, append(bearer("a"), "Content-Type", "application/json")...)
 	if w.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d, want 413", w.Code)

@@ -15,6 +15,8 @@
 //	@in							header
 //	@name						Authorization
 //	@description				An archive key (`pingapi archive key create NAME`) in esmond's scheme: "Token <key>", as pScheduler and esmond's client send it. Esmond routes only.
+//	@securityDefinitions.basic	MonitorBasic
+//	@description				HTTP Basic (RFC 7617) against a Ping903-style credentials file of hashed passwords, when MONITOR_BASIC_AUTH_FILE is set; monitor routes only, without scopes. Reads from MONITOR_OPEN_CIDRS need no credentials.
 package api
 
 import (
@@ -142,6 +144,9 @@ type Deps struct {
 	EchoTimeout    time.Duration // per-echo deadline; 0: DefaultEchoTimeout
 	ResolveTimeout time.Duration // name resolution budget; 0: DefaultResolveTimeout
 	MaxBodyBytes   int64         // POST body limit; 0: DefaultMaxBodyBytes
+	// MonitorMaxBody bounds a POST /config/ip-list body (MONITOR_MAX_BODY);
+	// 0: DefaultMonitorMaxBody.
+	MonitorMaxBody int64
 
 	Now func() time.Time // clock for Retry-After estimates; nil: time.Now
 }
@@ -241,6 +246,9 @@ func withDefaults(d Deps) Deps {
 	}
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if d.MonitorMaxBody <= 0 {
+		d.MonitorMaxBody = DefaultMonitorMaxBody
 	}
 	if d.Now == nil {
 		d.Now = time.Now

@@ -160,6 +160,33 @@ code=$(curl "${tls[@]}" -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type:
 	--data-binary "@$tmp/big.json" "$https/pingapi")
 check "a body over client_max_body_size is refused by nginx ($code)" [ "$code" = 413 ]
 
+# The monitor's bulk list: nginx lets through what the service accepts
+# (MONITOR_MAX_BODY, 8 MiB by default) and refuses more, on that route only.
+python3 -c 'import json; print(json.dumps(["11.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255) for i in range(100000)]))' >"$tmp/list.json"
+code=$(curl "${tls[@]}" "${auth[@]}" -o "$tmp/list.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary "@$tmp/list.json" "$https/config/ip-list")
+check "the documented 100,000-host list ($(wc -c <"$tmp/list.json") bytes) passes nginx to POST /config/ip-list ($code $(head -c 120 "$tmp/list.out"))" [ "$code" = 200 ]
+python3 -c 'import sys; sys.stdout.write("[" + "\"" + "a" * (8388608 + 10) + "\"]")' >"$tmp/huge.json"
+code=$(curl "${tls[@]}" "${auth[@]}" -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary "@$tmp/huge.json" "$https/config/ip-list")
+check "a list over MONITOR_MAX_BODY is refused ($code)" [ "$code" = 413 ]
+
+# The archive's esmond API: a bulk document over the general 16k passes
+# nginx with an archive key, and the absolute URLs of the answers say https
+# (X-Forwarded-Proto from nginx, a trusted proxy).
+akey=$(cd "$tmp" && "$tmp/pingapi" archive key create nginx --data-dir "$tmp/data" 2>/dev/null | tail -n1)
+code=$(curl "${tls[@]}" -o "$tmp/md.json" -w '%{http_code}' -H "Authorization: Token $akey" -H 'Content-Type: application/json' \
+	--data '{"subject-type":"point-to-point","source":"10.1.1.1","destination":"10.1.1.2","measurement-agent":"10.1.1.1","tool-name":"bwctl/ping","event-types":[{"event-type":"histogram-rtt"}]}' \
+	"$https/esmond/perfsonar/archive/")
+mdkey=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("metadata-key",""))' "$tmp/md.json" 2>/dev/null || true)
+check "esmond metadata registered through nginx with an archive key ($code)" [ "$code" = 201 ]
+check "esmond answers carry https URLs behind nginx ($(head -c 300 "$tmp/md.json"))" \
+	python3 -c 'import json,sys; sys.exit(not json.load(open(sys.argv[1]))["url"].startswith("https://"))' "$tmp/md.json"
+python3 -c 'import json; print(json.dumps({"data": [{"ts": 1700000000 + i, "val": [{"event-type": "histogram-rtt", "val": {"%d.00" % b: 1 for b in range(200)}}]} for i in range(20)]}))' >"$tmp/bulk.json"
+code=$(curl "${tls[@]}" -o "$tmp/bulk.out" -w '%{http_code}' -X PUT -H "Authorization: Token $akey" -H 'Content-Type: application/json' \
+	--data-binary "@$tmp/bulk.json" "$https/esmond/perfsonar/archive/$mdkey/")
+check "an esmond bulk PUT of $(wc -c <"$tmp/bulk.json") bytes passes nginx ($code $(head -c 120 "$tmp/bulk.out"))" [ "$code" = 201 ]
+
 # --- measurements through the proxy -----------------------------------------
 code=$(curl "${tls[@]}" -o /dev/null -w '%{http_code}' "$https/pingapi/127.0.0.1?c=1")
 check "no token: 401 through nginx ($code)" [ "$code" = 401 ]

@@ -11,7 +11,8 @@
 # Variables and their defaults (those of docker-compose.yml):
 #   DOMAIN (required), API_UPSTREAM=api:8080, HTTP_LISTEN=80,
 #   HTTPS_LISTEN=443, CERTS_ROOT=/etc/letsencrypt,
-#   ACME_WEBROOT=/var/www/certbot, RESOLVER=127.0.0.11
+#   ACME_WEBROOT=/var/www/certbot, RESOLVER=127.0.0.11,
+#   MONITOR_MAX_BODY=8388608 (bytes; the service's own default)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=${1:-$here/templates}
@@ -25,7 +26,14 @@ export HTTPS_LISTEN="${HTTPS_LISTEN:-443}"
 export CERTS_ROOT="${CERTS_ROOT:-/etc/letsencrypt}"
 export ACME_WEBROOT="${ACME_WEBROOT:-/var/www/certbot}"
 export RESOLVER="${RESOLVER:-127.0.0.11}"
+export MONITOR_MAX_BODY="${MONITOR_MAX_BODY:-8388608}"
 
+case $MONITOR_MAX_BODY in
+'' | *[!0-9]*)
+	echo "render.sh: MONITOR_MAX_BODY '$MONITOR_MAX_BODY' is not a number of bytes" >&2
+	exit 1
+	;;
+esac
 case $DOMAIN in
 *[!A-Za-z0-9.-]* | .* | *. | *..*)
 	echo "render.sh: DOMAIN '$DOMAIN' is not a host name" >&2
@@ -37,7 +45,7 @@ command -v envsubst >/dev/null || {
 	exit 1
 }
 
-vars='${DOMAIN} ${API_UPSTREAM} ${HTTP_LISTEN} ${HTTPS_LISTEN} ${CERTS_ROOT} ${ACME_WEBROOT} ${RESOLVER}'
+vars='${DOMAIN} ${API_UPSTREAM} ${HTTP_LISTEN} ${HTTPS_LISTEN} ${CERTS_ROOT} ${ACME_WEBROOT} ${RESOLVER} ${MONITOR_MAX_BODY}'
 mkdir -p "$out"
 found=
 for t in "$src"/*.template; do

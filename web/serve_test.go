@@ -37,7 +37,7 @@ func (s *server) logText() string {
 
 // buildPingapi builds the binary once per test process.
 var buildOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "pingapi-web-test-")
+	dir, err := processTempDir("pingapi-web-test-")
 	if err != nil {
 		return "", err
 	}
@@ -69,6 +69,12 @@ func monitorConf(hosts []string) string {
 // empty, is used instead of a fresh one (a pre-filled archive).
 func startServe(t testing.TB, hosts []string, dataDir string, env ...string) *server {
 	t.Helper()
+	return startServeConf(t, monitorConf(hosts), dataDir, env...)
+}
+
+// startServeConf is startServe with a whole monitor configuration.
+func startServeConf(t testing.TB, monitorConfig, dataDir string, env ...string) *server {
+	t.Helper()
 	netlab.RequireRoot(t) // ICMP sockets and the namespace host
 	bin, err := buildOnce()
 	if err != nil {
@@ -80,7 +86,7 @@ func startServe(t testing.TB, hosts []string, dataDir string, env ...string) *se
 		s.dataDir = filepath.Join(s.dir, "data")
 	}
 	conf := filepath.Join(s.dir, "ping903.conf")
-	if err := os.WriteFile(conf, []byte(monitorConf(hosts)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(monitorConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", s.dataDir, "--config", conf)
@@ -174,4 +180,33 @@ func (s *server) waitArchived(t testing.TB, host string, n int) {
 		}
 		time.Sleep(200 * time.Millisecond) // polling, not a timing assertion
 	}
+}
+
+// TestMain removes the binary built for the tests and the benchmark's
+// archive.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	tempDirs.Lock()
+	for _, d := range tempDirs.dirs {
+		_ = os.RemoveAll(d)
+	}
+	tempDirs.Unlock()
+	os.Exit(code)
+}
+
+// tempDirs are directories that outlive one test, removed by TestMain.
+var tempDirs struct {
+	sync.Mutex
+	dirs []string
+}
+
+// processTempDir makes a directory removed when the test process ends.
+func processTempDir(pattern string) (string, error) {
+	dir, err := os.MkdirTemp("", pattern)
+	if err == nil {
+		tempDirs.Lock()
+		tempDirs.dirs = append(tempDirs.dirs, dir)
+		tempDirs.Unlock()
+	}
+	return dir, err
 }

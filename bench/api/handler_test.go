@@ -39,6 +39,7 @@ func BenchmarkHandler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	api.UseReleaseMode() // as serve runs it
 	h := api.New(api.Deps{Pinger: idlePinger{}, Verifier: v}).Handler()
 	cases := []struct {
 		name, path, token string

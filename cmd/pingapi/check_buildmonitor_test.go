@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pingapi/pingapi/pkg/config"
+	"github.com/pingapi/pingapi/pkg/monitor"
 )
 
 // TestBuildMonitor covers serve's wiring of the monitor: the Ping903 file,
@@ -67,5 +68,29 @@ func TestBuildMonitor(t *testing.T) {
 	}
 	if _, err := buildMonitor(t.Context(), cfg, nil, log, nil); err == nil {
 		t.Error("buildMonitor without an engine: no error")
+	}
+}
+
+// TestBuildMonitorPerHost: METRICS_PER_HOST reaches the monitor, and serve
+// warns of the series it adds; without it, no warning.
+func TestBuildMonitorPerHost(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "ping903.conf")
+	writeFile(t, conf, "ip-list <<EOF\n192.0.2.1\n192.0.2.2\nEOF\n", 0o600)
+	for _, on := range []bool{false, true} {
+		var logs bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&logs, nil))
+		m, err := startMonitor(t.Context(), config.Config{MonitorConfig: conf, MetricsPerHost: on}, &scriptedPinger{}, log, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warned := strings.Contains(logs.String(), "METRICS_PER_HOST is on") && strings.Contains(logs.String(), "series=52")
+		if warned != on {
+			t.Errorf("METRICS_PER_HOST=%v: warned %v:\n%s", on, warned, logs.String())
+		}
+		n := 0
+		m.HostRTTs(func(rs []monitor.HostRTT) error { n += len(rs); return nil })
+		if want := map[bool]int{true: 2}[on]; n != want {
+			t.Errorf("METRICS_PER_HOST=%v: %d per-host records, want %d", on, n, want)
+		}
 	}
 }

@@ -127,6 +127,9 @@ func TestCheckPingArgumentsSideBySide(t *testing.T) {
 // the real engine: output and exit status byte for byte apart from the
 // measured RTA. Needs root.
 func TestCheckPingSideBySide(t *testing.T) {
+	if testing.Short() && os.Getenv("CI") != "true" {
+		t.Skip("side-by-side test with the real check_ping skipped in -short mode")
+	}
 	requireCheckPing(t)
 	netlab.RequireRoot(t)
 	newHost := func() *netlab.Host { return netlab.NewHost(t, netlab.Options{NoIPv6: true}) }
@@ -285,6 +288,35 @@ table ip lossping {
 			code = ping903q(t.Context(), c.args, getenv, &o, &e)
 			if got := mask(o.String() + e.String()); code != real[i].code || got != want {
 				t.Errorf("ping903q %q: exit %d %s", c.args, code, o.String()+e.String())
+			}
+		})
+	}
+
+	// ping903q -v prints ping(8)'s statistics lines: the same as iputils
+	// ping's for the same loss and duplicates (6 requests each), times and
+	// the number of duplicates aside (ping stops at its last reply, before
+	// that reply's copy arrives).
+	pingTime := regexp.MustCompile(`time [0-9]+ms|= [0-9./]+ ms|\+[0-9]+ duplicates`)
+	statLines := func(out string) string {
+		var keep []string
+		for l := range strings.SplitSeq(out, "\n") {
+			if strings.Contains(l, "packets transmitted") || strings.HasPrefix(l, "rtt ") {
+				keep = append(keep, pingTime.ReplaceAllString(l, "<measured>"))
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	for _, h := range []*netlab.Host{lossy, dup} {
+		t.Run("ping903q -v as ping "+h.Addr4.String(), func(t *testing.T) {
+			if h == lossy {
+				resetPingLoss()
+			}
+			out, _ := exec.Command("ping", "-n", "-c", "6", "-i", "0.2", h.Addr4.String()).Output()
+			want := statLines(string(out))
+			var o, e bytes.Buffer
+			ping903q(t.Context(), []string{"-v", h.Addr4.String()}, getenv, &o, &e)
+			if got := statLines(o.String()); got != want || want == "" {
+				t.Errorf("ping(8):\n%s\nping903q -v:\n%s", out, o.String())
 			}
 		})
 	}

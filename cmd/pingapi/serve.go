@@ -138,6 +138,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		MaxConcurrent:           cfg.MaxConcurrent,
 		MaxConcurrentPerSubject: cfg.MaxConcurrentPerSubject,
 		ResolveTimeout:          cfg.ResolveTimeout,
+		MonitorMaxBody:          cfg.MonitorMaxBody,
 		Monitor:                 mon,
 	}
 	// The esmond API of the archive (/esmond/perfsonar/archive/) and the

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/pingapi/pingapi/pkg/config"
 	"github.com/pingapi/pingapi/pkg/monitor"
@@ -35,6 +36,10 @@ func buildMonitor(ctx context.Context, cfg config.Config, eng *probe.Engine, log
 func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log *slog.Logger, rec monitor.Recorder) (*monitor.Monitor, error) {
 	// The one target policy: the same as /pingapi's and the engine's.
 	opts := monitor.Options{Pinger: p, Logger: log, Settings: monitor.DefaultSettings(), Recorder: rec, Policy: targetPolicy(cfg), PerHostRTT: cfg.MetricsPerHost}
+	opts.MaxHosts = cfg.MonitorMaxHosts
+	if opts.MaxHosts == 0 {
+		opts.MaxHosts = monitor.MaxHostsFor(totalMemory())
+	}
 	resolver := &target.Resolver{Timeout: cfg.ResolveTimeout}
 	opts.Resolve = func(ctx context.Context, name string) (netip.Addr, error) {
 		t, err := target.Parse(name)
@@ -70,15 +75,31 @@ func startMonitor(ctx context.Context, cfg config.Config, p monitor.Pinger, log 
 	}
 	st := m.Settings()
 	imm, mut := m.IPList()
-	log.Info("monitor started", "immutable", len(imm), "mutable", len(mut),
+	log.Info("monitor started", "immutable", len(imm), "mutable", len(mut), "max_hosts", m.MaxHosts(),
 		"probe_interval", st.ProbeInterval, "ping_count", st.PingCount, "ping_interval", st.PingInterval,
 		"tolerance", st.Tolerance, "store", storePath(opts.Store))
+	if cfg.MetricsPerHost {
+		// docs/METRICS.md: about 26 series per host (a 24-series
+		// histogram and two counters).
+		log.Warn("METRICS_PER_HOST is on: /metrics carries about 26 series per monitored host; keep the list to a few hundred hosts",
+			"hosts", len(imm)+len(mut), "series", 26*(len(imm)+len(mut)))
+	}
 	go func() {
 		if err := m.Run(ctx); err != nil {
 			log.Error("monitor stopped", "err", err)
 		}
 	}()
 	return m, nil
+}
+
+// totalMemory is the machine's RAM in bytes (0 when unknown: the smallest
+// MONITOR_MAX_HOSTS default).
+func totalMemory() uint64 {
+	var si syscall.Sysinfo_t
+	if syscall.Sysinfo(&si) != nil {
+		return 0
+	}
+	return uint64(si.Totalram) * uint64(si.Unit)
 }
 
 func storePath(s *monitor.Store) string {

@@ -40,8 +40,15 @@ type Server struct {
 // ErrUnavailable means no PostgreSQL server binaries were found.
 var ErrUnavailable = errors.New("pgtest: PostgreSQL is not installed (Debian package postgresql)")
 
-// Start starts a server, or returns the one ARCHIVE_TEST_DSN names.
-func Start() (*Server, error) {
+// Start starts a server for tests (fsync off: a test server need not
+// survive a power cut), or returns the one ARCHIVE_TEST_DSN names.
+func Start() (*Server, error) { return start(false) }
+
+// StartDurable starts a server with PostgreSQL's durable defaults (fsync
+// on), for benchmarks.
+func StartDurable() (*Server, error) { return start(true) }
+
+func start(durable bool) (*Server, error) {
 	if dsn := os.Getenv("ARCHIVE_TEST_DSN"); dsn != "" {
 		return &Server{baseDSN: dsn}, nil
 	}
@@ -82,7 +89,10 @@ func Start() (*Server, error) {
 		s.Stop()
 		return nil, fmt.Errorf("pgtest: initdb: %w: %s", err, out)
 	}
-	opts := fmt.Sprintf("-c listen_addresses='' -k %s -c fsync=off -c full_page_writes=off -c max_connections=200", dir)
+	opts := fmt.Sprintf("-c listen_addresses='' -k %s -c max_connections=200", dir)
+	if !durable {
+		opts += " -c fsync=off -c full_page_writes=off"
+	}
 	if out, err := s.run("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		s.Stop()
@@ -124,6 +134,9 @@ func (s *Server) NewDSN(ctx context.Context) (string, error) {
 
 // DSN is the server's base DSN (database postgres, default schema).
 func (s *Server) DSN() string { return s.baseDSN }
+
+// Dir is the server's temporary directory ("" for an external server).
+func (s *Server) Dir() string { return s.dir }
 
 // Stop stops a server Start started and removes its files.
 func (s *Server) Stop() {

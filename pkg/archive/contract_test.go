@@ -335,6 +335,16 @@ func testMeasurements(t *testing.T, st *Store) {
 		t.Fatalf("series metadata: %d %v", total, err)
 	}
 	key := found[0].Key
+	w := int64(3600)
+	if got, n, _ := st.SearchMetadata(ctx, Filter{EventType: "histogram-rtt", SummaryType: SummaryStatistics, SummaryWindow: &w}); n != 1 || got[0].Key != key {
+		t.Errorf("search pingapi series by summary: %d", n)
+	}
+	if _, n, _ := st.SearchMetadata(ctx, Filter{EventType: "throughput"}); n != 0 {
+		t.Errorf("search by an event type pingapi does not have: %d", n)
+	}
+	if e, ok := found[0].EventType("histogram-rtt"); !ok || len(e.Summaries) != 5 {
+		t.Errorf("pingapi event types: %+v", found[0].EventTypes)
+	}
 	if e, _ := found[0].EventType("histogram-rtt"); e.TimeUpdated != 1700000060 {
 		t.Errorf("time-updated %d", e.TimeUpdated)
 	}

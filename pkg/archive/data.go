@@ -3,7 +3,6 @@ package archive
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -196,12 +195,12 @@ func (s *Store) derivedSummary(ctx context.Context, id int64, q DataQuery, lo, h
 			if a.recv == 0 {
 				continue
 			}
-			val, _ = json.Marshal(a.rttHist())
+			val = a.rttHistJSON()
 		case q.EventType == "histogram-rtt" && q.SummaryType == SummaryStatistics:
 			if a.recv == 0 {
 				continue
 			}
-			val = HistogramStatistics(a.rttHist())
+			val = a.rttStatistics()
 		case q.EventType == "packet-loss-rate-bidir" && q.SummaryType == SummaryAggregation:
 			if a.sent == 0 {
 				continue

@@ -24,3 +24,5 @@ func probeResult(t0 time.Time) probe.Result {
 func reqOf(res probe.Result) probe.Request {
 	return probe.Request{Target: res.Target, Count: res.Sent, Interval: time.Second, Size: 56}
 }
+
+var testAgent = netip.MustParseAddr("192.0.2.1")

@@ -31,6 +31,10 @@ func scanMetadata(sc interface{ Scan(...any) error }) (int64, Metadata, error) {
 	if err := json.Unmarshal([]byte(ej), &storedET); err != nil {
 		return 0, m, fmt.Errorf("archive: event types of %s: %w", m.Key, err)
 	}
+	if m.Derived {
+		m.EventTypes = pingEventTypes()
+		return id, m, nil
+	}
 	for _, e := range storedET {
 		et := EventType{Name: e.Name}
 		for _, s := range e.Summaries {
@@ -164,7 +168,13 @@ func (s *Store) SearchMetadata(ctx context.Context, f Filter) ([]Metadata, int, 
 		if f.SummaryWindow != nil {
 			sub, sargs = append(sub, "ms.summary_window = ?"), append(sargs, *f.SummaryWindow)
 		}
-		where = append(where, "EXISTS (SELECT 1 FROM metadata_summary ms WHERE ms.metadata_id = metadata.id AND "+strings.Join(sub, " AND ")+")")
+		// pingapi's series have no metadata_summary rows: they match when
+		// pingEventTypes do.
+		cond := "EXISTS (SELECT 1 FROM metadata_summary ms WHERE ms.metadata_id = metadata.id AND " + strings.Join(sub, " AND ") + ")"
+		if pingTypesMatch(f) {
+			cond = "(derived = 1 OR " + cond + ")"
+		}
+		where = append(where, cond)
 		args = append(args, sargs...)
 	}
 	names := make([]string, 0, len(f.Parameters))
@@ -257,4 +267,21 @@ func (s *Store) queryMetadata(ctx context.Context, q string, args []any) ([]Meta
 		ids = append(ids, id)
 	}
 	return out, ids, rows.Err()
+}
+
+// pingTypesMatch reports whether pingEventTypes satisfy the event type and
+// summary filters of f.
+func pingTypesMatch(f Filter) bool {
+	for _, e := range pingEventTypes() {
+		if f.EventType != "" && e.Name != f.EventType {
+			continue
+		}
+		sums := append([]Summary{{Type: SummaryBase}}, e.Summaries...)
+		for _, s := range sums {
+			if (f.SummaryType == "" || s.Type == f.SummaryType) && (f.SummaryWindow == nil || s.Window == *f.SummaryWindow) {
+				return true
+			}
+		}
+	}
+	return false
 }

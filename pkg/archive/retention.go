@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -223,4 +224,35 @@ func (s *Store) rollUpBefore(ctx context.Context, tsMillis int64) error {
 		}
 	}
 	return nil
+}
+
+// DiskUsage is the space the archive takes, in bytes.
+type DiskUsage struct {
+	Total        int64 // SQLite: the file and its WAL; PostgreSQL: the database
+	Measurements int64 // the measurement table (PostgreSQL: its partitions with their indexes)
+}
+
+// DiskUsage reports the space the archive takes. On SQLite it first
+// checkpoints the WAL into the file.
+func (s *Store) DiskUsage(ctx context.Context) (DiskUsage, error) {
+	var u DiskUsage
+	if s.d.name == BackendPostgres {
+		if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits WHERE inhparent = 'measurement'::regclass`).Scan(&u.Measurements); err != nil {
+			return u, fmt.Errorf("archive: disk usage: %w", err)
+		}
+		err := s.db.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&u.Total)
+		return u, err
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return u, fmt.Errorf("archive: checkpoint: %w", err)
+	}
+	for _, p := range []string{s.path, s.path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			u.Total += fi.Size()
+		}
+	}
+	// dbstat is compiled into modernc's SQLite; without it Measurements
+	// stays 0.
+	_ = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = 'measurement'`).Scan(&u.Measurements)
+	return u, nil
 }

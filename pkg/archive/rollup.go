@@ -1,12 +1,12 @@
 package archive
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -34,21 +34,28 @@ const rollupSettle = 20 * time.Minute
 
 const hourSec = 3600
 
-// hourAgg is the aggregate of a series' measurements in one hour.
+// kc is one histogram bucket: key, count.
+type kc struct{ k, c int64 }
+
+// hourAgg is the aggregate of a series' measurements in one hour (or, once
+// merged, of a longer window). Histograms are sorted by key.
 type hourAgg struct {
 	n, sent, recv, dups, reorders int64
-	rttSumUs                      int64           // Σ RTT in µs, for the mean
-	jitSumUs, jitN                int64           // Σ per-measurement jitter (µs) over those with ≥ 2 replies
-	rtt                           map[int64]int64 // RTT bucket (10 µs units, RTTBucket) → replies
-	ttl                           map[int64]int64 // reply TTL → replies
+	rttSumUs                      int64 // Σ RTT in µs, for the mean
+	jitSumUs, jitN                int64 // Σ per-measurement jitter (µs) over those with ≥ 2 replies
+	rtt                           []kc  // RTT bucket (10 µs units, RTTBucket) → replies
+	ttl                           []kc  // reply TTL → replies
+
+	rttM, ttlM map[int64]int64 // while adding measurements; finish sorts them into rtt, ttl
 }
 
-func newHourAgg() *hourAgg {
-	return &hourAgg{rtt: map[int64]int64{}, ttl: map[int64]int64{}}
-}
+func newHourAgg() *hourAgg { return &hourAgg{} }
 
-// add counts one measurement; m's error-only records add nothing but n.
+// add counts one measurement; call finish after the last.
 func (a *hourAgg) add(m *Measurement) {
+	if a.rttM == nil {
+		a.rttM, a.ttlM = map[int64]int64{}, map[int64]int64{}
+	}
 	a.n++
 	a.sent += int64(m.Sent)
 	a.dups += int64(m.Duplicates)
@@ -58,10 +65,10 @@ func (a *hourAgg) add(m *Measurement) {
 	for _, r := range rep {
 		us := int64(r / time.Microsecond)
 		a.rttSumUs += us
-		a.rtt[(us+5)/10]++
+		a.rttM[(us+5)/10]++
 	}
 	for _, t := range m.TTLs {
-		a.ttl[int64(t)]++
+		a.ttlM[int64(t)]++
 	}
 	if len(rep) >= 2 {
 		a.jitSumUs += int64(stats.Summarize(m.Sent, rep, m.Duplicates).Jitter / time.Microsecond)
@@ -69,7 +76,54 @@ func (a *hourAgg) add(m *Measurement) {
 	}
 }
 
-// merge adds o into a (a union of histograms adds every count).
+// finish moves what add counted into the sorted histograms.
+func (a *hourAgg) finish() {
+	if a.rttM == nil {
+		return
+	}
+	a.rtt = mergeKC(a.rtt, sortedKC(a.rttM))
+	a.ttl = mergeKC(a.ttl, sortedKC(a.ttlM))
+	a.rttM, a.ttlM = nil, nil
+}
+
+func sortedKC(m map[int64]int64) []kc {
+	out := make([]kc, 0, len(m))
+	for k, c := range m {
+		out = append(out, kc{k, c})
+	}
+	slices.SortFunc(out, func(x, y kc) int { return cmp.Compare(x.k, y.k) })
+	return out
+}
+
+// mergeKC adds two sorted histograms (a union adds every count).
+func mergeKC(a, b []kc) []kc {
+	if len(a) == 0 {
+		return b
+	}
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]kc, 0, max(len(a), len(b)))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i].k < b[j].k:
+			out = append(out, a[i])
+			i++
+		case a[i].k > b[j].k:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, kc{a[i].k, a[i].c + b[j].c})
+			i++
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}
+
+// merge adds o (finished) into a (finished).
 func (a *hourAgg) merge(o *hourAgg) {
 	a.n += o.n
 	a.sent += o.sent
@@ -79,27 +133,24 @@ func (a *hourAgg) merge(o *hourAgg) {
 	a.rttSumUs += o.rttSumUs
 	a.jitSumUs += o.jitSumUs
 	a.jitN += o.jitN
-	for k, c := range o.rtt {
-		a.rtt[k] += c
-	}
-	for k, c := range o.ttl {
-		a.ttl[k] += c
-	}
+	a.rtt = mergeKC(a.rtt, o.rtt)
+	a.ttl = mergeKC(a.ttl, o.ttl)
 }
 
 func (a *hourAgg) encode() []byte {
-	b := []byte{1}
+	a.finish()
+	b := make([]byte, 0, 16+4*len(a.rtt))
+	b = append(b, 1)
 	for _, v := range []int64{a.n, a.sent, a.recv, a.dups, a.reorders, a.rttSumUs, a.jitSumUs, a.jitN} {
 		b = binary.AppendUvarint(b, uint64(max(v, 0)))
 	}
-	for _, h := range []map[int64]int64{a.rtt, a.ttl} {
-		keys := slices.Sorted(maps.Keys(h))
-		b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, h := range [][]kc{a.rtt, a.ttl} {
+		b = binary.AppendUvarint(b, uint64(len(h)))
 		var prev int64
-		for _, k := range keys {
-			b = binary.AppendUvarint(b, uint64(k-prev))
-			b = binary.AppendUvarint(b, uint64(h[k]))
-			prev = k
+		for _, e := range h {
+			b = binary.AppendUvarint(b, uint64(e.k-prev))
+			b = binary.AppendUvarint(b, uint64(e.c))
+			prev = e.k
 		}
 	}
 	return b
@@ -128,32 +179,55 @@ func decodeHourAgg(b []byte) (*hourAgg, error) {
 		}
 		*p = v
 	}
-	for _, h := range []map[int64]int64{a.rtt, a.ttl} {
+	for _, h := range []*[]kc{&a.rtt, &a.ttl} {
 		n, ok := next()
-		if !ok || n > 1<<20 {
+		if !ok || n > int64(len(b)) {
 			return nil, errBadRollup
 		}
+		out := make([]kc, n)
 		var k int64
-		for range n {
+		for i := range out {
 			d, ok1 := next()
 			c, ok2 := next()
-			if !ok1 || !ok2 {
+			if !ok1 || !ok2 || (i > 0 && d == 0) {
 				return nil, errBadRollup
 			}
 			k += d
-			h[k] = c
+			out[i] = kc{k, c}
 		}
+		*h = out
 	}
 	return a, nil
 }
 
-// rttHist returns the histogram-rtt value of a (bucket names as RTTBucket).
-func (a *hourAgg) rttHist() map[string]int64 {
-	h := make(map[string]int64, len(a.rtt))
-	for k, c := range a.rtt {
-		h[strconv.FormatFloat(float64(k)/100, 'f', 2, 64)] = c
+// rttHistJSON is the histogram-rtt value of a as JSON, written directly
+// from the sorted buckets.
+func (a *hourAgg) rttHistJSON() []byte {
+	b := make([]byte, 0, 2+16*len(a.rtt))
+	b = append(b, '{')
+	for i, e := range a.rtt {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = strconv.AppendFloat(b, float64(e.k)/100, 'f', 2, 64)
+		b = append(b, '"', ':')
+		b = strconv.AppendInt(b, e.c, 10)
 	}
-	return h
+	return append(b, '}')
+}
+
+// rttKey is the bucket name of an RTT bucket in 10 µs units ("41.02").
+func rttKey(k int64) string { return strconv.FormatFloat(float64(k)/100, 'f', 2, 64) }
+
+// rttStatistics is HistogramStatistics of a's RTT histogram without
+// building the map of names.
+func (a *hourAgg) rttStatistics() []byte {
+	bs := make([]bucket, len(a.rtt))
+	for i, e := range a.rtt {
+		bs[i] = bucket{x: float64(e.k) / 100, count: e.c, k10: e.k}
+	}
+	return histStats(bs)
 }
 
 // hourAggs returns the aggregates of series id for the hours starting in
@@ -254,6 +328,9 @@ func (s *Store) aggregateRaw(ctx context.Context, db querier, id int64, span [2]
 			out[h] = a
 		}
 		a.add(&m)
+	}
+	for _, a := range out {
+		a.finish()
 	}
 	return rows.Err()
 }

@@ -193,20 +193,19 @@ func (s *Store) windowsFromRollups(ctx context.Context, ids []int64, from time.T
 		ws := WindowStats{Start: time.Unix(k, 0).UTC(), Measurements: int(a.n), Sent: int(a.sent), Received: int(a.recv),
 			Duplicates: int(a.dups), Loss: stats.Loss(int(a.sent), int(a.recv))}
 		if a.recv > 0 {
-			keys := slices.Sorted(maps.Keys(a.rtt))
 			at := func(p float64) time.Duration {
 				rank := int64(math.Ceil(p*float64(a.recv)/100 - 1e-9))
 				rank = min(max(rank, 1), a.recv)
 				var seen int64
-				for _, b := range keys {
-					seen += a.rtt[b]
+				for _, e := range a.rtt {
+					seen += e.c
 					if seen >= rank {
-						return time.Duration(b) * 10 * time.Microsecond
+						return time.Duration(e.k) * 10 * time.Microsecond
 					}
 				}
-				return time.Duration(keys[len(keys)-1]) * 10 * time.Microsecond
+				return time.Duration(a.rtt[len(a.rtt)-1].k) * 10 * time.Microsecond
 			}
-			ws.Min, ws.Max = time.Duration(keys[0])*10*time.Microsecond, time.Duration(keys[len(keys)-1])*10*time.Microsecond
+			ws.Min, ws.Max = time.Duration(a.rtt[0].k)*10*time.Microsecond, time.Duration(a.rtt[len(a.rtt)-1].k)*10*time.Microsecond
 			ws.P5, ws.P25, ws.Median, ws.P75, ws.P95 = at(5), at(25), at(50), at(75), at(95)
 			ws.Mean = time.Duration(a.rttSumUs/a.recv) * time.Microsecond
 		}

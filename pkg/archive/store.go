@@ -131,7 +131,7 @@ func openDB(ctx context.Context, s *Store, o Options) (*Store, error) {
 func sqliteDSN(path string) string {
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
-	for _, p := range []string{"busy_timeout(10000)", "auto_vacuum(2)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(0)"} {
+	for _, p := range []string{"busy_timeout(10000)", "auto_vacuum(2)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(0)", "cache_size(-32768)"} {
 		q.Add("_pragma", p)
 	}
 	return "file:" + path + "?" + q.Encode()

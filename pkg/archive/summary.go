@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"slices"
@@ -133,9 +134,17 @@ func unionHist(vals []Value) map[string]int64 {
 }
 
 type bucket struct {
-	key   string
+	key   string // name as given; "" for an RTT bucket (k10)
 	x     float64
 	count int64
+	k10   int64 // RTT bucket in 10 µs units when key is ""
+}
+
+func (b bucket) name() string {
+	if b.key != "" {
+		return b.key
+	}
+	return rttKey(b.k10)
 }
 
 // HistogramStatistics returns esmond's statistics summary of a histogram
@@ -146,62 +155,67 @@ type bucket struct {
 // non-numeric bucket or no counts gives {} as esmond does.
 func HistogramStatistics(h map[string]int64) json.RawMessage {
 	bs := make([]bucket, 0, len(h))
-	var n int64
 	for k, c := range h {
 		x, err := strconv.ParseFloat(k, 64)
 		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 			return json.RawMessage("{}")
 		}
 		if c > 0 {
-			bs = append(bs, bucket{k, x, c})
-			n += c
+			bs = append(bs, bucket{key: k, x: x, count: c})
 		}
+	}
+	slices.SortFunc(bs, func(a, b bucket) int { return cmp.Compare(a.x, b.x) })
+	return histStats(bs)
+}
+
+// histStats is HistogramStatistics of buckets sorted by value.
+func histStats(bs []bucket) json.RawMessage {
+	cum := make([]int64, len(bs)) // cum[i]: values in bs[0..i]
+	var n int64
+	var sum float64
+	var modeCount int64
+	for i, b := range bs {
+		n += b.count
+		cum[i] = n
+		sum += b.x * float64(b.count)
+		modeCount = max(modeCount, b.count)
 	}
 	if n == 0 {
 		return json.RawMessage("{}")
 	}
-	slices.SortFunc(bs, func(a, b bucket) int {
-		switch {
-		case a.x < b.x:
-			return -1
-		case a.x > b.x:
-			return 1
-		}
-		return 0
-	})
-	var sum float64
-	var modeCount int64
-	for _, b := range bs {
-		sum += b.x * float64(b.count)
-		modeCount = max(modeCount, b.count)
-	}
 	mean := sum / float64(n)
 	var ss float64
-	mode := []string{}
 	for _, b := range bs {
 		d := b.x - mean
 		ss += d * d * float64(b.count)
-		if b.count == modeCount {
-			mode = append(mode, b.key)
-		}
 	}
 	variance := ss / float64(n)
-	buf := []byte(`{"maximum":`)
-	buf = strconv.AppendQuote(buf, bs[len(bs)-1].key)
+	buf := make([]byte, 0, 320)
+	buf = append(buf, `{"maximum":`...)
+	buf = appendName(buf, bs[len(bs)-1])
 	buf = append(buf, `,"mean":`...)
 	buf = appendFloat(buf, mean)
 	buf = append(buf, `,"median":`...)
-	buf = appendFloat(buf, nistPercentile(bs, n, 50))
+	buf = appendFloat(buf, nistPercentile(bs, cum, 50))
 	buf = append(buf, `,"minimum":`...)
-	buf = strconv.AppendQuote(buf, bs[0].key)
-	buf = append(buf, `,"mode":`...)
-	mb, _ := json.Marshal(mode)
-	buf = append(buf, mb...)
+	buf = appendName(buf, bs[0])
+	buf = append(buf, `,"mode":[`...)
+	first := true
+	for _, b := range bs {
+		if b.count == modeCount {
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = appendName(buf, b)
+		}
+	}
+	buf = append(buf, ']')
 	for _, p := range []int{25, 75, 95} {
 		buf = append(buf, `,"percentile-`...)
 		buf = strconv.AppendInt(buf, int64(p), 10)
 		buf = append(buf, `":`...)
-		buf = appendFloat(buf, nistPercentile(bs, n, float64(p)))
+		buf = appendFloat(buf, nistPercentile(bs, cum, float64(p)))
 	}
 	buf = append(buf, `,"standard-deviation":`...)
 	buf = appendFloat(buf, math.Sqrt(variance))
@@ -211,12 +225,24 @@ func HistogramStatistics(h map[string]int64) json.RawMessage {
 	return buf
 }
 
+// appendName appends the bucket's name as a JSON string.
+func appendName(buf []byte, b bucket) []byte {
+	if b.key != "" {
+		return strconv.AppendQuote(buf, b.key)
+	}
+	buf = append(buf, '"')
+	buf = strconv.AppendFloat(buf, float64(b.k10)/100, 'f', 2, 64)
+	return append(buf, '"')
+}
+
 // nistPercentile is the p-th percentile of the sample the sorted buckets
-// expand to (n values), by the NIST e-Handbook method esmond uses
+// expand to (cum: running counts, n = cum[last] values), by the NIST
+// e-Handbook method esmond uses
 // (https://www.itl.nist.gov/div898/handbook/prc/section2/prc262.htm):
 // r = p/100·(n+1), k = ⌊r⌋, d = r − k; Y(k) + d·(Y(k+1) − Y(k)), with Y(1)
 // for k = 0 and Y(n) for k ≥ n (Y 1-based order statistics).
-func nistPercentile(bs []bucket, n int64, p float64) float64 {
+func nistPercentile(bs []bucket, cum []int64, p float64) float64 {
+	n := cum[len(cum)-1]
 	r := p / 100 * float64(n+1)
 	k := int64(math.Floor(r))
 	d := r - float64(k)
@@ -226,21 +252,15 @@ func nistPercentile(bs []bucket, n int64, p float64) float64 {
 	if k >= n {
 		return bs[len(bs)-1].x
 	}
-	yk, yk1 := orderStat(bs, k), orderStat(bs, k+1)
+	yk, yk1 := orderStat(bs, cum, k), orderStat(bs, cum, k+1)
 	return yk + d*(yk1-yk)
 }
 
 // orderStat is Y(i), the i-th smallest value (1-based) of the expanded
-// sample.
-func orderStat(bs []bucket, i int64) float64 {
-	var seen int64
-	for _, b := range bs {
-		seen += b.count
-		if seen >= i {
-			return b.x
-		}
-	}
-	return bs[len(bs)-1].x
+// sample: the first bucket whose running count reaches i.
+func orderStat(bs []bucket, cum []int64, i int64) float64 {
+	j, _ := slices.BinarySearch(cum, i)
+	return bs[min(j, len(bs)-1)].x
 }
 
 // RTTBucket returns the histogram-rtt bucket name of an RTT: milliseconds

@@ -42,7 +42,9 @@ func (s *Store) insertMetadata(ctx context.Context, tx *sql.Tx, m *Metadata) (in
 	ej, _ := json.Marshal(storedEventTypes(m.EventTypes))
 	derived := 0
 	if m.Derived {
-		derived = 1
+		// pingapi's series all have pingEventTypes: not stored per series
+		// (neither here nor in metadata_summary), 10,000s of them.
+		derived, ej = 1, []byte("[]")
 	}
 	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO metadata (mkey, subject_type, source, destination, agent,
 		input_source, input_destination, tool_name, params, event_types, derived, created)
@@ -61,6 +63,9 @@ func (s *Store) insertMetadata(ctx context.Context, tx *sql.Tx, m *Metadata) (in
 		return id, false, nil
 	}
 	for _, e := range m.EventTypes {
+		if m.Derived {
+			break
+		}
 		rows := append([]Summary{{Type: SummaryBase}}, e.Summaries...)
 		for _, su := range rows {
 			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO metadata_summary (event_type, summary_type, summary_window, metadata_id)

@@ -225,6 +225,8 @@ func build(src *sources) (Config, error) {
 	c.LogLevel = b.enum("LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	c.LogFormat = b.enum("LOG_FORMAT", "text", "text", "json")
 	c.MonitorConfig, _ = b.str("MONITOR_CONFIG", "")
+	c.MonitorMaxHosts = b.integer("MONITOR_MAX_HOSTS", 0, 0, 10_000_000)
+	c.MonitorMaxBody = int64(b.integer("MONITOR_MAX_BODY", 8<<20, 4<<10, 1<<30))
 	c.MetricsPerHost = b.boolean("METRICS_PER_HOST", false)
 
 	c.TargetAllow = b.prefixes("TARGET_ALLOW")

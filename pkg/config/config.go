@@ -42,6 +42,12 @@ type Config struct {
 	RequiredScope     string   // AUTH_REQUIRED_SCOPE (for /pingapi); empty: none
 	MonitorReadScope  string   // MONITOR_READ_SCOPE
 	MonitorWriteScope string   // MONITOR_WRITE_SCOPE
+	// MonitorMaxHosts bounds the monitored hosts (MONITOR_MAX_HOSTS); 0:
+	// sized to the machine by serve (monitor.MaxHostsFor).
+	MonitorMaxHosts int
+	// MonitorMaxBody bounds a POST /config/ip-list body in bytes
+	// (MONITOR_MAX_BODY).
+	MonitorMaxBody int64
 	// MonitorOpenCIDRs (MONITOR_OPEN_CIDRS) are client networks that may
 	// read the monitor without credentials, as Ping903 serves its readers,
 	// judged on the TCP peer (or X-Forwarded-For from TrustedProxies).

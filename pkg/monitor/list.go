@@ -25,6 +25,8 @@ var (
 	// ErrTooManyLookups: one request names more hostnames than
 	// MaxLookupsPerRequest.
 	ErrTooManyLookups = errors.New("too many host names to resolve in one request")
+	// ErrTooManyHosts: the change would take the list past Options.MaxHosts.
+	ErrTooManyHosts = errors.New("the monitor holds no more hosts")
 )
 
 // IndexError is the failure of one element of a batch, with its 1-based
@@ -40,16 +42,25 @@ func (e *IndexError) Error() string {
 }
 func (e *IndexError) Unwrap() error { return e.Err }
 
-// lists is the configured ip-list: what the next round will probe.
+// lists is the configured ip-list: what the next round will probe. A
+// removal leaves "" in mutable (a tombstone, counted in dead) so that it
+// costs O(1); mutable is compacted once tombstones are half of it.
 type lists struct {
 	immutable []string
-	mutable   []string
-	imm, mut  map[string]bool
+	mutable   []string // in list order; "" is a removed name
+	imm       map[string]bool
+	mut       map[string]int // index in mutable
+	dead      int            // "" entries in mutable
 }
 
-func newLists() lists { return lists{imm: map[string]bool{}, mut: map[string]bool{}} }
+func newLists() lists { return lists{imm: map[string]bool{}, mut: map[string]int{}} }
 
-func (l *lists) has(name string) bool { return l.imm[name] || l.mut[name] }
+func (l *lists) has(name string) bool { return l.imm[name] || l.isMutable(name) }
+
+func (l *lists) isMutable(name string) bool {
+	_, ok := l.mut[name]
+	return ok
+}
 
 func (l *lists) addImmutable(name string) {
 	if l.imm[name] {
@@ -63,9 +74,44 @@ func (l *lists) addMutable(name string) bool {
 	if l.has(name) {
 		return false
 	}
-	l.mut[name] = true
+	l.mut[name] = len(l.mutable)
 	l.mutable = append(l.mutable, name)
 	return true
+}
+
+// removeMutable removes a name of the mutable list, in O(1) amortised.
+func (l *lists) removeMutable(name string) {
+	i, ok := l.mut[name]
+	if !ok {
+		return
+	}
+	l.mutable[i] = ""
+	delete(l.mut, name)
+	l.dead++
+	if l.dead >= 1024 && 2*l.dead >= len(l.mutable) {
+		live := l.mutable[:0]
+		for _, n := range l.mutable {
+			if n != "" {
+				l.mut[n] = len(live)
+				live = append(live, n)
+			}
+		}
+		clear(l.mutable[len(live):])
+		l.mutable, l.dead = live, 0
+	}
+}
+
+func (l *lists) mutableLen() int { return len(l.mutable) - l.dead }
+
+// mutableNames returns a copy of the mutable list without tombstones.
+func (l *lists) mutableNames() []string {
+	out := make([]string, 0, l.mutableLen())
+	for _, n := range l.mutable {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // IPList returns the configured lists, including changes queued for the
@@ -73,7 +119,15 @@ func (l *lists) addMutable(name string) bool {
 func (m *Monitor) IPList() (immutable, mutable []string) {
 	m.lmu.Lock()
 	defer m.lmu.Unlock()
-	return slices.Clone(m.list.immutable), slices.Clone(m.list.mutable)
+	return slices.Clone(m.list.immutable), m.list.mutableNames()
+}
+
+// ListLen returns the numbers of hosts configured, immutable and mutable,
+// including changes queued for the next round.
+func (m *Monitor) ListLen() (immutable, mutable int) {
+	m.lmu.Lock()
+	defer m.lmu.Unlock()
+	return len(m.list.immutable), m.list.mutableLen()
 }
 
 // checkResolvable admits name (canonical): an address through the policy,
@@ -146,12 +200,15 @@ func (m *Monitor) Add(ctx context.Context, name string) error {
 	if m.list.has(name) {
 		return ErrExists
 	}
-	next := append(slices.Clone(m.list.mutable), name)
-	if err := m.save(next); err != nil {
+	if len(m.list.immutable)+m.list.mutableLen() >= m.maxHosts {
+		return m.tooMany()
+	}
+	if err := m.storeChange(func(s *Store) error { return s.Add([]string{name}) }); err != nil {
 		return err
 	}
 	m.list.addMutable(name)
 	m.pending = true
+	m.compactStore()
 	return nil
 }
 
@@ -166,19 +223,18 @@ func (m *Monitor) Delete(name string) error {
 	}
 	m.lmu.Lock()
 	defer m.lmu.Unlock()
-	if !m.list.mut[name] {
+	if !m.list.isMutable(name) {
 		if m.list.imm[name] {
 			return ErrImmutable
 		}
 		return ErrNotFound
 	}
-	next := slices.DeleteFunc(slices.Clone(m.list.mutable), func(s string) bool { return s == name })
-	if err := m.save(next); err != nil {
+	if err := m.storeChange(func(s *Store) error { return s.Remove(name) }); err != nil {
 		return err
 	}
-	delete(m.list.mut, name)
-	m.list.mutable = next
+	m.list.removeMutable(name)
 	m.pending = true
+	m.compactStore()
 	return nil
 }
 
@@ -200,23 +256,47 @@ func (m *Monitor) Update(ctx context.Context, names []string, mode string) error
 	}
 	m.lmu.Lock()
 	defer m.lmu.Unlock()
-	next := newLists()
-	for _, n := range m.list.immutable {
-		next.addImmutable(n)
-	}
-	if mode != "replace" {
-		for _, n := range m.list.mutable {
+	if mode == "replace" {
+		next := newLists()
+		for _, n := range m.list.immutable {
+			next.addImmutable(n)
+		}
+		for _, n := range names {
 			next.addMutable(n)
 		}
+		if n := len(next.immutable) + next.mutableLen(); n > m.maxHosts {
+			return fmt.Errorf("the list would hold %d hosts: %w", n, m.tooMany())
+		}
+		if err := m.storeChange(func(s *Store) error { return s.Save(next.mutable) }); err != nil {
+			return err
+		}
+		m.list = next
+		m.pending = true
+		return nil
 	}
+	// Append: O(len(names)), whatever the size of the list.
+	added := make([]string, 0, len(names))
+	seen := make(map[string]bool, len(names))
 	for _, n := range names {
-		next.addMutable(n)
+		if !m.list.has(n) && !seen[n] {
+			seen[n] = true
+			added = append(added, n)
+		}
 	}
-	if err := m.save(next.mutable); err != nil {
+	if n := len(m.list.immutable) + m.list.mutableLen() + len(added); n > m.maxHosts {
+		return fmt.Errorf("the list would hold %d hosts: %w", n, m.tooMany())
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	if err := m.storeChange(func(s *Store) error { return s.Add(added) }); err != nil {
 		return err
 	}
-	m.list = next
+	for _, n := range added {
+		m.list.addMutable(n)
+	}
 	m.pending = true
+	m.compactStore()
 	return nil
 }
 
@@ -322,14 +402,29 @@ func (m *Monitor) checkAll(ctx context.Context, names []string) error {
 	return nil
 }
 
-func (m *Monitor) save(names []string) error {
+// storeChange persists a change of the mutable list before it is made in
+// memory (and acknowledged). Caller holds lmu.
+func (m *Monitor) storeChange(change func(*Store) error) error {
 	if m.store == nil {
 		return nil
 	}
-	if err := m.store.Save(names); err != nil {
+	if err := change(m.store); err != nil {
 		return fmt.Errorf("saving the mutable ip-list: %w", err)
 	}
 	return nil
+}
+
+// compactStore folds the store's journal into its list once the journal is
+// longer than the list, so that a change costs O(1) amortised. A failure
+// loses nothing (the journal still holds every change) and is retried at
+// the next change. Caller holds lmu.
+func (m *Monitor) compactStore() {
+	if m.store == nil || !m.store.NeedsCompaction(m.list.mutableLen()) {
+		return
+	}
+	if err := m.store.Save(m.list.mutableNames()); err != nil {
+		m.log.Warn("cannot compact the journal of the mutable ip-list; it keeps every change", "err", err)
+	}
 }
 
 // apply makes the probed table match the configured list: kept hosts keep
@@ -338,8 +433,13 @@ func (m *Monitor) save(names []string) error {
 // scheduler at the start of a round.
 func (m *Monitor) apply() {
 	m.lmu.Lock()
-	names := make([]string, 0, len(m.list.immutable)+len(m.list.mutable))
-	names = append(append(names, m.list.immutable...), m.list.mutable...)
+	names := make([]string, 0, len(m.list.immutable)+m.list.mutableLen())
+	names = append(names, m.list.immutable...)
+	for _, n := range m.list.mutable {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
 	imm := m.list.imm
 	m.pending = false
 	m.lmu.Unlock()

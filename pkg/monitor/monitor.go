@@ -59,6 +59,11 @@ type Options struct {
 	// nil: target.Policy{}, the safe default. serve gives the one policy it
 	// also gives /pingapi and the engine (TARGET_ALLOW, TARGET_DENY, ...).
 	Policy target.Checker
+	// MaxHosts bounds the hosts monitored, immutable and mutable together
+	// (MONITOR_MAX_HOSTS): an Add or Update past it fails with
+	// ErrTooManyHosts, and so does New for a longer immutable list. 0:
+	// DefaultMaxHosts; serve sizes it to the machine (MaxHostsFor).
+	MaxHosts int
 	// ImmutableAt, if set, says where each entry of Immutable comes from
 	// ("FILE:LINE"), to report a host the policy denies.
 	ImmutableAt []string
@@ -96,6 +101,7 @@ type Monitor struct {
 	policy    target.Checker
 	at        map[string]string // where each immutable name comes from
 	lookups   chan struct{}     // semaphore: MaxLookupsInFlight
+	maxHosts  int
 	store     *Store
 	resolve   func(ctx context.Context, name string) (netip.Addr, error)
 	lookupAll func(ctx context.Context, name string) ([]netip.Addr, error)
@@ -176,6 +182,10 @@ func New(opts Options) (*Monitor, error) {
 	if m.policy == nil {
 		m.policy = target.Policy{}
 	}
+	m.maxHosts = opts.MaxHosts
+	if m.maxHosts <= 0 {
+		m.maxHosts = DefaultMaxHosts
+	}
 	if m.lookupAll == nil {
 		m.lookupAll = defaultLookupAll
 	}
@@ -192,6 +202,9 @@ func New(opts Options) (*Monitor, error) {
 			m.at[name] = opts.ImmutableAt[i]
 		}
 	}
+	if n := len(m.list.immutable); n > m.maxHosts {
+		return nil, fmt.Errorf("monitor: the immutable ip-list has %d hosts: %w", n, m.tooMany())
+	}
 	if m.store != nil {
 		names, err := m.store.Load()
 		if err != nil {
@@ -205,6 +218,25 @@ func New(opts Options) (*Monitor, error) {
 	}
 	m.apply()
 	return m, nil
+}
+
+// DefaultMaxHosts is Options.MaxHosts when zero.
+const DefaultMaxHosts = 200000
+
+// MaxHostsFor is MONITOR_MAX_HOSTS sized to a machine of mem bytes of RAM:
+// one host per 8 KiB (a host costs about 1.2 KB in the table, plus its
+// probes and the JSON of GET /host), at least 100,000 (the documented
+// scale), at most 2,000,000.
+func MaxHostsFor(mem uint64) int {
+	return int(min(max(mem/(8<<10), 100000), 2000000))
+}
+
+// MaxHosts returns the bound on the hosts monitored (Options.MaxHosts).
+func (m *Monitor) MaxHosts() int { return m.maxHosts }
+
+// tooMany is the ErrTooManyHosts of this monitor.
+func (m *Monitor) tooMany() error {
+	return fmt.Errorf("%w: at most %d (MONITOR_MAX_HOSTS)", ErrTooManyHosts, m.maxHosts)
 }
 
 // Settings returns the probing settings.

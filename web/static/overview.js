@@ -14,8 +14,13 @@
   const wrap = $('tablewrap'), tbody = document.querySelector('#hosts tbody');
   const statusOrder = { dead: 0, collecting: 1, alive: 2 };
 
+  // row decodes ["name","status",rtt,loss,jitter,lo,hi,[spark],losses]:
+  // spark codes 0…99 place each hour's median between lo and hi (-1: no
+  // data); losses is 0 when no hour lost anything.
   function row(a) {
-    return { name: a[0], status: a[1], rtt: a[2], loss: a[3], jitter: a[4], med: a[5] || [], lossh: a[6] || [] };
+    const lo = a[5], hi = a[6];
+    const med = (a[7] || []).map((c) => (c < 0 || lo == null ? null : lo + (hi - lo) * c / 99));
+    return { name: a[0], status: a[1], rtt: a[2], loss: a[3], jitter: a[4], med, lossh: Array.isArray(a[8]) ? a[8] : [] };
   }
 
   function cmp(a, b) {
@@ -236,6 +241,8 @@
       byName = new Map(hosts.map((h) => [h.name, h]));
       apply();
       await heatmap.load();
+      if (d.complete && heatmap.data.complete) document.body.dataset.history = 'complete';
+      else setTimeout(refresh, 2000); // the server is still reading the history
       PA.showError(null);
     } catch (e) {
       PA.showError(e);
@@ -255,6 +262,8 @@
       live();
       await heatmap.load();
       setInterval(refresh, 60000);
+      if (!d.complete || !heatmap.data.complete) setTimeout(refresh, 2000);
+      else document.body.dataset.history = 'complete';
     } catch (e) {
       PA.showError(e);
     }
