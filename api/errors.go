@@ -140,7 +140,7 @@ func (s *Server) fail(c *gin.Context, err error) { abortWithError(c, s.log, err)
 // would change a write behind the client's back.
 func (s *Server) noRoute(c *gin.Context) {
 	msg := "no such route: " + clip(c.Request.URL.Path, 100)
-	if p := c.Request.URL.Path; len(p) > 1 && p[len(p)-1] == '/' {
+	if p := c.Request.URL.Path; len(p) > 1 && p[len(p)-1] == '/' && !isEsmondPath(p) { // esmond's paths take both forms
 		msg += " (paths take no trailing slash, and a name cannot be empty or hold a slash)"
 	}
 	s.fail(c, newError(http.StatusNotFound, CodeNotFound, msg, nil))

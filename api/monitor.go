@@ -59,6 +59,7 @@ func (s *Server) monitorRequest(c *gin.Context) {
 //	@Failure		401	{object}	errorBody
 //	@Failure		403	{object}	errorBody
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/id [get]
 func (s *Server) monitorID(c *gin.Context) { c.JSON(http.StatusOK, s.deps.Monitor.ID()) }
 
@@ -73,6 +74,7 @@ func (s *Server) monitorID(c *gin.Context) { c.JSON(http.StatusOK, s.deps.Monito
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/id/{attr} [get]
 func (s *Server) monitorIDAttr(c *gin.Context) {
 	id := s.deps.Monitor.ID()
@@ -107,6 +109,7 @@ func (s *Server) monitorIDAttr(c *gin.Context) {
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody	"select named no monitored host"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/host [get]
 func (s *Server) monitorHosts(c *gin.Context) {
 	if c.Query("select") != "" {
@@ -176,6 +179,7 @@ func (s *Server) monitorHosts(c *gin.Context) {
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody	"not monitored"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/host/{name} [get]
 func (s *Server) monitorHost(c *gin.Context) {
 	attrs, ok := s.monitorAttrs(c)
@@ -228,6 +232,7 @@ type matchResult struct {
 //	@Failure		401		{object}	errorBody
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/match/{host} [get]
 func (s *Server) monitorMatch(c *gin.Context) {
 	names, ok := s.monitorNames(c, c.Param("host"))
@@ -269,6 +274,7 @@ func (s *Server) monitorMatch(c *gin.Context) {
 //	@Failure		401		{object}	errorBody
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/match [get]
 func (s *Server) monitorMatchSelect(c *gin.Context) { s.monitorMatch(c) }
 

@@ -54,6 +54,7 @@ func nonNil(s []string) []string {
 //	@Failure		401	{object}	errorBody
 //	@Failure		403	{object}	errorBody	"insufficient scope"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config [get]
 func (s *Server) monitorConfig(c *gin.Context) { c.JSON(http.StatusOK, s.configBody()) }
 
@@ -68,6 +69,7 @@ func (s *Server) monitorConfig(c *gin.Context) { c.JSON(http.StatusOK, s.configB
 //	@Failure		403		{object}	errorBody	"insufficient scope"
 //	@Failure		404		{object}	monitorErrorBody
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config/{keyword} [get]
 func (s *Server) monitorConfigKeyword(c *gin.Context) {
 	b := s.configBody()
@@ -129,6 +131,7 @@ const queuedMessage = "queued: takes effect at the next probe round"
 //	@Failure		415		{object}	monitorErrorBody
 //	@Failure		500		{object}	monitorErrorBody	"the list could not be saved"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config/ip-list [post]
 func (s *Server) monitorPostIPList(c *gin.Context) {
 	if err := requireJSON(c.GetHeader("Content-Type")); err != nil {
@@ -195,6 +198,7 @@ func (s *Server) postIPListFail(c *gin.Context, err error) {
 //	@Failure		403	{object}	monitorErrorBody	"already listed, or does not resolve (or insufficient scope)"
 //	@Failure		500	{object}	monitorErrorBody	"the list could not be saved"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config/ip-list/{ip} [put]
 func (s *Server) monitorPutIP(c *gin.Context) {
 	if err := s.deps.Monitor.Add(c.Request.Context(), c.Param("ip")); err != nil {
@@ -217,6 +221,7 @@ func (s *Server) monitorPutIP(c *gin.Context) {
 //	@Failure		404	{object}	monitorErrorBody	"not in the mutable list, or immutable"
 //	@Failure		500	{object}	monitorErrorBody	"the list could not be saved"
 //	@Security		BearerAuth
+//	@Security		MonitorBasic
 //	@Router			/config/ip-list/{ip} [delete]
 func (s *Server) monitorDeleteIP(c *gin.Context) {
 	if err := s.deps.Monitor.Delete(c.Param("ip")); err != nil {

@@ -15,6 +15,8 @@
 //	@in							header
 //	@name						Authorization
 //	@description				An archive key (`pingapi archive key create NAME`) in esmond's scheme: "Token <key>", as pScheduler and esmond's client send it. Esmond routes only.
+//	@securityDefinitions.basic	MonitorBasic
+//	@description				HTTP Basic (RFC 7617) against a Ping903-style credentials file of hashed passwords, when MONITOR_BASIC_AUTH_FILE is set; monitor routes only, without scopes. Reads from MONITOR_OPEN_CIDRS need no credentials.
 package api
 
 import (

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/pingapi/pingapi/internal/netlab"
 )
@@ -36,7 +37,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	t.Run("overview", func(t *testing.T) {
 		b.do(t, chromedp.Navigate(srv.base+"/dashboard/"))
-		waitFor(t, b, "the host table", `document.body.dataset.table === 'drawn'`, 20*time.Second)
+		waitFor(t, b, "the host table", `document.body.dataset.table === 'drawn'`, 45*time.Second)
 		names := eval[[]string](t, b, `[...document.querySelectorAll('#hosts tbody a')].map(a => a.textContent)`)
 		if strings.Join(names, " ") != strings.Join(sortedNames(hosts), " ") {
 			t.Errorf("host list %q, want %q", names, sortedNames(hosts))
@@ -48,7 +49,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		waitFor(t, b, "the namespace host shown dead", badge(dead.Addr4.String())+` === 'dead'`, 30*time.Second)
 		waitFor(t, b, "loopback shown alive", badge("127.0.0.1")+` === 'alive' && `+badge("::1")+` === 'alive'`, 30*time.Second)
 		// Probes end every second: their results arrive as events.
-		waitFor(t, b, "a live update of the table", `Number(document.body.dataset.liveUpdates || 0) > 0`, 20*time.Second)
+		waitFor(t, b, "a live update of the table", `Number(document.body.dataset.liveUpdates || 0) > 0`, 45*time.Second)
 		// Sorting by status puts the dead host first.
 		b.do(t, chromedp.Click(`th[data-key="status"] button`, chromedp.NodeVisible))
 		if first := eval[string](t, b, `document.querySelector('#hosts tbody a').textContent`); first != dead.Addr4.String() {
@@ -59,10 +60,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		waitFor(t, b, "the filter", `document.querySelectorAll('#hosts tbody a').length === 2`, 5*time.Second)
 		b.do(t, chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()`))
 		waitFor(t, b, "the filter cleared", `document.querySelectorAll('#hosts tbody a').length === 4`, 5*time.Second)
-		waitFor(t, b, "the heatmap", `document.body.dataset.heatmap === 'drawn'`, 20*time.Second)
+		waitFor(t, b, "the heatmap", `document.body.dataset.heatmap === 'drawn'`, 45*time.Second)
 		// The first answers may come before the server has read the
 		// archive; the page asks again until they are complete.
-		waitFor(t, b, "the history", `document.body.dataset.history === 'complete'`, 20*time.Second)
+		waitFor(t, b, "the history", `document.body.dataset.history === 'complete'`, 45*time.Second)
 		if ink := eval[int](t, b, `(`+canvasInk+`)(document.getElementById('heatmap'), null)`); ink < 50 {
 			t.Errorf("heatmap canvas has %d opaque pixels", ink)
 		}
@@ -75,18 +76,18 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	t.Run("host page", func(t *testing.T) {
 		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/127.0.0.1?range=1h"))
-		waitFor(t, b, "the chart", `document.body.dataset.chart === 'drawn'`, 20*time.Second)
-		waitFor(t, b, "the status", `document.body.dataset.status === 'alive'`, 20*time.Second)
+		waitFor(t, b, "the chart", `document.body.dataset.chart === 'drawn'`, 45*time.Second)
+		waitFor(t, b, "the status", `document.body.dataset.status === 'alive'`, 45*time.Second)
 		if got := eval[string](t, b, `document.getElementById('hostname').textContent`); got != "127.0.0.1" {
 			t.Errorf("heading %q", got)
 		}
-		waitFor(t, b, "a live point", `Number(document.body.dataset.liveUpdates || 0) > 0`, 20*time.Second)
+		waitFor(t, b, "a live point", `Number(document.body.dataset.liveUpdates || 0) > 0`, 45*time.Second)
 
 		// The last minute, where the points are spread: the median line is
 		// on the canvas in the colour of 0 % loss (read back from it).
 		now := time.Now().Unix()
 		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/127.0.0.1?from="+strconv.FormatInt(now-60, 10)+"&to="+strconv.FormatInt(now+5, 10)))
-		waitFor(t, b, "points", `document.body.dataset.chart === 'drawn' && Number(document.body.dataset.points) >= 3`, 20*time.Second)
+		waitFor(t, b, "points", `document.body.dataset.chart === 'drawn' && Number(document.body.dataset.points) >= 3`, 45*time.Second)
 		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), `+cssRGB(t, b, "--l0")+`)`); ink < 30 {
 			t.Errorf("%d pixels of the median's colour: the RTT line is not drawn", ink)
 		}
@@ -104,7 +105,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			chromedp.MouseEvent(chromedp.MouseMoved, x1, y, chromedp.ButtonLeft),
 			chromedp.MouseEvent(chromedp.MouseReleased, x1, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
 		)
-		waitFor(t, b, "the zoom in the URL", `location.search !== `+strconv.Quote(before), 10*time.Second)
+		waitFor(t, b, "the zoom in the URL", `location.search !== `+strconv.Quote(before), 30*time.Second)
 		loc := eval[string](t, b, `location.search`)
 		q, _ := url.ParseQuery(strings.TrimPrefix(loc, "?"))
 		from, _ := strconv.ParseInt(q.Get("from"), 10, 64)
@@ -113,26 +114,26 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Errorf("zoomed to %s: a span of %d s, want about 30 %% of 65 s", loc, span)
 		}
 		zoom := strconv.FormatInt(from, 10) + "-" + strconv.FormatInt(to, 10)
-		waitFor(t, b, "the zoomed chart", `document.body.dataset.xrange === '`+zoom+`'`, 10*time.Second)
+		waitFor(t, b, "the zoomed chart", `document.body.dataset.xrange === '`+zoom+`'`, 30*time.Second)
 
 		// Live points keep coming, and the zoom stays.
 		n := eval[int](t, b, `Number(document.body.dataset.liveUpdates || 0)`)
-		waitFor(t, b, "a live point while zoomed", `Number(document.body.dataset.liveUpdates || 0) > `+strconv.Itoa(n), 20*time.Second)
+		waitFor(t, b, "a live point while zoomed", `Number(document.body.dataset.liveUpdates || 0) > `+strconv.Itoa(n), 45*time.Second)
 		if got := eval[string](t, b, `document.body.dataset.xrange + location.search`); got != zoom+loc {
 			t.Errorf("after a live point: range %s, want %s", got, zoom+loc)
 		}
 
 		// Keyboard: "-" on the focused chart zooms out, in the URL too.
 		b.do(t, chromedp.Focus(`#chart`), chromedp.KeyEvent("-"))
-		waitFor(t, b, "the keyboard zoom", `location.search !== `+strconv.Quote(loc), 10*time.Second)
+		waitFor(t, b, "the keyboard zoom", `location.search !== `+strconv.Quote(loc), 30*time.Second)
 		b.check(t)
 	})
 
 	t.Run("dead host page", func(t *testing.T) {
 		now := time.Now().Unix()
 		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/"+dead.Addr4.String()+"?from="+strconv.FormatInt(now-60, 10)+"&to="+strconv.FormatInt(now+5, 10)))
-		waitFor(t, b, "the status", `document.body.dataset.status === 'dead'`, 20*time.Second)
-		waitFor(t, b, "points", `Number(document.body.dataset.points) >= 2`, 20*time.Second)
+		waitFor(t, b, "the status", `document.body.dataset.status === 'dead'`, 45*time.Second)
+		waitFor(t, b, "points", `Number(document.body.dataset.points) >= 2`, 45*time.Second)
 		// Every probe lost everything: failure marks in their colour.
 		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), `+cssRGB(t, b, "--fail")+`)`); ink < 20 {
 			t.Errorf("%d pixels of the failure colour: failures not marked", ink)
@@ -148,8 +149,8 @@ func TestDashboardInBrowser(t *testing.T) {
 			chromedp.SetValue(`#count`, "3"),
 			chromedp.Click(`#measure button`, chromedp.NodeVisible),
 		)
-		waitFor(t, b, "the first echo drawn", `Number(document.body.dataset.echoes || 0) >= 1`, 20*time.Second)
-		waitFor(t, b, "three echoes and the summary", `document.body.dataset.echoes === '3' && document.getElementById('minfo').textContent.startsWith('Done')`, 20*time.Second)
+		waitFor(t, b, "the first echo drawn", `Number(document.body.dataset.echoes || 0) >= 1`, 45*time.Second)
+		waitFor(t, b, "three echoes and the summary", `document.body.dataset.echoes === '3' && document.getElementById('minfo').textContent.startsWith('Done')`, 45*time.Second)
 		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#mchart canvas'), null)`); ink < 100 {
 			t.Errorf("measurement chart has %d opaque pixels", ink)
 		}
@@ -158,7 +159,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	t.Run("a host name is text, not markup", func(t *testing.T) {
 		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/"+url.PathEscape(xssName)))
-		waitFor(t, b, "the page", `document.body.dataset.chart === 'drawn'`, 20*time.Second)
+		waitFor(t, b, "the page", `document.body.dataset.chart === 'drawn'`, 45*time.Second)
 		if got := eval[string](t, b, `document.getElementById('hostname').textContent`); got != xssName {
 			t.Errorf("heading shows %q, want the name as text %q", got, xssName)
 		}
@@ -168,18 +169,44 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.check(t) // an alert would be a dialog here
 	})
 
+	t.Run("dark theme follows the system", func(t *testing.T) {
+		setScheme := func(v string) {
+			t.Helper()
+			_, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		setScheme("dark")
+		defer setScheme("light")
+		now := time.Now().Unix()
+		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/127.0.0.1?from="+strconv.FormatInt(now-60, 10)+"&to="+strconv.FormatInt(now+5, 10)))
+		waitFor(t, b, "points", `document.body.dataset.chart === 'drawn' && Number(document.body.dataset.points) >= 3`, 45*time.Second)
+		if bg := eval[string](t, b, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(17, 20, 24)" {
+			t.Errorf("dark theme background %s", bg)
+		}
+		// The median is drawn in the dark theme's colour.
+		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), `+cssRGB(t, b, "--l0")+`)`); ink < 30 {
+			t.Errorf("%d pixels of the dark median colour", ink)
+		}
+		b.screenshot(t, "dashboard-host-dark")
+		b.check(t)
+	})
+
 	t.Run("phone", func(t *testing.T) {
 		b.do(t,
 			chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile),
 			chromedp.Navigate(srv.base+"/dashboard/"),
 		)
-		waitFor(t, b, "the host table", `document.body.dataset.table === 'drawn'`, 20*time.Second)
+		waitFor(t, b, "the host table", `document.body.dataset.table === 'drawn'`, 45*time.Second)
 		if w := eval[int](t, b, `document.documentElement.scrollWidth`); w > 390 {
 			t.Errorf("the overview is %d px wide on a 390 px phone", w)
 		}
 		b.screenshot(t, "dashboard-overview-phone")
-		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/127.0.0.1?range=1h"))
-		waitFor(t, b, "the chart", `document.body.dataset.chart === 'drawn'`, 20*time.Second)
+		now := time.Now().Unix()
+		b.do(t, chromedp.Navigate(srv.base+"/dashboard/host/127.0.0.1?from="+strconv.FormatInt(now-60, 10)+"&to="+strconv.FormatInt(now+5, 10)))
+		waitFor(t, b, "the chart", `document.body.dataset.chart === 'drawn'`, 45*time.Second)
 		// HiDPI: the canvas has three device pixels per CSS pixel.
 		if r := eval[float64](t, b, `(() => { const c = document.querySelector('#chart canvas'); return c.width / c.getBoundingClientRect().width; })()`); r < 2.9 || r > 3.1 {
 			t.Errorf("canvas at %.2f device pixels per CSS pixel, want 3", r)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/pingapi/pingapi/pkg/wire"
@@ -155,5 +157,20 @@ func TestUnreachableWords(t *testing.T) {
 		if code := unreachable(&o, "PING", "h", wire.Record{Name: "h.name", Status: wire.StatusUnreachable, Error: tt.err}); code != 2 || o.String() != tt.want {
 			t.Errorf("%q: exit %d, %q; want %q", tt.err, code, o.String(), tt.want)
 		}
+	}
+}
+
+// TestCheckTimeout: -t bounds the whole check as check_ping's alarm does
+// (raised, as check_ping raises it, to crta/1000*packets+packets: -p 0
+// keeps it at -t), with check_ping's words and CRITICAL.
+func TestCheckTimeout(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(hang.Close)
+	var o, e bytes.Buffer
+	env := map[string]string{"PINGAPI_URL": hang.URL, "PINGAPI_TOKEN": "t", "HOME": t.TempDir()}
+	code := check(t.Context(), "check_ping", false, []string{"-H", "192.0.2.1", "-w", "100,20%", "-c", "200,60%", "-t", "1", "-p", "0"},
+		func(k string) string { return env[k] }, &o, &e)
+	if code != 2 || o.String() != "CRITICAL - Plugin timed out after 1 seconds\n" {
+		t.Errorf("exit %d, %q", code, o.String())
 	}
 }

@@ -49,7 +49,7 @@ func Vars() []Var {
 		{"ARCHIVE_RETENTION_SUMMARIES", "", "5y", "How long the hourly and daily summaries of pingapi's own measurements are kept (they outlive the measurements)."},
 		{"ARCHIVE_RETENTION", "", "", "Per event type overrides of ARCHIVE_RETENTION_RAW for clients' esmond data, e.g. packet-trace=30d,throughput=1y."},
 		{"ARCHIVE_QUEUE_SIZE", "", "100000", "Measurements waiting to be archived; when the database is slower than the probes, further ones are dropped, counted and logged."},
-		{"ARCHIVE_READ", "", "public (dev), token (production)", "Who may read the archive's esmond API: public (anyone, as esmond) or token (a bearer JWT with archive:read, or an archive key)."},
+		{"ARCHIVE_READ", "", "public (dev), token (production)", "Who may read the archive (its esmond API and the dashboard's data): public (anyone, as esmond) or token (a bearer JWT with archive:read, or an archive key)."},
 		{"TCPECHO_LISTEN", "", "", "host:port of the TCP echo listener (e.g. :7007): clients connect in and echo every byte, e.g. socat TCP:server:7007 EXEC:cat; the target policy judges their addresses. Empty: off."},
 		{"TCPECHO_TLS_LISTEN", "", "", "host:port of the authenticated TCP echo listener: TLS, then `pingapi agent` presents a token with TCPECHO_AGENT_SCOPE (or an archive key) and a name. Empty: off."},
 		{"TCPECHO_TLS_CERT", "", "", "PEM certificate chain of TCPECHO_TLS_LISTEN (e.g. NGINX's fullchain.pem)."},

@@ -88,7 +88,7 @@ const RTTChart = (() => {
         { series: [P75, P25], fill: PA.css('--band-inner') },
       ],
       axes: [
-        Object.assign({}, ax),
+        Object.assign({ space: 80 }, ax), // time labels are about 60 px wide
         Object.assign({ scale: 'ms', label: 'RTT, jitter (ms)', size: 56, values: (u, vs) => vs.map((v) => +v.toPrecision(3)) }, ax),
         Object.assign({ scale: 'pct', label: 'loss (%)', side: 1, size: 48, grid: { show: false } }, ax),
       ],

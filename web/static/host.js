@@ -167,6 +167,7 @@
       }
     };
     if (mchart) { mchart.destroy(); mchart = null; }
+    $('mchart').hidden = false;
     draw();
     $('minfo').textContent = 'Measuring ' + name + ', ' + c + ' echoes…';
     try {
