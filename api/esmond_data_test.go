@@ -294,3 +294,43 @@ func TestEsmondDerivedSummaries(t *testing.T) {
 		}
 	})
 }
+
+// TestEsmondPSchedulerArchiver: what pScheduler's esmond archiver sends
+// for a latency test (its EsmondLatencyRecord, with pscheduler-raw): the
+// registration, the bulk PUT, and the same PUT again, which it reads as
+// "already there" when it answers 409.
+func TestEsmondPSchedulerArchiver(t *testing.T) {
+	e := newEsmondEnv(t, nil)
+	md := `{"subject-type": "point-to-point", "source": "10.1.1.1", "destination": "10.1.1.2",
+	  "input-source": "host1.example.net", "input-destination": "host2.example.net", "tool-name": "pscheduler/powstream",
+	  "time-duration": 10.0, "measurement-agent": "10.1.1.1", "pscheduler-test-type": "latency",
+	  "sample-size": 600, "sample-bucket-width": 0.0001, "time-probe-interval": 0.1, "mode-flip": false,
+	  "event-types": [{"event-type": "failures"}, {"event-type": "packet-count-sent"},
+	   {"event-type": "histogram-owdelay", "summaries": [{"summary-window": 300, "event-type": "histogram-owdelay", "summary-type": "aggregation"},
+	     {"summary-window": 0, "event-type": "histogram-owdelay", "summary-type": "statistics"}]},
+	   {"event-type": "histogram-ttl"}, {"event-type": "packet-duplicates"},
+	   {"event-type": "packet-loss-rate", "summaries": [{"summary-window": 300, "event-type": "packet-loss-rate", "summary-type": "aggregation"}]},
+	   {"event-type": "packet-count-lost"}, {"event-type": "packet-reorders"}, {"event-type": "time-error-estimates"},
+	   {"event-type": "pscheduler-raw"}, {"event-type": "packet-rtt"}, {"event-type": "tcp-windowsize-subintervals"}]}`
+	key := e.register(t, md)
+	m := decodeJSON[map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/"+key+"/", ""), http.StatusOK))
+	if m["time-duration"] != "10.0" || m["mode-flip"] != "False" || m["sample-bucket-width"] != "0.0001" || m["sample-size"] != "600" {
+		t.Errorf("free-form parameters: %v %v %v %v", m["time-duration"], m["mode-flip"], m["sample-bucket-width"], m["sample-size"])
+	}
+	doc := `{"data": [{"ts": 1700000000, "val": [
+	   {"event-type": "histogram-owdelay", "val": {"34.5": 30, "34.3": 440}},
+	   {"event-type": "histogram-ttl", "val": {"59": 600}},
+	   {"event-type": "packet-count-sent", "val": 600}, {"event-type": "packet-count-lost", "val": 0},
+	   {"event-type": "packet-duplicates", "val": 0}, {"event-type": "packet-reorders", "val": 0},
+	   {"event-type": "packet-loss-rate", "val": {"numerator": 0, "denominator": 600}},
+	   {"event-type": "time-error-estimates", "val": 0.000124},
+	   {"event-type": "pscheduler-raw", "val": {"succeeded": true, "packets-sent": 600, "histogram-latency": {"34.5": 30}}}]}]}`
+	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", doc), http.StatusCreated)
+	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", doc), http.StatusConflict)
+	if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/pscheduler-raw/base"); len(got) != 1 || !strings.Contains(string(got[0].Val), `"packets-sent":600`) {
+		t.Errorf("pscheduler-raw: %s", js(got))
+	}
+	if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/time-error-estimates/base"); len(got) != 1 || num(t, got[0].Val) != 0.000124 {
+		t.Errorf("time-error-estimates: %s", js(got))
+	}
+}

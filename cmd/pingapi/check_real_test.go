@@ -94,6 +94,7 @@ func TestCheckPingArgumentsSideBySide(t *testing.T) {
 		{"127.0.0.1", "abc"},
 		{"127.0.0.1", "20", "101"},
 		{"127.0.0.1", "20", "60", "-1"},
+		{"-H", "127.0.0.1", "-w", "100,20%", "-c", "200,60%", "extra"},
 	}
 	helpPrefix := func(s string) string {
 		// pingapi's help replaces check_ping's last two paragraphs
@@ -116,6 +117,17 @@ func TestCheckPingArgumentsSideBySide(t *testing.T) {
 			got = version.ReplaceAllString(got, "VERSION")
 			if code != rc || got != ro || e.String() != re {
 				t.Errorf("check_ping %q:\nreal:    exit %d\n%s%s\npingapi: exit %d\n%s%s", args, rc, ro, re, code, got, e.String())
+			}
+			// `pingapi check`: the same, getopt's prefix aside.
+			o.Reset()
+			e.Reset()
+			code = check(t.Context(), realCheckPing, true, args, func(string) string { return "" }, &o, &e)
+			got = o.String()
+			if len(args) == 1 && args[0] == "-h" {
+				got = helpPrefix(got)
+			}
+			if got = version.ReplaceAllString(got, "VERSION"); code != rc || got != ro || e.String() != re {
+				t.Errorf("pingapi check %q: exit %d\n%s%s", args, code, got, e.String())
 			}
 		})
 	}

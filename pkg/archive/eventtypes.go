@@ -62,6 +62,27 @@ var eventTypes = map[string]ValueType{
 	"throughput-subintervals":                 TypeSubintervals,
 	"time-error-estimates":                    TypeFloat,
 
+	// The rest of esmond's EVENT_TYPE_CONFIG: not in the seed's list, but
+	// pScheduler's esmond archiver registers them (pscheduler-raw with
+	// every test, packet-rtt and tcp-windowsize with throughput), and a
+	// registration naming an unknown one is refused whole.
+	"iostat":                              TypeJSON,
+	"mpstat":                              TypeJSON,
+	"packet-rtt":                          TypeInteger,
+	"packet-rtt-subintervals":             TypeSubintervals,
+	"packet-trace-multi":                  TypeJSON,
+	"pscheduler-raw":                      TypeJSON,
+	"pscheduler-run-href":                 TypeJSON,
+	"rusage":                              TypeJSON,
+	"streams-packet-rtt":                  TypeJSON,
+	"streams-packet-rtt-subintervals":     TypeJSON,
+	"streams-tcp-windowsize":              TypeJSON,
+	"streams-tcp-windowsize-subintervals": TypeJSON,
+	"streams-tcpinfo":                     TypeJSON,
+	"tcp-windowsize":                      TypeInteger,
+	"tcp-windowsize-subintervals":         TypeSubintervals,
+	"tcpinfo":                             TypeJSON,
+
 	// pingapi's own: the kernel's smoothed TCP RTT (TCP_INFO tcpi_rtt) read
 	// at each TCP echo (pkg/tcpecho), beside its application RTT in
 	// histogram-rtt.
