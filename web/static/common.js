@@ -55,8 +55,10 @@ const PA = (() => {
     return 'HTTP ' + r.status;
   }
 
-  // fetchAuth fetches url with the token, asking for one on 401/403.
-  async function fetchAuth(url, accept, opts) {
+  // fetchAuth fetches url with the token, asking for one on 401/403 (and
+  // before the first request when the server says reads need one).
+  async function fetchAuth(url, accept, opts, needed) {
+    if (needed && !token()) await askToken('');
     for (;;) {
       const r = await fetch(url, Object.assign({ headers: headers(accept), cache: 'no-store' }, opts || {}));
       if (r.status !== 401 && r.status !== 403) return r;
@@ -68,7 +70,7 @@ const PA = (() => {
 
   // getJSON reads a data endpoint under /dashboard/api/.
   async function getJSON(path) {
-    const r = await fetchAuth(root + 'api/' + path, 'application/json');
+    const r = await fetchAuth(root + 'api/' + path, 'application/json', null, (await config()).auth === 'token');
     if (!r.ok) throw new Error(await errorText(r));
     return r.json();
   }
@@ -85,7 +87,7 @@ const PA = (() => {
   async function events(path, on, signal) {
     while (!signal.aborted) {
       try {
-        const r = await fetchAuth(root + 'api/' + path, 'text/event-stream', { signal });
+        const r = await fetchAuth(root + 'api/' + path, 'text/event-stream', { signal }, (await config()).auth === 'token');
         if (!r.ok) throw new Error(await errorText(r));
         const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
         let buf = '';

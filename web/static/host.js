@@ -172,7 +172,7 @@
     $('minfo').textContent = 'Measuring ' + name + ', ' + c + ' echoes…';
     try {
       const url = PA.root.slice(0, -'dashboard/'.length) + 'pingapi/' + encodeURIComponent(name) + '?c=' + c;
-      const r = await PA.fetchAuth(url, 'application/x-ndjson');
+      const r = await PA.fetchAuth(url, 'application/x-ndjson', null, true); // /pingapi always needs a token
       if (!r.ok) throw new Error(await PA.errorText(r));
       const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
       let buf = '';
