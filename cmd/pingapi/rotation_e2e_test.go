@@ -52,23 +52,9 @@ func TestKeyRotationUnderForgedKIDs(t *testing.T) {
 	}))
 	defer keys.Close()
 
-	dir := t.TempDir()
-	empty := dir + "/empty.env"
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	env := map[string]string{"AUTH_JWKS_URL": keys.URL + "/jwks.json", "AUTH0_ISSUER": "https://issuer.test/", "AUTH0_AUDIENCE": "https://pingapi.test/"}
-	cfg, err := config.Load([]string{"--env-file", empty, "--listen", "127.0.0.1:0", "--data-dir", dir},
-		func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan int, 1)
-	go func() { done <- serve(ctx, nil, cfg, io.Discard, func(a net.Addr) { addrc <- a }) }()
-	base := "http://" + (<-addrc).String()
-	defer func() { cancel(); <-done }()
+	_, base, stopServe := serveInProcess(t, env)
+	defer stopServe()
 
 	mint := func(kid string, k *rsa.PrivateKey) string {
 		now := time.Now()
@@ -147,4 +133,34 @@ func TestKeyRotationUnderForgedKIDs(t *testing.T) {
 	if limit := int64(elapsed/(10*time.Second)) + 2; n > limit {
 		t.Errorf("%d key-set fetches in %v under forged kids, want at most %d (one per 10 s)", n, elapsed, limit)
 	}
+}
+
+// serveInProcess runs serve with the configuration of env and args (and no
+// .env file) on a kernel-chosen loopback port, and returns the
+// configuration and its base URL; stop cancels it and returns its exit
+// status.
+func serveInProcess(t *testing.T, env map[string]string, args ...string) (cfg config.Config, base string, stop func() int) {
+	t.Helper()
+	dir := t.TempDir()
+	empty := dir + "/empty.env"
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(append([]string{"--env-file", empty, "--listen", "127.0.0.1:0", "--data-dir", dir}, args...),
+		func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan int, 1)
+	go func() { done <- serve(ctx, nil, cfg, io.Discard, func(a net.Addr) { addrc <- a }) }()
+	select {
+	case a := <-addrc:
+		base = "http://" + a.String()
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited with %d", code)
+	}
+	return cfg, base, func() int { cancel(); return <-done }
 }
