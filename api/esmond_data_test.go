@@ -117,7 +117,9 @@ func TestEsmondFloatData(t *testing.T) {
 		wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key, bulk("time-error-estimates", start+60, 60, "0.003", "0.002", "0.003", "0.001")), http.StatusCreated)
 		avg := e.read(t, "/esmond/perfsonar/archive/"+key+"/time-error-estimates/averages/86400/")
 		agg := e.read(t, "/esmond/perfsonar/archive/"+key+"/time-error-estimates/aggregations/86400/")
-		if len(avg) != 1 || math.Abs(num(t, avg[0].Val)-0.002) > 1e-12 || len(agg) != 1 || math.Abs(num(t, agg[0].Val)-0.01) > 1e-12 {
+		// Exactly esmond's expectations: 0.002 and 0.01, not their float64
+		// sums' 0.0020000000000000005 and 0.010000000000000002.
+		if len(avg) != 1 || string(avg[0].Val) != "0.002" || len(agg) != 1 || string(agg[0].Val) != "0.01" {
 			t.Errorf("average %s, aggregation %s", js(avg), js(agg))
 		}
 	})

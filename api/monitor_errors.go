@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/target"
@@ -45,8 +46,9 @@ func listError(ctx context.Context, name string, err error) *Error {
 	case errors.Is(err, monitor.ErrUnresolvable):
 		return newError(http.StatusForbidden, CodeUnresolvableHost, monitor.ErrUnresolvable.Error(), err)
 	case errors.Is(err, monitor.ErrInvalid):
+		// CanonicalName's message says why and quotes the name, clipped.
 		return newError(http.StatusBadRequest, CodeInvalidTarget,
-			"not an IP address nor a hostname", err)
+			strings.TrimPrefix(err.Error(), monitor.ErrInvalid.Error()+": "), err)
 	case errors.Is(err, monitor.ErrNotFound):
 		return newError(http.StatusNotFound, CodeNotMonitored, monitor.ErrNotFound.Error(), err)
 	case errors.Is(err, monitor.ErrImmutable):

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -91,6 +92,12 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 		return exitConfig
 	}
 	defer verifier.Close()
+	if dev != nil {
+		// So that `pingapi token` run from anywhere signs with this key.
+		if err := recordDevServer(os.Getenv, filepath.Dir(dev.Path())); err != nil {
+			log.Debug("dev mode: cannot record the data directory for `pingapi token`", "err", err)
+		}
+	}
 
 	// runCtx outlives the signal: the monitor and in-flight measurements
 	// keep running while the server drains, and end when it is cancelled.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "usage: pingapi token [--ttl D] [--sub S] [--scope S]... [--data-dir DIR]")
 		fmt.Fprintln(stderr, "\nPrints a dev-mode token signed by the key under the data directory, which")
 		fmt.Fprintln(stderr, "`pingapi serve` in dev mode (no AUTH0_DOMAIN, no AUTH_JWKS_URL) accepts.")
+		fmt.Fprintln(stderr, "Without --data-dir or DATA_DIR it uses the data directory of the last")
+		fmt.Fprintln(stderr, "dev-mode server (recorded in ~/.config/pingapi/dev-server), else ./data;")
+		fmt.Fprintln(stderr, "standard error names the key used.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -83,10 +87,35 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "pingapi token: --data-dir must not be empty")
 		return 2
 	}
+	// Which key: the data directory given (--data-dir, DATA_DIR), else the
+	// one of the last dev-mode server, else ./data.
+	given := getenv("DATA_DIR") != ""
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "data-dir" })
+	why := "the data directory given"
+	if !given {
+		why = "./" + defaultDataDir + ", the default"
+		if d, ok := devServerDataDir(getenv); ok {
+			*dir, why = d, "the data directory of the last `pingapi serve` in dev mode (recorded in "+devStatePath(getenv)+")"
+		}
+	}
+	created := !hasDevKey(*dir)
 	dev, err := auth.LoadOrCreateDev(*dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "pingapi token: %v\n", err)
 		return 2
+	}
+	keyPath := dev.Path()
+	if abs, err := filepath.Abs(keyPath); err == nil {
+		keyPath = abs
+	}
+	switch {
+	case created && given:
+		fmt.Fprintf(stderr, "pingapi token: created the signing key %s (kid %s)\n", keyPath, dev.KeyID())
+	case created:
+		fmt.Fprintf(stderr, "pingapi token: warning: created a NEW signing key %s (kid %s) in %s: a `pingapi serve` with another DATA_DIR will refuse this token; use --data-dir DIR of the server\n",
+			keyPath, dev.KeyID(), why)
+	default:
+		fmt.Fprintf(stderr, "pingapi token: signed with %s (kid %s), from %s\n", keyPath, dev.KeyID(), why)
 	}
 	tok, err := dev.Mint(*sub, *ttl, granted)
 	if err != nil {

@@ -42,7 +42,7 @@ func TestToken(t *testing.T) {
 			if code := token(tt.args, func(k string) string { return env[k] }, &out, &errOut); code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut.String())
 			}
-			if (errOut.Len() > 0) != tt.wantWarn {
+			if strings.Contains(errOut.String(), "warning") != tt.wantWarn || !strings.Contains(errOut.String(), dir) {
 				t.Fatalf("stderr = %q", errOut.String())
 			}
 			line := out.String()
@@ -130,5 +130,53 @@ func TestTokenErrors(t *testing.T) {
 				t.Fatalf("stdout %q, stderr %q; want stderr containing %q", out.String(), errOut.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestTokenFindsTheServersKey: `pingapi token` run from another directory
+// than the dev server's signs with the server's key (recorded by serve),
+// not a new one under ./data, and says which key it used.
+func TestTokenFindsTheServersKey(t *testing.T) {
+	home := t.TempDir()
+	serverData := filepath.Join(t.TempDir(), "srv-data")
+	server, err := auth.LoadOrCreateDev(serverData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOME": home}
+	getenv := func(k string) string { return env[k] }
+	if err := recordDevServer(getenv, serverData); err != nil { // what serve does in dev mode
+		t.Fatal(err)
+	}
+	elsewhere := t.TempDir()
+	t.Chdir(elsewhere)
+	var out, errOut bytes.Buffer
+	if code := token(nil, getenv, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	v, err := auth.NewDevVerifier(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), strings.TrimSpace(out.String())); err != nil {
+		t.Fatalf("the server refuses the token: %v (stderr %q)", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), server.Path()) || !strings.Contains(errOut.String(), server.KeyID()) {
+		t.Errorf("stderr does not name the key used: %q", errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(elsewhere, "data")); !os.IsNotExist(err) {
+		t.Errorf("a new ./data was created: %v", err)
+	}
+
+	// Without a record, a new key under ./data is said plainly.
+	env["HOME"] = t.TempDir()
+	out.Reset()
+	errOut.Reset()
+	if code := token(nil, getenv, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	abs, _ := filepath.Abs(filepath.Join("data", auth.DevKeyFile))
+	if msg := errOut.String(); !strings.Contains(msg, "warning: created a NEW signing key") || !strings.Contains(msg, "data") {
+		t.Errorf("stderr = %q, want a warning naming %s", msg, abs)
 	}
 }

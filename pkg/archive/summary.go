@@ -70,6 +70,19 @@ func summarize(t ValueType, summaryType string, window int64, pts []tsValue) []P
 // percentages, and unions histograms adding every count; average is the
 // arithmetic mean; statistics are esmond's histogram statistics of the
 // union.
+// decimal15 rounds f to 15 significant decimal digits, all a float64
+// holds reliably, so that a sum or mean of float (decimal) inputs reads as
+// the decimal it is (0.002, not 0.0020000000000000005), as esmond's
+// fixed-point floats read and its test suite expects. Integer averages are
+// plain divisions, as esmond's (70/3 = 23.333333333333332).
+func decimal15(f float64) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+	if err != nil {
+		return f
+	}
+	return r
+}
+
 func summaryOf(t ValueType, summaryType string, vals []Value) (json.RawMessage, bool) {
 	if len(vals) == 0 {
 		return nil, false
@@ -88,7 +101,7 @@ func summaryOf(t ValueType, summaryType string, vals []Value) (json.RawMessage, 
 			for _, v := range vals {
 				s += v.Float
 			}
-			return appendFloat(nil, s), true
+			return appendFloat(nil, decimal15(s)), true
 		case TypePercentage:
 			var n, d int64
 			for _, v := range vals {
@@ -109,7 +122,11 @@ func summaryOf(t ValueType, summaryType string, vals []Value) (json.RawMessage, 
 				s += v.Float
 			}
 		}
-		return appendFloat(nil, s/float64(len(vals))), true
+		avg := s / float64(len(vals))
+		if t == TypeFloat {
+			avg = decimal15(avg)
+		}
+		return appendFloat(nil, avg), true
 	case SummaryStatistics:
 		if t == TypeHistogram {
 			return HistogramStatistics(unionHist(vals)), true
