@@ -40,8 +40,14 @@ USER 65532:65532
 ENV DATA_DIR=/data \
     LISTEN_ADDR=:8080
 VOLUME ["/data"]
-EXPOSE 8080
+# 8080: HTTP (behind NGINX). 7007 and 7008: the TCP echo listeners, when
+# TCPECHO_LISTEN=:7007 and TCPECHO_TLS_LISTEN=:7008 are set (publish them:
+# clients connect in directly, not through NGINX).
+EXPOSE 8080 7007 7008
 # No curl in the image: the binary checks itself (GET /healthz on LISTEN_ADDR).
+# The same image runs the TCP echo agent, which serves no HTTP (so without
+# the health check): docker run --no-healthcheck -v /etc/pingapi/agent.token:/token:ro
+#   IMAGE agent --server echo.example.org:7008 --tls --token-file /token --name NAME
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
     CMD ["/pingapi", "health", "--quiet"]
 ENTRYPOINT ["/pingapi"]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # single quotes on purpose: bash -c scripts and envsubst/grep patterns
-# Checks deploy/pingapi.service with systemd-analyze (verify only: systemd
+# Checks deploy/pingapi.service and deploy/pingapi-agent.service with systemd-analyze (verify only: systemd
 # need not be running). verify needs the ExecStart binary to exist, so it
 # checks a copy whose ExecStart points at an executable in a temp dir; every other
 # line is the repository's. Warnings (unknown keys, bad values) fail too:
@@ -34,4 +34,19 @@ for want in 'DynamicUser=yes' 'StateDirectory=pingapi' 'ProtectSystem=strict' 'N
 	check "unit sets $want" grep -qx "$want" "$unit"
 done
 check "DATA_DIR is the state directory" grep -q '^Environment=.*DATA_DIR=/var/lib/pingapi' "$unit"
+
+# The agent's unit: same checks, stricter (no capability at all).
+agent=$repo/deploy/pingapi-agent.service
+sed "s|^ExecStart=/usr/local/bin/pingapi |ExecStart=$tmp/pingapi |" "$agent" >"$tmp/pingapi-agent.service"
+check "agent: only ExecStart differs in the copy verified" [ "$(diff "$agent" "$tmp/pingapi-agent.service" | grep -c '^[<>]')" = 2 ]
+if systemd-analyze verify --man=no "$tmp/pingapi-agent.service" >"$tmp/verify-agent.log" 2>&1 && [ ! -s "$tmp/verify-agent.log" ]; then
+	pass "agent: systemd-analyze verify: no errors, no warnings"
+else
+	fail "agent: systemd-analyze verify: $(cat "$tmp/verify-agent.log")"
+fi
+check "agent: systemd-analyze security exposure <= 1.5" bash -c 'systemd-analyze security --offline=yes --threshold=15 "$1" >/dev/null 2>&1' _ "$tmp/pingapi-agent.service"
+for want in 'DynamicUser=yes' 'CapabilityBoundingSet=' 'NoNewPrivileges=yes' 'LoadCredential=token:/etc/pingapi/agent.token'; do
+	check "agent unit sets $want" grep -qx "$want" "$agent"
+done
+check "agent unit runs pingapi agent --tls with the credential" grep -q '^ExecStart=/usr/local/bin/pingapi agent .*--tls --token-file %d/token' "$agent"
 finish test-systemd

@@ -121,8 +121,7 @@ const (
 type slot struct {
 	seq      uint32
 	state    uint8
-	sentWall int64   // wall clock when handed to the kernel, ns (pairs with the kernel's RX stamp)
-	sentMono int64   // monotonic, ns since the server's epoch
+	sentMono int64   // when handed to the kernel: monotonic ns since the server's epoch
 	win      *window // the window the probe was sent in; nil once delivered
 }
 

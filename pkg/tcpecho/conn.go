@@ -33,6 +33,9 @@ type conn struct {
 	since time.Time
 	sock  *sockConn
 	rw    io.ReadWriteCloser // sock, or the TLS connection over it
+	// timeout is the probe deadline, ns: an echo later than this (by the
+	// monotonic clock of its read) is late and its probe lost.
+	timeout int64
 
 	// next is the time of the client's next scheduler event; owned by
 	// the scheduler (under its lock). index is its heap position.
@@ -113,14 +116,15 @@ func (c *conn) lookup(b byte) *slot {
 }
 
 // onEcho handles the bytes of one read that arrived at rxWall (kernel
-// stamp, 0 if none) and was returned at mono (server ns). k is TCP_INFO
-// read right after. It returns true when the client must be disconnected
-// for sending garbage.
-func (c *conn) onEcho(p []byte, rxWall, mono int64, now time.Time, k Kernel, maxStray int) bool {
+// stamp, wall ns, 0 if none) and was returned at mono (server ns); the
+// server's epoch is epochWall on the wall clock. k is TCP_INFO
+// read right after. It returns the number of echoes matched in time, and
+// true when the client must be disconnected for sending garbage.
+func (c *conn) onEcho(p []byte, rxWall, epochWall, mono int64, now time.Time, k Kernel, maxStray int) (matched int, garbage bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return false
+		return 0, false
 	}
 	for _, b := range p {
 		sl := c.lookup(b)
@@ -128,17 +132,27 @@ func (c *conn) onEcho(p []byte, rxWall, mono int64, now time.Time, k Kernel, max
 			c.stray++
 			continue
 		}
+		if sl.state == slotPending && c.timeout > 0 && mono-sl.sentMono > c.timeout {
+			// Past its deadline, though the scheduler has not expired it yet.
+			sl.state = slotLost
+			c.lost++
+			if sl.win != nil {
+				sl.win.pending--
+			}
+		}
 		switch sl.state {
 		case slotPending:
 			rtt := time.Duration(mono - sl.sentMono)
 			if rxWall != 0 {
 				// The kernel's stamp is wall clock; trust it only while it
-				// agrees with the monotonic interval (no clock step between).
-				if w := time.Duration(rxWall - sl.sentWall); w > 0 && w <= rtt {
+				// agrees with the monotonic interval (no clock step since
+				// the epoch).
+				if w := time.Duration(rxWall - epochWall - sl.sentMono); w > 0 && w <= rtt {
 					rtt = w
 				}
 			}
 			sl.state = slotAnswered
+			matched++
 			c.received++
 			c.lastRTT = rtt
 			c.run.Add(rtt)
@@ -178,7 +192,7 @@ func (c *conn) onEcho(p []byte, rxWall, mono int64, now time.Time, k Kernel, max
 			w.kernel = k
 		}
 	}
-	return c.stray > maxStray
+	return matched, c.stray > maxStray
 }
 
 // expire marks the pending probes sent at or before cutoff lost.
@@ -193,19 +207,6 @@ func (c *conn) expire(cutoff int64) {
 			}
 		}
 	}
-}
-
-// earliestDeadline returns the send time of the oldest pending probe, or
-// -1 when none is pending.
-func (c *conn) oldestPending() int64 {
-	old := int64(-1)
-	for i := range c.ring {
-		sl := &c.ring[i]
-		if sl.state == slotPending && (old < 0 || sl.sentMono < old) {
-			old = sl.sentMono
-		}
-	}
-	return old
 }
 
 // export turns w into a Window and detaches its probes.

@@ -32,8 +32,8 @@ func TestMatching(t *testing.T) {
 	}
 	now := time.Unix(0, 0)
 	// Echo of probe 3 (seq 253), then of probe 7 (seq 1 after the wrap).
-	c.onEcho([]byte{bytes[3]}, 0, 35*ms, now, Kernel{}, 100)
-	c.onEcho([]byte{bytes[7]}, 0, 72*ms, now, Kernel{}, 100)
+	c.onEcho([]byte{bytes[3]}, 0, 0, 35*ms, now, Kernel{}, 100)
+	c.onEcho([]byte{bytes[7]}, 0, 0, 72*ms, now, Kernel{}, 100)
 	if c.received != 2 || c.lastRTT != 2*time.Millisecond {
 		t.Fatalf("received %d last RTT %v, want 2 and 2ms", c.received, c.lastRTT)
 	}
@@ -44,7 +44,7 @@ func TestMatching(t *testing.T) {
 		t.Errorf("max RTT %v, want 5ms (probe 3)", c.run.Max())
 	}
 	// Duplicate of probe 3.
-	c.onEcho([]byte{bytes[3]}, 0, 80*ms, now, Kernel{}, 100)
+	c.onEcho([]byte{bytes[3]}, 0, 0, 80*ms, now, Kernel{}, 100)
 	if c.dup != 1 || c.received != 2 {
 		t.Errorf("dup %d received %d after a second copy", c.dup, c.received)
 	}
@@ -54,18 +54,18 @@ func TestMatching(t *testing.T) {
 	if c.lost != 4 {
 		t.Errorf("lost %d, want 4", c.lost)
 	}
-	c.onEcho([]byte{bytes[1]}, 0, 90*ms, now, Kernel{}, 100)
+	c.onEcho([]byte{bytes[1]}, 0, 0, 90*ms, now, Kernel{}, 100)
 	if c.late != 1 || c.received != 2 || c.lost != 4 {
 		t.Errorf("late %d received %d lost %d after a late echo", c.late, c.received, c.lost)
 	}
 	// A byte no recent probe carried.
-	if garbage := c.onEcho([]byte{byte(c.seq + 100)}, 0, 95*ms, now, Kernel{}, 2); garbage {
+	if _, garbage := c.onEcho([]byte{byte(c.seq + 100)}, 0, 0, 95*ms, now, Kernel{}, 2); garbage {
 		t.Error("one stray byte over an allowance of 2 closed the client")
 	}
 	if c.stray != 2 { // the duplicate and this one
 		t.Errorf("stray %d, want 2", c.stray)
 	}
-	if garbage := c.onEcho([]byte{byte(c.seq + 101)}, 0, 96*ms, now, Kernel{}, 2); !garbage {
+	if _, garbage := c.onEcho([]byte{byte(c.seq + 101)}, 0, 0, 96*ms, now, Kernel{}, 2); !garbage {
 		t.Error("a third stray byte over an allowance of 2 did not close the client")
 	}
 	w := c.cur
@@ -91,9 +91,9 @@ func TestKernelStampPreferred(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &conn{}
-			c.ring[0] = slot{seq: 0, state: slotPending, sentWall: 1_000, sentMono: 0}
+			c.ring[0] = slot{seq: 0, state: slotPending, sentMono: 0} // sent at wall 1_000 (the epoch)
 			c.seq = 1
-			c.onEcho([]byte{0}, tt.rxWall, 5*ms, time.Unix(0, 0), Kernel{}, 1)
+			c.onEcho([]byte{0}, tt.rxWall, 1_000, 5*ms, time.Unix(0, 0), Kernel{}, 1)
 			if c.lastRTT != tt.want {
 				t.Errorf("RTT %v, want %v", c.lastRTT, tt.want)
 			}

@@ -24,7 +24,7 @@ func TestDelayedClient(t *testing.T) {
 	const delay = 25 * time.Millisecond
 	sink := &windowSink{}
 	s, err := New(Options{
-		Interval: 60 * time.Millisecond, Timeout: 200 * time.Millisecond, Window: time.Second, Sink: sink,
+		Interval: 100 * time.Millisecond, Timeout: 800 * time.Millisecond, Window: time.Second, Sink: sink, SilentIntervals: 20,
 		Policy: target.Policy{Allow: []netip.Prefix{netip.PrefixFrom(h.Addr4, 32)}},
 	})
 	if err != nil {

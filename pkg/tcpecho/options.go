@@ -25,8 +25,9 @@ const (
 	// apart and thousands of them never tick at once.
 	JitterFraction = 0.05
 	// ringSize probes are remembered per client (a power of two, below 256
-	// so that a byte value names at most one of them).
-	ringSize = 32
+	// so that a byte value names at most one of them, and above the 9 that
+	// a timeout of 8 intervals can leave in flight).
+	ringSize = 16
 )
 
 // Checker decides whether a client address may be measured; target.Policy

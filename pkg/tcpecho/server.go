@@ -21,8 +21,11 @@ type Server struct {
 	opts  Options
 	log   *slog.Logger
 	epoch time.Time
-	rand  func() float64
-	sched *scheduler
+	// epochWall is epoch on the wall clock, ns: a probe's wall time is
+	// epochWall + its monotonic offset (for the kernel's RX stamps).
+	epochWall int64
+	rand      func() float64
+	sched     *scheduler
 
 	mu      sync.Mutex
 	conns   map[uint64]*conn
@@ -45,6 +48,7 @@ type Server struct {
 // counters are the Server's running totals (Stats).
 type counters struct {
 	accepted, deniedPolicy, deniedLimit, authFailed, windowsDropped atomic.Int64
+	probes, echoes                                                  atomic.Int64
 }
 
 // Stats are running totals since New.
@@ -54,6 +58,8 @@ type Stats struct {
 	DeniedLimit    int64 // closed at once: global or per-address limit reached
 	AuthFailed     int64 // TLS connections closed for a failed handshake, hello or credential
 	WindowsDropped int64 // windows not delivered because the Sink fell behind
+	Probes         int64 // probe bytes sent
+	Echoes         int64 // echoes matched before their deadline
 	Connected      int   // clients connected now
 }
 
@@ -68,13 +74,14 @@ func New(opts Options) (*Server, error) {
 		conns: map[uint64]*conn{}, perAddr: map[netip.Addr]int{}, byName: map[string]*conn{},
 		stop: make(chan struct{}),
 	}
+	s.epochWall = s.epoch.UnixNano()
 	if s.rand == nil {
 		r := rand.New(rand.NewPCG(uint64(s.epoch.UnixNano()), 0x7cec0))
 		var mu sync.Mutex
 		s.rand = func() float64 { mu.Lock(); defer mu.Unlock(); return r.Float64() }
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.sched = newScheduler(s.mono, s.tick)
+	s.sched = newScheduler(s.mono, s.tick, slackFor(o.Interval))
 	go s.sched.run(s.stop)
 	if o.Sink != nil {
 		s.sinkCh = make(chan Window, 4096)
@@ -102,6 +109,7 @@ func (s *Server) start(c *conn) {
 	mono := int64(now.Sub(s.epoch))
 	c.id = s.nextID.Add(1)
 	c.since = now
+	c.timeout = int64(s.opts.Timeout)
 	c.lastHeard = mono
 	c.nextSend = mono + int64(float64(s.opts.Interval)*s.rand())
 	c.next = c.nextSend
@@ -136,7 +144,9 @@ func (s *Server) readLoop(c *conn) {
 		if n > 0 {
 			now := s.opts.Now()
 			k, _ := c.sock.kernelInfo()
-			if c.onEcho(buf[:n], c.sock.lastRx, int64(now.Sub(s.epoch)), now, k, s.opts.MaxStray) {
+			matched, garbage := c.onEcho(buf[:n], c.sock.lastRx, s.epochWall, int64(now.Sub(s.epoch)), now, k, s.opts.MaxStray)
+			s.counts.echoes.Add(int64(matched))
+			if garbage {
 				s.disconnect(c, ReasonGarbage)
 			}
 		}
@@ -152,8 +162,9 @@ func (s *Server) readLoop(c *conn) {
 	s.remove(c)
 }
 
-// tick is the scheduler's work for one client at mono.
-func (s *Server) tick(c *conn, mono int64) (int64, bool) {
+// tick is the scheduler's work for one client at mono, for its event due
+// at due (mono ≤ due ≤ mono + slack).
+func (s *Server) tick(c *conn, mono, due int64) (int64, bool) {
 	interval, timeout := int64(s.opts.Interval), int64(s.opts.Timeout)
 	var out []Window
 	c.mu.Lock()
@@ -180,17 +191,18 @@ func (s *Server) tick(c *conn, mono int64) (int64, bool) {
 		c.prev = nil
 	}
 	var werr error
-	if mono+int64(schedSlack) >= c.nextSend {
+	if due >= c.nextSend {
 		werr = s.send(c)
 		c.nextSend += int64(float64(interval) * (1 + JitterFraction*(2*s.rand()-1)))
 		if c.nextSend <= mono { // fell behind: do not send a burst to catch up
 			c.nextSend = mono + interval
 		}
 	}
+	// Deadlines are checked at the next send, not at events of their own
+	// (with the default timeout below the interval they have passed by
+	// then; a longer timeout learns of a loss up to one interval late).
+	// One event per probe halves the scheduler's work.
 	next := c.nextSend
-	if old := c.oldestPending(); old >= 0 && old+timeout < next {
-		next = old + timeout
-	}
 	c.mu.Unlock()
 	s.deliver(out)
 	if werr != nil {
@@ -218,8 +230,9 @@ func (s *Server) send(c *conn) error {
 	}
 	c.probe[0] = byte(seq)
 	now := s.opts.Now()
-	*sl = slot{seq: seq, state: slotPending, sentWall: now.UnixNano(), sentMono: int64(now.Sub(s.epoch)), win: c.cur}
+	*sl = slot{seq: seq, state: slotPending, sentMono: int64(now.Sub(s.epoch)), win: c.cur}
 	c.sent++
+	s.counts.probes.Add(1)
 	c.cur.sent++
 	c.cur.pending++
 	_, err := c.rw.Write(c.probe[:])
@@ -306,7 +319,8 @@ func (s *Server) Stats() Stats {
 	s.mu.Unlock()
 	return Stats{Accepted: s.counts.accepted.Load(), DeniedPolicy: s.counts.deniedPolicy.Load(),
 		DeniedLimit: s.counts.deniedLimit.Load(), AuthFailed: s.counts.authFailed.Load(),
-		WindowsDropped: s.counts.windowsDropped.Load(), Connected: n}
+		WindowsDropped: s.counts.windowsDropped.Load(), Probes: s.counts.probes.Load(), Echoes: s.counts.echoes.Load(),
+		Connected: n}
 }
 
 // Close disconnects every client, stops the scheduler and delivers the

@@ -29,9 +29,25 @@ var errSendBufferFull = errors.New("send buffer full: the client does not read")
 type sockConn struct {
 	*net.TCPConn
 	raw    syscall.RawConn
-	stamps bool     // SO_TIMESTAMPNS is on
-	lastRx int64    // receive timestamp of the last read, wall ns; 0 if none (reader's own)
-	oob    [64]byte // control buffer of the reader
+	stamps bool  // SO_TIMESTAMPNS is on
+	lastRx int64 // receive timestamp of the last read, wall ns; 0 if none (reader's own)
+
+	// The raw operations and their arguments and results live here, bound
+	// once, so that a read, a write or a TCP_INFO costs no allocation. The
+	// r* fields belong to the reader, w* to the writer (one at a time:
+	// the scheduler under the client's lock, or the TLS layer under its
+	// own), i* to the reader.
+	rfn, wfn func(fd uintptr) bool
+	ifn      func(fd uintptr)
+	rbuf     []byte
+	rn, roob int
+	rerr     error
+	oob      [64]byte // control buffer of the reader
+	wbuf     []byte
+	wn       int
+	werr     error
+	info     unix.TCPInfo
+	ierr     error
 }
 
 // newSockConn wraps c and turns on receive timestamps where the kernel
@@ -42,6 +58,7 @@ func newSockConn(c *net.TCPConn) (*sockConn, error) {
 		return nil, err
 	}
 	s := &sockConn{TCPConn: c, raw: raw}
+	s.rfn, s.wfn, s.ifn = s.readOp, s.writeOp, s.infoOp
 	_ = raw.Control(func(fd uintptr) {
 		s.stamps = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) == nil
 	})
@@ -54,38 +71,38 @@ func (s *sockConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n, oobn int
-	var rerr error
-	err := s.raw.Read(func(fd uintptr) bool {
-		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), p, s.oob[:], 0)
-		return rerr != unix.EAGAIN && rerr != unix.EINTR
-	})
+	s.rbuf = p
+	err := s.raw.Read(s.rfn)
+	s.rbuf = nil
 	if err == nil {
-		err = rerr
+		err = s.rerr
 	}
 	if err != nil {
 		return 0, err
 	}
-	if n == 0 {
+	if s.rn == 0 {
 		return 0, io.EOF
 	}
-	s.lastRx = rxStamp(s.oob[:oobn])
-	return n, nil
+	s.lastRx = rxStamp(s.oob[:s.roob])
+	return s.rn, nil
+}
+
+func (s *sockConn) readOp(fd uintptr) bool {
+	s.rn, s.roob, _, _, s.rerr = unix.Recvmsg(int(fd), s.rbuf, s.oob[:], 0)
+	return s.rerr != unix.EAGAIN && s.rerr != unix.EINTR
 }
 
 // Write writes p in one non-blocking send. A send the kernel would block
 // or could only take in part fails with errSendBufferFull; the caller then
 // drops the connection (a partial TLS record could not be resumed anyway).
 func (s *sockConn) Write(p []byte) (int, error) {
-	var n int
-	var werr error
-	err := s.raw.Write(func(fd uintptr) bool {
-		n, werr = unix.SendmsgN(int(fd), p, nil, nil, unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
-		return true // never wait for the socket to become writable
-	})
+	s.wbuf = p
+	err := s.raw.Write(s.wfn)
+	s.wbuf = nil
 	if err == nil {
-		err = werr
+		err = s.werr
 	}
+	n := s.wn
 	if err == unix.EAGAIN || err == nil && n < len(p) {
 		return max(n, 0), errSendBufferFull
 	}
@@ -93,6 +110,11 @@ func (s *sockConn) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return n, nil
+}
+
+func (s *sockConn) writeOp(fd uintptr) bool {
+	s.wn, s.werr = unix.SendmsgN(int(fd), s.wbuf, nil, nil, unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
+	return true // never wait for the socket to become writable
 }
 
 // rxStamp returns the SCM_TIMESTAMPNS in oob as wall-clock nanoseconds, or
@@ -119,19 +141,16 @@ func rxStamp(oob []byte) int64 {
 
 // kernelInfo reads TCP_INFO (linux/tcp.h) of the connection: the kernel's
 // smoothed RTT estimate and its variation (RFC 6298), the minimum RTT it
-// has seen, and its retransmission counters.
+// has seen, and its retransmission counters. Reader only.
 func (s *sockConn) kernelInfo() (Kernel, error) {
-	var info *unix.TCPInfo
-	var gerr error
-	err := s.raw.Control(func(fd uintptr) {
-		info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-	})
+	err := s.raw.Control(s.ifn)
 	if err == nil {
-		err = gerr
+		err = s.ierr
 	}
 	if err != nil {
 		return Kernel{}, fmt.Errorf("TCP_INFO: %w", err)
 	}
+	info := &s.info
 	return Kernel{
 		Valid:        true,
 		RTT:          time.Duration(info.Rtt) * time.Microsecond,
@@ -140,4 +159,16 @@ func (s *sockConn) kernelInfo() (Kernel, error) {
 		Retransmits:  int(info.Retransmits),
 		TotalRetrans: int64(info.Total_retrans),
 	}, nil
+}
+
+// infoOp is getsockopt(TCP_INFO) into s.info without the allocation of
+// unix.GetsockoptTCPInfo. A kernel older than the struct fills a prefix.
+func (s *sockConn) infoOp(fd uintptr) {
+	l := uint32(unsafe.Sizeof(s.info))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, fd, unix.IPPROTO_TCP, unix.TCP_INFO,
+		uintptr(unsafe.Pointer(&s.info)), uintptr(unsafe.Pointer(&l)), 0)
+	s.ierr = nil
+	if e != 0 {
+		s.ierr = e
+	}
 }
