@@ -26,7 +26,7 @@ const (
 
 // measureEngine is the part of probe.Engine that measure uses; tests fake it.
 type measureEngine interface {
-	Ping(ctx context.Context, req probe.Request, onPacket func(probe.Packet)) (probe.Result, error)
+	StartEach(ctx context.Context, req probe.Request, onPacket func(probe.Packet), done func(probe.Result, error))
 	Close() error
 }
 
@@ -77,6 +77,10 @@ type measureFlags struct {
 	v4, v6   bool
 	json     bool
 	quiet    bool
+	counts   int  // -C: as -c, and fping's per-target RTT list
+	alive    bool // -a
+	unreach  bool // -u
+	elapsed  bool // -e
 	cidrs    []string
 	files    []string
 	targets  []string // positional
@@ -92,8 +96,8 @@ func (f *measureFlags) family() target.Family {
 	return 0
 }
 
-const measureUsage = `usage: pingapi measure [-c count] [-i interval] [-W timeout] [-s size] [-t ttl]
-                       [-Q tos] [-S source] [-4|-6] [-q] [--json]
+const measureUsage = `usage: pingapi measure [-c count | -C count] [-i interval | -p ms] [-W timeout] [-s size]
+                       [-t ttl] [-Q tos] [-S source] [-4|-6] [-q] [--json] [-a] [-u] [-e]
                        [-g CIDR]... [-f FILE|-]... [TARGET...]`
 
 // parseMeasureFlags parses args; flags and targets may be interleaved, as
@@ -116,6 +120,12 @@ func parseMeasureFlags(args []string, stderr io.Writer) (measureFlags, error) {
 	fs.BoolVar(&f.v6, "6", false, "IPv6 only")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per target (JSON Lines)")
 	fs.BoolVar(&f.quiet, "q", false, "no per-reply lines, only the summaries")
+	fs.IntVar(&f.counts, "C", 0, "like -c, and print each target's RTTs on one line as fping -C does (- for a loss)")
+	var period int
+	fs.IntVar(&period, "p", 0, "fping's period: milliseconds between requests to one target (same as -i)")
+	fs.BoolVar(&f.alive, "a", false, "print only the targets that answered, as each completes (fping -a)")
+	fs.BoolVar(&f.unreach, "u", false, "print only the targets that never answered, as each completes (fping -u)")
+	fs.BoolVar(&f.elapsed, "e", false, "with -a: add the RTT of the first reply (fping -e)")
 	fs.Func("g", "generate targets from a CIDR prefix, like fping -g (repeatable)", func(s string) error {
 		f.cidrs = append(f.cidrs, s)
 		return nil
@@ -146,8 +156,32 @@ func parseMeasureFlags(args []string, stderr io.Writer) (measureFlags, error) {
 		f.targets = append(f.targets, rest[0])
 		args = rest[1:]
 	}
-	sizeSet := false
-	fs.Visit(func(fl *flag.Flag) { sizeSet = sizeSet || fl.Name == "s" })
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	sizeSet := set["s"]
+	switch {
+	case set["C"] && set["c"]:
+		return f, errors.New("-c and -C are mutually exclusive")
+	case set["C"]:
+		f.count = f.counts
+		if f.counts < 1 {
+			return f, errors.New("-C must be at least 1")
+		}
+	}
+	switch {
+	case set["p"] && set["i"]:
+		return f, errors.New("-i and -p are mutually exclusive")
+	case set["p"] && period < 10:
+		return f, errors.New("-p must be at least 10 (milliseconds)")
+	case set["p"]:
+		f.interval = time.Duration(period) * time.Millisecond
+	}
+	switch {
+	case f.json && (f.alive || f.unreach):
+		return f, errors.New("--json and -a/-u are mutually exclusive")
+	case f.json && f.counts > 0:
+		return f, errors.New("--json and -C are mutually exclusive (the JSON has every packet)")
+	}
 	switch {
 	case f.count < 1:
 		return f, errors.New("-c must be at least 1")
@@ -200,7 +234,7 @@ func (s *secondsFlag) Set(v string) error {
 }
 
 // measure parses args, gathers and resolves the targets, measures them all
-// concurrently on one engine, and prints the summaries in input order.
+// concurrently on one engine, and prints each target's lines as they come.
 func measure(ctx context.Context, env measureEnv, args []string, stdout, stderr io.Writer) int {
 	f, err := parseMeasureFlags(args, stderr)
 	if err != nil {
@@ -232,7 +266,12 @@ func measure(ctx context.Context, env measureEnv, args []string, stdout, stderr 
 	jobs := resolveAll(ctx, env.resolve, inputs, f.family())
 	req := probe.Request{Count: f.count, Interval: f.interval, Timeout: f.timeout, Size: f.size,
 		TTL: f.ttl, TOS: f.tos, Source: src}
-	out := newMeasureOutput(stdout, f, len(jobs))
+	out := newMeasureOutput(stdout, stderr, f, jobs)
+	for _, j := range jobs {
+		if j.err != nil {
+			out.failed(j, j.err)
+		}
+	}
 	runJobs(ctx, eng, jobs, req, out)
-	return out.finish(jobs, stderr)
+	return out.finish()
 }

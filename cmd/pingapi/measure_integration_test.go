@@ -41,18 +41,28 @@ func TestMeasureLoopback(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want 2 JSON lines, got %q", out.String())
 	}
-	for i, fam := range []int{4, 6} {
+	// Lines come in completion order: either family may be first.
+	byFam := map[int]string{}
+	for _, l := range lines {
 		var m wire.Measurement
-		if err := json.Unmarshal([]byte(lines[i]), &m); err != nil {
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatal(err)
 		}
+		byFam[m.Family] = l
+	}
+	for _, fam := range []int{4, 6} {
+		var m wire.Measurement
+		line := byFam[fam]
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("IPv%d: no line (%v)", fam, err)
+		}
 		if m.Family != fam || m.CountSent != 3 || m.CountReceived != 3 || m.PacketLoss != 0 || len(m.Packets) != 3 {
-			t.Errorf("IPv%d: %s", fam, lines[i])
+			t.Errorf("IPv%d: %s", fam, line)
 			continue
 		}
 		// Loopback: a reply within a second, and min ≤ mean ≤ max.
 		if *m.RTTMin <= 0 || *m.RTTMax > 1000 || *m.RTTMin > *m.RTTMean || *m.RTTMean > *m.RTTMax {
-			t.Errorf("IPv%d implausible RTTs: %s", fam, lines[i])
+			t.Errorf("IPv%d implausible RTTs: %s", fam, line)
 		}
 	}
 	// The text form of the same.

@@ -11,14 +11,15 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/target"
 )
 
 // maxMeasureTargets caps the targets of one `pingapi measure`, whatever
-// their source (arguments, -g, -f): 65,536, a /16 of IPv4 or a /112 of IPv6.
-const maxMeasureTargets = 65536
+// their source (arguments, -g, -f): 1,048,576, a /12 of IPv4 or a /108 of
+// IPv6. A target costs about 1 KB while it is measured (docs/MEASURE.md).
+const maxMeasureTargets = 1 << 20
 
 // maxLineBytes bounds one line of a -f file.
 const maxLineBytes = 4096
@@ -152,12 +153,16 @@ func expandCIDR(s string, limit int) ([]netip.Addr, error) {
 	return out, nil
 }
 
-// job is one target to measure and, once done, its outcome.
+// job is one target to measure: all measure keeps of it while it runs
+// (its result is written as soon as it is complete, then dropped).
 type job struct {
 	t    target.Target
 	addr netip.Addr
-	err  error        // resolution or engine error; nil for a result
-	res  probe.Result // partial when the measurement was interrupted
+	err  error // resolution error
+	// fping's reply lines: requests handed out and replies so far, and
+	// the sum of their RTTs (guarded by measureOutput.mu)
+	seen, recv int32
+	rttSum     time.Duration
 }
 
 // resolveAll resolves every target with at most resolveParallel lookups at

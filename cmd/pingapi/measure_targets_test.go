@@ -23,7 +23,7 @@ func TestExpandCIDR(t *testing.T) {
 		{in: " 10.0.0.0/16 ", limit: maxMeasureTargets, wantN: 65534, wantFirst: "10.0.0.1", wantLast: "10.0.255.254"},
 		{in: "fd00:200::/126", limit: 10, wantN: 4, wantFirst: "fd00:200::", wantLast: "fd00:200::3"},
 		{in: "fd00:200::/112", limit: maxMeasureTargets, wantN: 65536, wantFirst: "fd00:200::", wantLast: "fd00:200::ffff"},
-		{in: "10.0.0.0/15", limit: maxMeasureTargets, wantErr: "10.0.0.0/15 holds 131070 addresses; at most 65536"},
+		{in: "10.0.0.0/11", limit: maxMeasureTargets, wantErr: "10.0.0.0/11 holds 2097150 addresses; at most 1048576"},
 		{in: "fd00::/64", limit: maxMeasureTargets, wantErr: "holds 18446744073709551616 addresses"},
 		{in: "::/0", limit: maxMeasureTargets, wantErr: "holds 340282366920938463463374607431768211456"},
 		{in: "192.0.2.0/30", limit: 1, wantErr: "holds 2 addresses; at most 1"},
@@ -82,7 +82,7 @@ func TestGatherTargetsErrors(t *testing.T) {
 	}{
 		{"bad line names file and line", measureFlags{files: []string{"-"}}, "a.test\n\nbad_name!\n", "-:3: invalid target"},
 		{"missing file", measureFlags{files: []string{"/nonexistent/list"}}, "", "-f: open /nonexistent/list"},
-		{"cap across sources", measureFlags{targets: []string{"192.0.2.1"}, cidrs: []string{"10.0.0.0/16", "10.1.0.0/30"}}, "", "10.1.0.0/30 holds 2 addresses; at most 1"},
+		{"cap across sources", measureFlags{targets: []string{"192.0.2.1"}, cidrs: []string{"10.0.0.0/12", "10.16.0.0/30"}}, "", "10.16.0.0/30 holds 2 addresses; at most 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

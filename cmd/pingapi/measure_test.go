@@ -50,6 +50,16 @@ func (f *fakeEngine) Ping(ctx context.Context, req probe.Request, onPacket func(
 	return res, err
 }
 
+// StartEach answers as Ping, synchronously (so the fake's results come
+// in input order), or on a goroutine once ctx is done when blocking.
+func (f *fakeEngine) StartEach(ctx context.Context, req probe.Request, onPacket func(probe.Packet), done func(probe.Result, error)) {
+	if f.block {
+		go func() { done(f.Ping(ctx, req, onPacket)) }()
+		return
+	}
+	done(f.Ping(ctx, req, onPacket))
+}
+
 func (f *fakeEngine) Close() error { f.closed = true; return nil }
 
 var t0 = time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
@@ -96,7 +106,7 @@ func TestMeasureText(t *testing.T) {
 		a3: result(0, -1, -1, -1),
 	}}
 	var out, errb bytes.Buffer
-	code := measure(context.Background(), newEnv(eng, ""), []string{"-c", "3", "192.0.2.1", "192.0.2.2", "host.test"}, &out, &errb)
+	code := measure(context.Background(), newEnv(eng, ""), []string{"-q", "-c", "3", "192.0.2.1", "192.0.2.2", "host.test"}, &out, &errb)
 	// a1: mean 2, σ² = 2/3 → 0.816 ms, jitter (2+1)/2 = 1.5 ms.
 	want := `--- 192.0.2.1 ping statistics ---
 3 packets transmitted, 3 received, 0% packet loss, time 3000ms
@@ -140,6 +150,76 @@ jitter = 0.000 ms
 `
 	if out.String() != want || code != exitAllAnswered {
 		t.Errorf("exit %d, output:\n%s\nwant:\n%s", code, out.String(), want)
+	}
+}
+
+// TestMeasureFpingLines: with several targets, fping's reply lines (seq
+// from 0, running mean and loss of that target, names aligned) and then
+// each target's summary as it completes.
+func TestMeasureFpingLines(t *testing.T) {
+	a1, a2 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.22")
+	eng := &fakeEngine{results: map[netip.Addr]probe.Result{
+		a1: result(0, 1000, 3000),
+		a2: result(0, -1, 500),
+	}}
+	var out, errb bytes.Buffer
+	code := measure(context.Background(), newEnv(eng, ""), []string{"-c", "2", "192.0.2.1", "192.0.2.22"}, &out, &errb)
+	want := `192.0.2.1  : [0], 64 bytes, 1.000 ms (1.000 avg, 0% loss)
+192.0.2.1  : [1], 64 bytes, 3.000 ms (2.000 avg, 0% loss)
+
+--- 192.0.2.1 ping statistics ---
+2 packets transmitted, 2 received, 0% packet loss, time 2000ms
+rtt min/avg/max/mdev = 1.000/2.000/3.000/1.000 ms
+jitter = 2.000 ms
+192.0.2.22 : [1], 64 bytes, 0.500 ms (0.500 avg, 50% loss)
+
+--- 192.0.2.22 ping statistics ---
+2 packets transmitted, 1 received, 50% packet loss, time 2000ms
+rtt min/avg/max/mdev = 0.500/0.500/0.500/0.000 ms
+jitter = 0.000 ms
+`
+	if out.String() != want || code != exitAllAnswered {
+		t.Errorf("exit %d, output:\n%s\nwant:\n%s", code, out.String(), want)
+	}
+}
+
+// TestMeasureFpingOptions: -C prints fping's RTT list per target, -a and
+// -u the names that answered or not (-e: with the first RTT).
+func TestMeasureFpingOptions(t *testing.T) {
+	a1, a2 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.22")
+	res := map[netip.Addr]probe.Result{a1: result(0, -1, 1500, 250), a2: result(0, -1, -1, -1)}
+	tests := []struct {
+		args []string
+		want string
+		code int
+	}{
+		{[]string{"-q", "-C", "3"}, "192.0.2.1  : - 1.500 0.250\n192.0.2.22 : - - -\n", exitSomeSilent},
+		{[]string{"-C", "3"}, "192.0.2.1  : [1], 64 bytes, 1.500 ms (1.500 avg, 50% loss)\n" +
+			"192.0.2.1  : [2], 64 bytes, 0.250 ms (0.875 avg, 33% loss)\n" +
+			"192.0.2.1  : - 1.500 0.250\n192.0.2.22 : - - -\n", exitSomeSilent},
+		{[]string{"-a"}, "192.0.2.1\n", exitSomeSilent},
+		{[]string{"-a", "-e"}, "192.0.2.1 (1.500 ms)\n", exitSomeSilent},
+		{[]string{"-u"}, "192.0.2.22\n", exitSomeSilent},
+		{[]string{"-a", "-u"}, "192.0.2.1\n192.0.2.22\n", exitSomeSilent},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			eng := &fakeEngine{results: res}
+			var out, errb bytes.Buffer
+			code := measure(context.Background(), newEnv(eng, ""), append(tt.args, "192.0.2.1", "192.0.2.22"), &out, &errb)
+			if out.String() != tt.want || code != tt.code {
+				t.Errorf("exit %d, output:\n%s\nwant:\n%s", code, out.String(), tt.want)
+			}
+			if len(eng.reqs) != 2 || eng.reqs[0].Count != res[a1].Sent && tt.args[len(tt.args)-1] == "3" {
+				t.Errorf("requests %+v", eng.reqs)
+			}
+		})
+	}
+	// -p is fping's period in milliseconds: the interval.
+	eng := &fakeEngine{results: res}
+	measure(context.Background(), newEnv(eng, ""), []string{"-q", "-p", "250", "192.0.2.1"}, new(bytes.Buffer), new(bytes.Buffer))
+	if len(eng.reqs) != 1 || eng.reqs[0].Interval != 250*time.Millisecond {
+		t.Errorf("-p 250: requests %+v", eng.reqs)
 	}
 }
 
@@ -267,7 +347,7 @@ func TestMeasureTargetsFromFileAndCIDR(t *testing.T) {
 	for _, r := range eng.reqs {
 		got = append(got, r.Target.String())
 	}
-	// Order of Ping calls is concurrent; the output is in input order.
+	// The output is in completion order; the fake completes in input order.
 	var printed []string
 	for _, l := range strings.Split(out.String(), "\n") {
 		if h, ok := strings.CutPrefix(l, "--- "); ok {
@@ -335,6 +415,14 @@ func TestParseMeasureFlags(t *testing.T) {
 		{args: []string{"-Q", "-1", "h"}, wantErr: "-Q must be"},
 		{args: []string{"-4", "-6", "h"}, wantErr: "mutually exclusive"},
 		{args: []string{"-c", "2"}, wantErr: "no target given"},
+		{args: []string{"-C", "3", "-p", "20", "-a", "-u", "-e", "h"},
+			want: measureFlags{count: 3, counts: 3, interval: 20 * time.Millisecond, alive: true, unreach: true, elapsed: true, targets: []string{"h"}}},
+		{args: []string{"-C", "3", "-c", "3", "h"}, wantErr: "-c and -C are mutually exclusive"},
+		{args: []string{"-C", "0", "h"}, wantErr: "-C must be at least 1"},
+		{args: []string{"-p", "5", "h"}, wantErr: "-p must be at least 10"},
+		{args: []string{"-p", "50", "-i", "1", "h"}, wantErr: "-i and -p are mutually exclusive"},
+		{args: []string{"-a", "--json", "h"}, wantErr: "--json and -a/-u"},
+		{args: []string{"-C", "2", "--json", "h"}, wantErr: "--json and -C"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -52,6 +52,9 @@ func parseCmsgs(oob []byte, m *rxMsg) {
 // on both raw and datagram ICMP sockets, so one shared socket serves
 // measurements with different settings.
 func buildOOB(v6 bool, req Request) []byte {
+	if !req.Source.IsValid() && req.TTL == 0 && req.TOS == 0 {
+		return nil // the common case: nothing to allocate per measurement
+	}
 	b := make([]byte, 0, 3*unix.CmsgSpace(20))
 	i32 := func(v int) []byte {
 		var x [4]byte

@@ -109,8 +109,7 @@ type meas struct {
 	fam      int // 0 IPv4, 1 IPv6
 	conn     packetConn
 	dst      flightAddr
-	payload  []byte
-	oob      []byte
+	oob      []byte // control message; nil without per-packet options
 	token    uint64
 	timeout  int64 // ns
 	interval int64 // ns
@@ -126,6 +125,12 @@ type meas struct {
 	done      func(Result, error)
 	completed *[]*meas
 	stop      func() bool // unregisters Start's context.AfterFunc
+	// onPacket is StartEach's per-request callback, and emitting the
+	// engine's list of such measurements with requests to hand out
+	// (queued: m is on it).
+	onPacket func(Packet)
+	emitting *[]*meas
+	queued   bool
 
 	pk       []pkt
 	nsent    int   // requests scheduled so far (sequence numbers assigned)
@@ -194,9 +199,14 @@ func (m *meas) settle(i int, flag uint16) {
 	}
 	p.flags |= flag
 	m.nfinal++
+	if m.emitting != nil && !m.queued {
+		m.queued = true
+		*m.emitting = append(*m.emitting, m)
+	}
 	switch {
 	case m.nfinal == len(m.pk) && m.completed != nil:
 		*m.completed = append(*m.completed, m)
+	case m.completed != nil:
 	case m.eachPacket || m.nfinal == len(m.pk):
 		m.poke()
 	}

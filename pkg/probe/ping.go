@@ -24,7 +24,7 @@ import (
 // engine, or when the kernel refused every request (for example no route or
 // a Source address that is not local).
 func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (Result, error) {
-	m, err := e.start(ctx, &req, onPacket != nil, nil)
+	m, err := e.start(ctx, &req, onPacket != nil, nil, nil)
 	if err != nil {
 		return failed(req.Target, err)
 	}
@@ -34,7 +34,7 @@ func (e *Engine) Ping(ctx context.Context, req Request, onPacket func(Packet)) (
 // start validates req and registers the measurement with the scheduler.
 // It is split from wait so that the long wait runs on a small stack frame:
 // with 100,000 measurements in flight, stack size is most of their memory.
-func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool, done func(Result, error)) (*meas, error) {
+func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool, onPacket func(Packet), done func(Result, error)) (*meas, error) {
 	if err := normalize(req); err != nil {
 		return nil, err
 	}
@@ -66,13 +66,19 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool, done 
 	m.timeout = int64(req.Timeout)
 	m.interval = int64(req.Interval)
 	m.lateWin = int64(min(req.Timeout, 5*time.Second))
-	m.notify = make(chan struct{}, 1)
+	if done == nil {
+		m.notify = make(chan struct{}, 1) // Ping's goroutine waits on it
+	}
 	m.pk = make([]pkt, req.Count)
 	m.hidx = -1
 	m.eachPacket = eachPacket
 	if done != nil {
 		m.done = done
 		m.completed = &e.completed
+		if onPacket != nil {
+			m.onPacket = onPacket
+			m.emitting = &e.emitting
+		}
 	}
 	if req.Target.Zone() != "" {
 		scope, err := zoneIndex(req.Target)
@@ -81,7 +87,6 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool, done 
 		}
 		m.dst.scope = scope
 	}
-	m.payload = makePayload(req.Size, m.token)
 	m.oob = buildOOB(fam == 1, *req)
 
 	m.started = time.Now()

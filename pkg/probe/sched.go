@@ -110,11 +110,16 @@ func (e *Engine) loop() {
 		if len(batch) == 0 {
 			e.sleepUntil = now + int64(max(wait, 0))
 		}
+		var ps []asyncPacket
+		if len(e.emitting) > 0 {
+			ps = e.packetsDue() // before completeAsync: each done comes after its packets
+		}
 		var ds []asyncDone
 		if len(e.completed) > 0 {
 			ds = e.completeAsync()
 		}
 		e.mu.Unlock()
+		callPackets(ps)
 		callDone(ds)
 		if len(batch) > 0 {
 			e.sendBatch(batch) // then read what it drew, at the top
@@ -232,7 +237,9 @@ func (e *Engine) sendBatch(batch []sendItem) {
 	buf := e.sched.buf
 	for j, it := range batch {
 		m := it.m
-		msg := buildEcho(buf, m.fam == 1, m.conn.ident(), m.pk[it.idx].wire, m.payload)
+		payload := buf[8 : 8+m.req.Size]
+		fillPayload(payload, m.token)
+		msg := buildEcho(buf, m.fam == 1, m.conn.ident(), m.pk[it.idx].wire, payload)
 		wall, err := m.conn.send(msg, m.oob, m.dst)
 		out[j] = sent{wall, e.mono(), err}
 	}

@@ -17,8 +17,54 @@ import (
 // engine closes (ErrClosed), or at once, on the caller's goroutine, when
 // the measurement cannot start.
 func (e *Engine) Start(ctx context.Context, req Request, done func(Result, error)) {
-	if _, err := e.start(ctx, &req, false, done); err != nil {
+	e.StartEach(ctx, req, nil, done)
+}
+
+// StartEach is Start with onPacket, if not nil, called once per request,
+// in sequence order, as soon as its fate is final (as Ping's onPacket),
+// on the engine's loop, and before done. The same rules as for done
+// apply: quick, never blocking. When ctx is done or the engine closes, the
+// requests not yet handed out are only in done's Result (done may then
+// run on another goroutine while the loop hands out the last packets).
+func (e *Engine) StartEach(ctx context.Context, req Request, onPacket func(Packet), done func(Result, error)) {
+	if _, err := e.start(ctx, &req, false, onPacket, done); err != nil {
 		done(failed(req.Target, err))
+	}
+}
+
+// packetsDue takes the requests of StartEach's measurements whose fate
+// became final since the last call, in sequence order per measurement.
+// Caller holds e.mu.
+func (e *Engine) packetsDue() []asyncPacket {
+	out := e.pktBuf[:0]
+	for _, m := range e.emitting {
+		m.queued = false
+		if m.finished {
+			continue
+		}
+		for m.nemit < m.nsent && m.pk[m.nemit].final() {
+			out = append(out, asyncPacket{m.onPacket, m.packet(m.nemit)})
+			m.nemit++
+		}
+	}
+	clear(e.emitting)
+	e.emitting = e.emitting[:0]
+	e.pktBuf = out
+	return out
+}
+
+// asyncPacket is one pending call of a StartEach measurement's onPacket.
+type asyncPacket struct {
+	f func(Packet)
+	p Packet
+}
+
+// callPackets calls the callbacks that packetsDue collected, outside the
+// engine's lock.
+func callPackets(ps []asyncPacket) {
+	for i := range ps {
+		ps[i].f(ps[i].p)
+		ps[i] = asyncPacket{}
 	}
 }
 

@@ -170,3 +170,61 @@ func TestStartErrors(t *testing.T) {
 		wantNoState(t, e)
 	})
 }
+
+// TestStartEach: each request is handed out once, in sequence order, as
+// its fate becomes final (a reply, or its deadline for the lost one), on
+// the engine's loop and before done, which gets them all again.
+func TestStartEach(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := 0
+		c := newFake(false, func(c *fakeConn, s sentEcho) {
+			if n++; n != 2 { // the second request is never answered
+				c.replyAfter(s, 3*ms)
+			}
+		})
+		e := fakeEngine(c, false)
+		defer e.Close()
+		var mu sync.Mutex
+		var pkts []Packet
+		var at []time.Duration
+		var pktsAtDone int
+		var d doneLog
+		start := time.Now()
+		e.StartEach(t.Context(), Request{Target: tgt4, Count: 3, Interval: 20 * ms, Timeout: 100 * ms},
+			func(p Packet) {
+				mu.Lock()
+				defer mu.Unlock()
+				pkts = append(pkts, p)
+				at = append(at, time.Since(start))
+			},
+			func(r Result, err error) {
+				mu.Lock()
+				pktsAtDone = len(pkts)
+				mu.Unlock()
+				d.done(r, err)
+			})
+		time.Sleep(time.Second)
+		got := d.one(t)
+		wantCounts(t, got.res, got.err, 3, 2, 0, 0)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(pkts) != 3 || pktsAtDone != 3 {
+			t.Fatalf("%d packets handed out (%d before done), want 3 before done", len(pkts), pktsAtDone)
+		}
+		for i, p := range pkts {
+			if p.Seq != i || p.Received != (i != 1) {
+				t.Errorf("packet %d: %+v", i, p)
+			}
+		}
+		// seq 0 is answered at 3 ms and handed out then (within a poll);
+		// seq 1 is lost only after its 100 ms deadline, so seq 2 (answered
+		// at 43 ms) waits for it: order before speed.
+		if at[0] > 3*ms+pollInterval {
+			t.Errorf("seq 0 handed out at %v, want by %v", at[0], 3*ms+pollInterval)
+		}
+		if at[1] < 120*ms || at[2] != at[1] {
+			t.Errorf("seq 1, 2 handed out at %v, %v; want together after seq 1's deadline (120 ms)", at[1], at[2])
+		}
+		wantNoState(t, e)
+	})
+}

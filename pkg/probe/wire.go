@@ -102,11 +102,17 @@ func checksum(b []byte) uint16 {
 // token (size must be >= tokenLen); the rest is a fixed pattern.
 func makePayload(size int, token uint64) []byte {
 	p := make([]byte, size)
+	fillPayload(p, token)
+	return p
+}
+
+// fillPayload writes the payload of makePayload into p (len(p) bytes): the
+// send path builds it in place rather than keep a copy per measurement.
+func fillPayload(p []byte, token uint64) {
 	binary.BigEndian.PutUint64(p, token)
-	for i := tokenLen; i < size; i++ {
+	for i := tokenLen; i < len(p); i++ {
 		p[i] = byte(i)
 	}
-	return p
 }
 
 // sentEchoInfo is what the engine needs from a frame looped back with a
