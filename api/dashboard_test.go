@@ -15,6 +15,7 @@ import (
 
 	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/auth"
+	"github.com/pingapi/pingapi/pkg/tcpecho"
 	"github.com/pingapi/pingapi/pkg/wire"
 )
 
@@ -506,5 +507,44 @@ func TestWindowCacheWarm(t *testing.T) {
 			t.Fatal("looking at a day did not warm the year's daily windows")
 		}
 		time.Sleep(time.Millisecond) // polling, not a timing assertion
+	}
+}
+
+type fakeTCPEcho []tcpecho.Client
+
+func (f fakeTCPEcho) Clients() []tcpecho.Client { return f }
+
+func TestDashboardTCPEchoClients(t *testing.T) {
+	rtt := 24.5
+	e := newMonitorEnv(t, nil, func(d *Deps) {
+		d.ArchiveReadPublic = true
+		d.TCPEcho = fakeTCPEcho{
+			{Key: "berlin", Name: "berlin", Address: "203.0.113.7:51234", Mode: "tls", State: "connected", Sent: 10, Received: 9, Lost: 1, PacketLoss: 10, LastRTT: &rtt, Jitter: &rtt},
+			{Key: "198.51.100.2:4000", Address: "198.51.100.2:4000", Mode: "plain", State: "connected"},
+			{Key: "198.51.100.3:4000", Address: "198.51.100.3:4000", Mode: "plain", State: "connected", Sent: 5, Lost: 5, PacketLoss: 100},
+			{Key: "198.51.100.4:4000", Address: "198.51.100.4:4000", Mode: "plain", State: "gone", Sent: 5, Received: 5},
+		}
+	})
+	var doc struct {
+		Hosts [][]any `json:"hosts"`
+	}
+	if err := json.Unmarshal(e.do(http.MethodGet, "/dashboard/api/hosts", "").Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Hosts) != 3+4 {
+		t.Fatalf("%d rows, want 3 monitored hosts and 4 TCP echo clients", len(doc.Hosts))
+	}
+	want := [][]any{
+		{"berlin", "alive", 24.5, 10.0, 24.5, nil, nil, []any{}, 0.0, "tcp", "203.0.113.7:51234", "tls"},
+		{"198.51.100.2:4000", "collecting", nil, nil, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.2:4000", "plain"},
+		{"198.51.100.3:4000", "dead", nil, 100.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.3:4000", "plain"},
+		{"198.51.100.4:4000", "dead", nil, 0.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.4:4000", "plain"},
+	}
+	for i, w := range want {
+		got, _ := json.Marshal(doc.Hosts[3+i])
+		exp, _ := json.Marshal(w)
+		if string(got) != string(exp) {
+			t.Errorf("client %d: %s, want %s", i, got, exp)
+		}
 	}
 }

@@ -14,9 +14,8 @@ import (
 
 // Who an esmond request was let in as, in the access log's sub field.
 const (
-	esmondSubPublic = ""     // a public read
-	esmondSubKey    = "key:" // + the key's name
-	esmondSubNet    = "net:" // + the client address (ARCHIVE_WRITE_CIDRS)
+	esmondSubKey = "key:" // + the key's name
+	esmondSubNet = "net:" // + the client address (ARCHIVE_WRITE_CIDRS)
 )
 
 // esmondAccess is the access rule of one esmond route.
@@ -123,20 +122,7 @@ func (s *Server) esmondKey(ctx context.Context, key string) (string, error) {
 // ArchiveWriteCIDRs. gin's ClientIP is the TCP peer, or the address
 // X-Forwarded-For names when the peer is a trusted proxy.
 func (s *Server) esmondClientAllowed(c *gin.Context) (netip.Addr, bool) {
-	if len(s.deps.ArchiveWriteCIDRs) == 0 {
-		return netip.Addr{}, false
-	}
-	a, err := netip.ParseAddr(c.ClientIP())
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	a = a.Unmap().WithZone("")
-	for _, p := range s.deps.ArchiveWriteCIDRs {
-		if p.Contains(a) {
-			return a, true
-		}
-	}
-	return a, false
+	return clientIn(c, s.deps.ArchiveWriteCIDRs)
 }
 
 // esmondChallenges are the WWW-Authenticate values of a refusal: the

@@ -336,3 +336,44 @@ func TestEsmondPSchedulerArchiver(t *testing.T) {
 		t.Errorf("time-error-estimates: %s", js(got))
 	}
 }
+
+// TestEsmondConcurrentWriters: writers in parallel (pScheduler runs many
+// tests at once) all get 201, and every point is stored once; the same
+// point from several writers is stored once and the others get 409.
+func TestEsmondConcurrentWriters(t *testing.T) {
+	onBackends(t, func(t *testing.T, backend string) {
+		e, key := dataEnvOn(t, backend)
+		const writers, each = 8, 25
+		codes := make(chan int, 2*writers)
+		for w := range writers {
+			go func() {
+				var vals []string
+				for range each {
+					vals = append(vals, "1")
+				}
+				codes <- e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", bulk("throughput", int64(1700000000+w*each), 1, vals...)).Code
+				codes <- e.write(http.MethodPost, "/esmond/perfsonar/archive/"+key+"/time-error-estimates/base", point(1700000000, "0.5")).Code
+			}()
+		}
+		created, conflicts := 0, 0
+		for range 2 * writers {
+			switch c := <-codes; c {
+			case http.StatusCreated:
+				created++
+			case http.StatusConflict:
+				conflicts++
+			default:
+				t.Errorf("status %d", c)
+			}
+		}
+		if created != writers+1 || conflicts != writers-1 {
+			t.Errorf("%d created, %d conflicts; want %d and %d", created, conflicts, writers+1, writers-1)
+		}
+		if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/throughput/base?limit=1000"); len(got) != writers*each {
+			t.Errorf("%d throughput points, want %d", len(got), writers*each)
+		}
+		if got := e.read(t, "/esmond/perfsonar/archive/"+key+"/time-error-estimates/base"); len(got) != 1 {
+			t.Errorf("%d points at one ts", len(got))
+		}
+	})
+}

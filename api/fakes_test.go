@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
@@ -289,4 +290,34 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	pgServer.srv.Stop()
 	os.Exit(code)
+}
+
+// call sends one request to the server at base over real HTTP, with a
+// valid token and, when body is not nil, Content-Type: application/json,
+// and returns the status and the body of the answer.
+func call(t testing.TB, base, method, path string, body io.Reader) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token("a"))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// text is body as a request body; nil for "".
+func text(body string) io.Reader {
+	if body == "" {
+		return nil
+	}
+	return strings.NewReader(body)
 }

@@ -90,7 +90,14 @@ func (s *Server) monitorAuth(scope string, read bool) gin.HandlerFunc {
 // monitorOpenClient reports whether the client address of c is in
 // MonitorOpenCIDRs.
 func (s *Server) monitorOpenClient(c *gin.Context) (netip.Addr, bool) {
-	if len(s.deps.MonitorOpenCIDRs) == 0 {
+	return clientIn(c, s.deps.MonitorOpenCIDRs)
+}
+
+// clientIn reports whether the client address of c is in one of ps. gin's
+// ClientIP is the TCP peer, or the address X-Forwarded-For names when the
+// peer is a trusted proxy.
+func clientIn(c *gin.Context, ps []netip.Prefix) (netip.Addr, bool) {
+	if len(ps) == 0 {
 		return netip.Addr{}, false
 	}
 	a, err := netip.ParseAddr(c.ClientIP())
@@ -98,7 +105,7 @@ func (s *Server) monitorOpenClient(c *gin.Context) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	a = a.Unmap().WithZone("")
-	for _, p := range s.deps.MonitorOpenCIDRs {
+	for _, p := range ps {
 		if p.Contains(a) {
 			return a, true
 		}

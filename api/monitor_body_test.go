@@ -36,16 +36,7 @@ func postIPList(t testing.TB, base, body string, chunked bool) (int, string) {
 	if chunked {
 		r = io.MultiReader(r) // hides the length: sent chunked
 	}
-	req, _ := http.NewRequest("POST", base+"/config/ip-list", r)
-	req.Header.Set("Authorization", "Bearer "+token("a"))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return call(t, base, "POST", "/config/ip-list", r)
 }
 
 // TestMonitorPostBodyBound: the body of POST /config/ip-list is bounded by

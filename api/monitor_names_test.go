@@ -1,8 +1,6 @@
 package api
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -20,21 +18,7 @@ func TestMonitorNamesCanonical(t *testing.T) {
 	base := e.listen(t)
 	do := func(method, path, body string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+token("a"))
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return call(t, base, method, path, text(body))
 	}
 	for _, p := range []string{"127.0.0.200%0A", "127.0.0.200%0D", "localhost%0A", "192.0.2.77%0Afoo", "a%00b"} {
 		st, body := do("PUT", "/config/ip-list/"+p, "")

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -15,16 +13,7 @@ func TestMonitorWritesUnderPolicy(t *testing.T) {
 	base := e.listen(t)
 	do := func(method, path, body string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token("a"))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return call(t, base, method, path, text(body))
 	}
 	for _, tt := range []struct {
 		name   string

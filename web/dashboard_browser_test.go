@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/url"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,8 +28,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	dead := netlab.NewHost(t, netlab.Options{NoIPv6: true})
 	dead.DropAll()
 	hosts := []string{"127.0.0.1", "127.0.0.2", "::1", dead.Addr4.String()}
-	srv := startServe(t, hosts, "")
+	srv := startServe(t, hosts, "", "TCPECHO_LISTEN=127.0.0.1:0", "TCPECHO_INTERVAL=1s")
 	b := newBrowser(t, srv.base)
+	// A TCP echo client, socat as the plainest one, joins the overview.
+	echoAddr := srv.waitLogValue(t, `msg="tcp echo listening" .*?addr=(127\.0\.0\.1:\d+)`)
+	socat := exec.Command("socat", "TCP:"+echoAddr, "EXEC:cat")
+	if err := socat.Start(); err != nil {
+		t.Fatalf("socat (scripts/install-deps.sh installs it): %v", err)
+	}
+	t.Cleanup(func() { _ = socat.Process.Kill(); _ = socat.Wait() })
 
 	// The archive has every host's first probes before the pages load.
 	for _, h := range []string{"127.0.0.1", dead.Addr4.String()} {
@@ -50,6 +58,20 @@ func TestDashboardInBrowser(t *testing.T) {
 		waitFor(t, b, "loopback shown alive", badge("127.0.0.1")+` === 'alive' && `+badge("::1")+` === 'alive'`, 30*time.Second)
 		// Probes end every second: their results arrive as events.
 		waitFor(t, b, "a live update of the table", `Number(document.body.dataset.liveUpdates || 0) > 0`, 45*time.Second)
+		// The TCP echo client: a row of its own, alive once it echoes (the
+		// page reloads the table every minute; reload it now).
+		tcpRow := `[...document.querySelectorAll('#hosts tbody td.name')].find(td => td.querySelector('.tag'))`
+		deadline := time.Now().Add(45 * time.Second)
+		for eval[string](t, b, `(`+tcpRow+`)?.closest('tr').querySelector('.badge').textContent || ''`) != "alive" {
+			if time.Now().After(deadline) {
+				t.Fatal("no alive TCP echo client row in the overview")
+			}
+			time.Sleep(time.Second) // polling, not a timing assertion
+			b.do(t, chromedp.Reload())
+			waitFor(t, b, "the host table", `document.body.dataset.table === 'drawn'`, 45*time.Second)
+		}
+		waitFor(t, b, "the history", `document.body.dataset.history === 'complete'`, 45*time.Second)
+
 		// Sorting by status puts the dead host first.
 		b.do(t, chromedp.Click(`th[data-key="status"] button`, chromedp.NodeVisible))
 		if first := eval[string](t, b, `document.querySelector('#hosts tbody a').textContent`); first != dead.Addr4.String() {

@@ -210,3 +210,20 @@ func processTempDir(pattern string) (string, error) {
 	}
 	return dir, err
 }
+
+// waitLogValue waits for a line of the server's log matching re and
+// returns its first group.
+func (s *server) waitLogValue(t testing.TB, re string) string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := rx.FindStringSubmatch(s.logText()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line matches %s:\n%s", re, s.logText())
+		}
+		time.Sleep(50 * time.Millisecond) // polling, not a timing assertion
+	}
+}

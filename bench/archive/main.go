@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,8 +42,11 @@ func run() int {
 
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	end := start.Add(time.Duration(*minutes) * time.Minute)
-	now := end.Add(24 * time.Hour) // every hour settled at read time
-	clock := func() time.Time { return now }
+	// The clock follows the data while ingesting (the monitor's feed writes
+	// what it just measured), then stands a day after it for the reads
+	// (every hour settled).
+	var clockNs atomic.Int64
+	clock := func() time.Time { return time.Unix(0, clockNs.Load()) }
 
 	var (
 		st  *archive.Store
@@ -98,6 +102,7 @@ func run() int {
 	}
 	for mi := range *minutes {
 		at := start.Add(time.Duration(mi) * time.Minute)
+		clockNs.Store(at.Add(time.Minute).UnixNano())
 		for h := range *hosts {
 			buf = append(buf, gen.measurement(h, at.Add(time.Duration(h)*time.Minute/time.Duration(*hosts))))
 			if len(buf) == cap(buf) {
@@ -131,6 +136,8 @@ func run() int {
 		fmt.Printf("size: SQLite file %d bytes = %.1f B per measurement (metadata of %d series included); measurement table %d bytes = %.1f B per measurement\n",
 			u.Total, float64(u.Total)/float64(n), *hosts, u.Measurements, float64(u.Measurements)/float64(n))
 	}
+
+	clockNs.Store(end.Add(24 * time.Hour).UnixNano())
 
 	// A host with 30 days of data for the long reads.
 	long := newGen(1, netip.MustParseAddr("192.0.2.2"))

@@ -247,28 +247,8 @@ func (a *checkArgs) positional(ops []string, stdout io.Writer) error {
 		ops = ops[1:]
 	}
 	for _, step := range []func(string) error{
-		func(s string) error {
-			if a.wpl != unknownPL {
-				return errSkip
-			}
-			if !isIntPercent(s) {
-				fmt.Fprintf(stdout, "<wpl> (%s) must be an integer percentage\n", s)
-				return errParse
-			}
-			a.wpl = cAtoi(s)
-			return nil
-		},
-		func(s string) error {
-			if a.cpl != unknownPL {
-				return errSkip
-			}
-			if !isIntPercent(s) {
-				fmt.Fprintf(stdout, "<cpl> (%s) must be an integer percentage\n", s)
-				return errParse
-			}
-			a.cpl = cAtoi(s)
-			return nil
-		},
+		func(s string) error { return positionalPL(&a.wpl, "wpl", s, stdout) },
+		func(s string) error { return positionalPL(&a.cpl, "cpl", s, stdout) },
 		func(s string) error { return a.positionalRTA(&a.wrta, "wrta", s, stdout) },
 		func(s string) error { return a.positionalRTA(&a.crta, "crta", s, stdout) },
 		func(s string) error {
@@ -298,6 +278,19 @@ func (a *checkArgs) positional(ops []string, stdout io.Writer) error {
 }
 
 var errSkip = fmt.Errorf("already set")
+
+// positionalPL takes a loss threshold of the positional form, unless set.
+func positionalPL(v *int, name, s string, stdout io.Writer) error {
+	if *v != unknownPL {
+		return errSkip
+	}
+	if !isIntPercent(s) {
+		fmt.Fprintf(stdout, "<%s> (%s) must be an integer percentage\n", name, s)
+		return errParse
+	}
+	*v = cAtoi(s)
+	return nil
+}
 
 func (a *checkArgs) positionalRTA(v *float32, name, s string, stdout io.Writer) error {
 	if *v >= 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/pingapi/pingapi/api"
 	"github.com/pingapi/pingapi/internal/netlab"
 	"github.com/pingapi/pingapi/pkg/config"
+	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
 )
 
@@ -30,12 +31,6 @@ func TestMonitorEndToEnd(t *testing.T) {
 	drop := netlab.NewHost(t, netlab.Options{NoIPv6: true})
 	drop.DropAll()
 
-	eng, err := probe.New(probe.Options{})
-	if err != nil {
-		netlab.Unavailable(t, "no ICMP socket: "+err.Error())
-	}
-	t.Cleanup(func() { eng.Close() })
-
 	const n = 2000
 	dir := t.TempDir()
 	var list strings.Builder
@@ -47,20 +42,8 @@ func TestMonitorEndToEnd(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "hosts.txt"), list.String(), 0o600)
 	conf := fmt.Sprintf("# Ping903 configuration\nprobe-interval 2\nping-count 3\nping-interval 0.1\ntolerance 1\n"+
 		"ip-list hosts.txt\nip-list <<EOF\n%s\nEOF\n", drop.Addr4)
-	writeFile(t, filepath.Join(dir, "ping903.conf"), conf, 0o600)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cfg := config.Config{MonitorConfig: filepath.Join(dir, "ping903.conf"), DataDir: filepath.Join(dir, "data"), ListenAddr: "127.0.0.1:0",
-		// The operator allows what this monitor watches: loopback and the
-		// test network's private addresses.
-		TargetAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}}
-	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(api.Deps{Pinger: eng, Verifier: tokenVerifier{}, Monitor: m}).Handler())
-	t.Cleanup(srv.Close)
+	m, srv := realMonitor(t, dir, conf)
+	ctx := t.Context()
 
 	// Wait (bounded, not timed) until every host has been probed once.
 	all := append(loop, drop.Addr4.String())
@@ -114,4 +97,29 @@ func TestMonitorEndToEnd(t *testing.T) {
 	if st := m.Stats(); st.Overruns+st.Saturated+st.LateRounds > 0 {
 		t.Errorf("scheduler skipped probes: %+v", st)
 	}
+}
+
+// realMonitor runs the monitor of the Ping903 configuration conf (written
+// to dir) on the real engine, behind the API on an httptest server: the
+// monitor and the server. The target policy allows loopback and the test
+// networks' private addresses, as an operator would for what it watches.
+func realMonitor(t *testing.T, dir, conf string) (*monitor.Monitor, *httptest.Server) {
+	t.Helper()
+	eng, err := probe.New(probe.Options{})
+	if err != nil {
+		netlab.Unavailable(t, "no ICMP socket: "+err.Error())
+	}
+	t.Cleanup(func() { eng.Close() })
+	writeFile(t, filepath.Join(dir, "ping903.conf"), conf, 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	cfg := config.Config{MonitorConfig: filepath.Join(dir, "ping903.conf"), DataDir: filepath.Join(dir, "data"), ListenAddr: "127.0.0.1:0",
+		TargetAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}}
+	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Deps{Pinger: eng, Verifier: tokenVerifier{}, Monitor: m}).Handler())
+	t.Cleanup(srv.Close)
+	return m, srv
 }

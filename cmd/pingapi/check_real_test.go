@@ -2,15 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
-	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,10 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pingapi/pingapi/api"
 	"github.com/pingapi/pingapi/internal/netlab"
-	"github.com/pingapi/pingapi/pkg/config"
-	"github.com/pingapi/pingapi/pkg/probe"
 )
 
 // realCheckPing is where Debian's monitoring-plugins-basic installs it.
@@ -185,30 +177,14 @@ table ip lossping {
 }
 `)
 	}
-	eng, err := probe.New(probe.Options{})
-	if err != nil {
-		netlab.Unavailable(t, "no ICMP socket: "+err.Error())
-	}
-	t.Cleanup(func() { eng.Close() })
 	hosts := []*netlab.Host{ok, slow, lossy, drop, dup, unr}
 	var list strings.Builder
 	for _, h := range hosts {
 		fmt.Fprintln(&list, h.Addr4)
 	}
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "ping903.conf"), "probe-interval 2\nping-count 6\nping-interval 0.1\ntolerance 3\ndata-length 64\n"+
-		"ip-list <<EOF\n"+list.String()+"EOF\n", 0o600)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cfg := config.Config{MonitorConfig: filepath.Join(dir, "ping903.conf"), DataDir: filepath.Join(dir, "data"), ListenAddr: "127.0.0.1:0",
-		// The target policy must allow what the monitor watches.
-		TargetAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}}
-	m, err := buildMonitor(ctx, cfg, eng, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(api.Deps{Pinger: eng, Verifier: tokenVerifier{}, Monitor: m}).Handler())
-	t.Cleanup(srv.Close)
+	m, srv := realMonitor(t, dir, "probe-interval 2\nping-count 6\nping-interval 0.1\ntolerance 3\ndata-length 64\n"+
+		"ip-list <<EOF\n"+list.String()+"EOF\n")
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		pending := 0
 		for _, h := range hosts {

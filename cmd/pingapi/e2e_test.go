@@ -54,7 +54,11 @@ func (p *e2eProcess) waitLog(s string, timeout time.Duration) bool {
 // startE2E builds the binary into a temporary directory and starts
 // `pingapi serve` on a free loopback port with an empty environment (PATH
 // only) and a fresh data directory.
-func startE2E(t *testing.T) *e2eProcess {
+func startE2E(t *testing.T) *e2eProcess { t.Helper(); return startE2EWith(t, nil) }
+
+// startE2EWith is startE2E with more environment variables (KEY=VALUE) and
+// serve arguments after "--".
+func startE2EWith(t *testing.T, env []string, args ...string) *e2eProcess {
 	t.Helper()
 	serveNeedsRoot(t)
 	dir := t.TempDir()
@@ -65,9 +69,9 @@ func startE2E(t *testing.T) *e2eProcess {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	p := &e2eProcess{bin: bin, dataDir: filepath.Join(dir, "data"), exited: make(chan error, 1)}
-	p.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", p.dataDir)
+	p.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", p.dataDir}, args...)...)
 	p.cmd.Dir = dir // no .env here
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	errPipe, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, stderr io
 
 	// Closed before the archive (defers run last first): its last windows
 	// are archived.
-	te, err := startTCPEcho(cfg, targetPolicy(cfg), verifier, arch, log.With("component", "tcpecho"))
+	te, err := startTCPEcho(cfg, policy, verifier, arch, log.With("component", "tcpecho"))
 	if err != nil {
 		fmt.Fprintf(stderr, "pingapi serve: tcp echo: %v\n", err)
 		return exitConfig

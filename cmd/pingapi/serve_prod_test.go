@@ -1,23 +1,19 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/pingapi/pingapi/pkg/config"
 )
 
 // TestServeProduction: production wiring passes AUTH_JWKS_URL, the issuer,
@@ -45,38 +41,17 @@ func TestServeProduction(t *testing.T) {
 	}))
 	defer keys.Close()
 
-	dir := t.TempDir()
-	empty := dir + "/empty.env"
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	env := map[string]string{
 		"AUTH_JWKS_URL":  keys.URL + "/jwks.json",
 		"AUTH0_ISSUER":   "https://issuer.test/",
 		"AUTH0_AUDIENCE": "https://pingapi.test/",
 	}
-	cfg, err := config.Load([]string{"--env-file", empty, "--listen", "127.0.0.1:0", "--data-dir", dir},
-		func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, base, stop := serveInProcess(t, env)
 	if cfg.DevMode {
 		t.Fatal("AUTH_JWKS_URL set but dev mode on")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan int, 1)
-	go func() { done <- serve(ctx, nil, cfg, io.Discard, func(a net.Addr) { addrc <- a }) }()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a.String()
-	case code := <-done:
-		t.Fatalf("serve exited %d", code)
-	}
 	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
+		if code := stop(); code != 0 {
 			t.Errorf("exit %d", code)
 		}
 	}()

@@ -63,6 +63,22 @@
 //	st.RevokeAPIKey(ctx, name) error         // ErrNotFound
 //	st.APIKeyByHash(ctx, hash) (APIKey, error) // ErrNotFound; check Revoked
 //
+// Retention and space:
+//
+//	archive.Options{Retention: archive.Retention{Raw: 180 * 24 * time.Hour, Summaries: 5 * 365 * 24 * time.Hour,
+//	    EventTypes: map[string]time.Duration{"packet-trace": 30 * 24 * time.Hour}}}
+//	go st.RunRetention(ctx, time.Hour)      // or st.Prune(ctx) (PruneResult, error)
+//	st.DiskUsage(ctx) (DiskUsage, error)     // bytes: Total, Measurements
+//
+// How it is stored: one row per pingapi measurement (series id, ms time,
+// a varint BLOB of the per-request RTTs in µs, TTLs and counters; about 40
+// bytes for 10 echoes), one row per client point (canonical JSON), and
+// hourly rollups of pingapi's series, materialised lazily once an hour is
+// settled, from which their 3600/86400 s summaries and the dashboard's
+// hour/day windows are read. Summaries of clients' data are computed from
+// their base points on read. Time windows are epoch-aligned; a summary's
+// ts is the start of its window.
+//
 // Consumers define the small interface they need (STYLE.md); *Store
 // satisfies them all.
 package archive

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -34,11 +35,18 @@ func (s *Store) AddMeasurements(ctx context.Context, ms []Measurement) error {
 			s.mu.Unlock()
 			return inputErrorf("measurement %d: agent and address are required", i)
 		}
-		md := m.series()
-		if _, ok := s.series[md.Key]; !ok {
-			newSeries[md.Key] = md
+		id := m.ident()
+		key, ok := s.keys[id]
+		if !ok {
+			md := m.series()
+			key = md.Key
+			if _, ok := s.series[key]; !ok {
+				newSeries[key] = md
+			} else {
+				s.keys[id] = key
+			}
 		}
-		rows[i] = row{key: md.Key, ts: m.Time.UnixMilli(), data: encodeRow(make([]byte, 0, 16+2*len(m.RTTs)), m)}
+		rows[i] = row{key: key, ts: m.Time.UnixMilli(), data: encodeRow(make([]byte, 0, 16+2*len(m.RTTs)), m)}
 	}
 	s.mu.Unlock()
 	if s.d.name == BackendPostgres {
@@ -83,6 +91,7 @@ func (s *Store) AddMeasurements(ctx context.Context, ms []Measurement) error {
 	s.mu.Lock()
 	if len(s.series)+len(newSeries) > maxSeriesCache {
 		clear(s.series)
+		clear(s.keys)
 	}
 	for k := range newSeries {
 		s.series[k] = ids[k]
@@ -215,4 +224,17 @@ func (s *Store) insertRowsPG(ctx context.Context, tx *sql.Tx, rows []insertRow) 
 		rows = left
 	}
 	return nil
+}
+
+// seriesIdent is what makes a measurement's series (the fields its
+// metadata is built from), a cheap map key for the key cache.
+type seriesIdent struct {
+	agent, addr      netip.Addr
+	target, tool     string
+	size, sampleSize int
+	interval         time.Duration
+}
+
+func (m *Measurement) ident() seriesIdent {
+	return seriesIdent{m.Agent, m.Addr, m.Target, m.Tool, m.PacketSize, m.SampleSize, m.Interval}
 }

@@ -60,7 +60,7 @@ func TestMigrations(t *testing.T) {
 // openAt opens dsn migrated to version v only (Open goes to the latest).
 func openAt(t *testing.T, dsn string, v int) *Store {
 	t.Helper()
-	s := &Store{now: fixedNow, series: map[string]int64{}, parts: map[int64]bool{}}
+	s := &Store{now: fixedNow, series: map[string]int64{}, keys: map[seriesIdent]string{}, parts: map[int64]bool{}}
 	st, err := openDB(context.Background(), s, Options{DSN: dsn})
 	if err != nil {
 		t.Fatal(err)

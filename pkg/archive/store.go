@@ -54,14 +54,15 @@ type Store struct {
 	path string // SQLite file, "" for PostgreSQL
 
 	mu     sync.Mutex
-	series map[string]int64 // metadata key → id of committed series rows, guarded by mu
-	parts  map[int64]bool   // PostgreSQL measurement partitions known to exist (month start), guarded by mu
+	series map[string]int64       // metadata key → id of committed series rows, guarded by mu
+	keys   map[seriesIdent]string // a measurement's series → its metadata key (once committed), guarded by mu
+	parts  map[int64]bool         // PostgreSQL measurement partitions known to exist (month start), guarded by mu
 }
 
 // Open connects to the archive named by o.DSN, creating the SQLite file
 // (and DataDir) if needed, and applies the schema migrations.
 func Open(ctx context.Context, o Options) (*Store, error) {
-	s := &Store{now: o.Now, log: o.Logger, ret: o.Retention.withDefaults(), series: map[string]int64{}, parts: map[int64]bool{}}
+	s := &Store{now: o.Now, log: o.Logger, ret: o.Retention.withDefaults(), series: map[string]int64{}, keys: map[seriesIdent]string{}, parts: map[int64]bool{}}
 	if s.now == nil {
 		s.now = time.Now
 	}

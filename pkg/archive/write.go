@@ -207,6 +207,11 @@ func (s *Store) DeleteMetadata(ctx context.Context, key string) error {
 	if err == nil {
 		s.mu.Lock()
 		delete(s.series, key)
+		for id, k := range s.keys {
+			if k == key {
+				delete(s.keys, id)
+			}
+		}
 		s.mu.Unlock()
 	}
 	return err

@@ -20,7 +20,8 @@
   function row(a) {
     const lo = a[5], hi = a[6];
     const med = (a[7] || []).map((c) => (c < 0 || lo == null ? null : lo + (hi - lo) * c / 99));
-    return { name: a[0], status: a[1], rtt: a[2], loss: a[3], jitter: a[4], med, lossh: Array.isArray(a[8]) ? a[8] : [] };
+    return { name: a[0], status: a[1], rtt: a[2], loss: a[3], jitter: a[4], med, lossh: Array.isArray(a[8]) ? a[8] : [],
+      kind: a[9] || 'icmp', address: a[10] || '', mode: a[11] || '' };
   }
 
   function cmp(a, b) {
@@ -38,7 +39,7 @@
 
   function apply() {
     const f = filter.toLowerCase();
-    shown = f ? hosts.filter((h) => h.name.toLowerCase().includes(f) || h.status === f) : hosts.slice();
+    shown = f ? hosts.filter((h) => h.name.toLowerCase().includes(f) || h.status === f || h.kind === f) : hosts.slice();
     shown.sort(cmp);
     render(true);
     summary();
@@ -72,9 +73,15 @@
     for (let i = start; i < end; i++) {
       const hst = shown[i];
       const tr = el('tr', { 'aria-rowindex': String(i + 2) });
-      const a = el('a', { href: 'host/' + encodeURIComponent(hst.name), 'data-name': hst.name, 'data-i': String(i) }, hst.name);
       const tdn = el('td', { class: 'name', title: hst.name });
-      tdn.appendChild(a);
+      if (hst.kind === 'tcp') {
+        // A TCP echo client: current figures only, no history page.
+        tdn.title = 'TCP echo client (' + hst.mode + ') from ' + hst.address;
+        tdn.appendChild(el('span', { class: 'tag' }, 'TCP'));
+        tdn.appendChild(el('span', { tabindex: '0', 'data-name': hst.name, 'data-i': String(i) }, hst.name));
+      } else {
+        tdn.appendChild(el('a', { href: 'host/' + encodeURIComponent(hst.name), 'data-name': hst.name, 'data-i': String(i) }, hst.name));
+      }
       tr.appendChild(tdn);
       const tds = el('td', { class: 'status' });
       tds.appendChild(el('span', { class: 'badge ' + hst.status }, hst.status));
@@ -93,7 +100,7 @@
     tbody.replaceChildren(frag);
     for (const [cv, hst] of sparks) spark(cv, hst);
     if (focused) {
-      const a = tbody.querySelector('a[data-name="' + CSS.escape(focused) + '"]');
+      const a = tbody.querySelector('[data-i][data-name="' + CSS.escape(focused) + '"]');
       if (a) a.focus({ preventScroll: true });
     }
   }
@@ -141,7 +148,7 @@
 
   // Keyboard: arrows, Page Up/Down, Home and End move between host links.
   tbody.addEventListener('keydown', (e) => {
-    const a = e.target.closest('a[data-i]');
+    const a = e.target.closest('[data-i]');
     if (!a) return;
     const i = Number(a.dataset.i), page = Math.max(1, Math.floor(wrap.clientHeight / ROW_H) - 1);
     const to = { ArrowDown: i + 1, ArrowUp: i - 1, PageDown: i + page, PageUp: i - page, Home: 0, End: shown.length - 1 }[e.key];
@@ -154,7 +161,7 @@
     if (top < wrap.scrollTop) wrap.scrollTop = top;
     else if (top > wrap.scrollTop + view - ROW_H) wrap.scrollTop = top - view + ROW_H;
     render(true);
-    const a = tbody.querySelector('a[data-i="' + i + '"]');
+    const a = tbody.querySelector('[data-i="' + i + '"]');
     if (a) a.focus({ preventScroll: true });
   }
 
