@@ -19,10 +19,30 @@ import (
 // under esmondArchive; esmondRoot answers like esmond's API root. Every
 // route accepts its path with and without the trailing slash, answering
 // both directly: no redirect, so a POST never becomes a GET.
+//
+// The same API also answers under esmondBareRoot, where esmond itself
+// lives without Apache's /esmond script alias (its development server, its
+// own test suite, clients built with script_alias=None); the URIs of an
+// answer always use the root the request came in on.
 const (
-	esmondRoot    = "/esmond/perfsonar/"
-	esmondArchive = esmondRoot + "archive/"
+	esmondRoot     = "/esmond/perfsonar/"
+	esmondArchive  = esmondRoot + "archive/"
+	esmondBareRoot = "/perfsonar/"
 )
+
+// esmondRoots are the roots the esmond API answers under.
+func esmondRoots() []string { return []string{esmondRoot, esmondBareRoot} }
+
+// ctxEsmondRoot is the root of the request's route (esmondRoots).
+const ctxEsmondRoot = "pingapi.esmond.root"
+
+// esmondArchiveOf is the archive path under the root c came in on.
+func esmondArchiveOf(c *gin.Context) string {
+	if r := c.GetString(ctxEsmondRoot); r != "" {
+		return r + "archive/"
+	}
+	return esmondArchive
+}
 
 // esmondContentType is the exact Content-Type of every esmond answer:
 // esmond's Python client compares the header with this string, so no
@@ -32,7 +52,8 @@ const esmondContentType = "application/json"
 // isEsmondPath reports whether a request path belongs to the esmond API,
 // whose errors are esmond's {"detail": "..."} bodies.
 func isEsmondPath(p string) bool {
-	return p == "/esmond" || strings.HasPrefix(p, "/esmond/")
+	return p == "/esmond" || strings.HasPrefix(p, "/esmond/") ||
+		p == strings.TrimSuffix(esmondBareRoot, "/") || strings.HasPrefix(p, esmondBareRoot)
 }
 
 // esmondErrorBody is the error body of the esmond routes: Django REST
@@ -68,15 +89,15 @@ func esmondReadHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// esmondRoutes calls add for every esmond route: each path with and
-// without its trailing slash.
-func esmondRoutes(add func(method, path string, read bool, h gin.HandlerFunc), s *Server) {
+// esmondRoutes calls add for every esmond route under root (esmondRoots):
+// each path with and without its trailing slash.
+func esmondRoutes(root string, add func(method, path string, read bool, h gin.HandlerFunc), s *Server) {
 	both := func(method, path string, read bool, h gin.HandlerFunc) {
 		add(method, strings.TrimSuffix(path, "/"), read, h)
 		add(method, path, read, h)
 	}
-	const a = esmondArchive
-	both(http.MethodGet, esmondRoot, true, s.esmondAPIRoot)
+	a := root + "archive/"
+	both(http.MethodGet, root, true, s.esmondAPIRoot)
 	both(http.MethodGet, a, true, s.esmondSearch)
 	both(http.MethodPost, a, false, s.esmondCreateMetadata)
 	both(http.MethodGet, a+":key/", true, s.esmondMetadataDetail)
@@ -97,18 +118,21 @@ func esmondRoutes(add func(method, path string, read bool, h gin.HandlerFunc), s
 func (s *Server) registerEsmond(r *gin.Engine) {
 	read, write := s.esmondAuth(esmondReadAccess), s.esmondAuth(esmondWriteAccess)
 	origin := s.esmondOrigin()
-	allowed := map[string][]string{}
-	esmondRoutes(func(method, path string, isRead bool, h gin.HandlerFunc) {
-		allowed[path] = append(allowed[path], method)
-		if isRead {
-			r.Handle(method, path, esmondReadHeaders, origin, read, h)
-			return
-		}
-		r.Handle(method, path, origin, write, h)
-	}, s)
-	for path, methods := range allowed {
-		for _, m := range esmondUnserved(methods) {
-			r.Handle(m, path, s.esmondWrongMethod(methods))
+	for _, root := range esmondRoots() {
+		atRoot := func(c *gin.Context) { c.Set(ctxEsmondRoot, root) }
+		allowed := map[string][]string{}
+		esmondRoutes(root, func(method, path string, isRead bool, h gin.HandlerFunc) {
+			allowed[path] = append(allowed[path], method)
+			if isRead {
+				r.Handle(method, path, atRoot, esmondReadHeaders, origin, read, h)
+				return
+			}
+			r.Handle(method, path, atRoot, origin, write, h)
+		}, s)
+		for path, methods := range allowed {
+			for _, m := range esmondUnserved(methods) {
+				r.Handle(m, path, s.esmondWrongMethod(methods))
+			}
 		}
 	}
 }
@@ -155,7 +179,7 @@ type esmondAPIRootBody struct {
 // esmondAPIRoot godoc
 //
 //	@Summary		esmond API root
-//	@Description	Where the measurement archive is, as esmond's API root answers (Django REST framework's router root). Readable from any origin.
+//	@Description	Where the measurement archive is, as esmond's API root answers (Django REST framework's router root). Readable from any origin. Every esmond route also answers under /perfsonar/ (esmond without its /esmond script alias: /perfsonar/, /perfsonar/archive/, ...), with the URIs of its answers under that prefix.
 //	@Tags			esmond
 //	@Produce		json
 //	@Success		200	{object}	esmondAPIRootBody
@@ -165,7 +189,7 @@ type esmondAPIRootBody struct {
 //	@Router			/esmond/perfsonar [get]
 //	@Router			/esmond/perfsonar/ [get]
 func (s *Server) esmondAPIRoot(c *gin.Context) {
-	writeEsmondJSON(c, http.StatusOK, esmondAPIRootBody{Archive: absoluteURL(c, esmondArchive, nil)})
+	writeEsmondJSON(c, http.StatusOK, esmondAPIRootBody{Archive: absoluteURL(c, esmondArchiveOf(c), nil)})
 }
 
 // ctxEsmondScheme is the scheme the client used (esmondOrigin).
@@ -246,9 +270,10 @@ func esmondStoreError(err error) error {
 	case errors.As(err, &ie):
 		return newError(http.StatusBadRequest, CodeInvalidParameter, ie.Detail, err)
 	case errors.Is(err, archive.ErrNotFound):
-		return newError(http.StatusNotFound, CodeNotFound, "not found", err)
+		return newError(http.StatusNotFound, CodeNotFound, storeDetail(err, archive.ErrNotFound, "not found"), err)
 	case errors.Is(err, archive.ErrExists):
-		return newError(http.StatusConflict, CodeConflict, "a value already exists at this time for this event type", err)
+		return newError(http.StatusConflict, CodeConflict,
+			storeDetail(err, archive.ErrExists, "a value already exists at this time for this event type"), err)
 	case errors.Is(err, archive.ErrInvalid):
 		return newError(http.StatusBadRequest, CodeInvalidParameter, "invalid input", err)
 	case errors.Is(err, archive.ErrClosed):
@@ -257,4 +282,33 @@ func esmondStoreError(err error) error {
 		return e
 	}
 	return err
+}
+
+// esmondKeyError is esmondStoreError for an operation on metadata key: a
+// bare "not found" names the key.
+func esmondKeyError(err error, key string) error {
+	if errors.Is(err, archive.ErrNotFound) && storeDetail(err, archive.ErrNotFound, "") == "" {
+		return newError(http.StatusNotFound, CodeNotFound, "no metadata "+key, err)
+	}
+	return esmondStoreError(err)
+}
+
+// storeDetail is what the archive's error err says after its sentinel
+// ("archive: already exists: throughput already has a value at ts 60"
+// gives "throughput already has a value at ts 60"): the archive words
+// those from the request (event type, ts, key), never from its internals.
+// def when there is nothing after the sentinel.
+func storeDetail(err, sentinel error, def string) string {
+	msg := err.Error()
+	i := strings.Index(msg, sentinel.Error()+": ")
+	if i < 0 {
+		return def
+	}
+	if rest := strings.TrimSpace(msg[i+len(sentinel.Error())+2:]); rest != "" {
+		if len(rest) > 200 {
+			rest = rest[:200] + "…"
+		}
+		return rest
+	}
+	return def
 }

@@ -284,3 +284,27 @@ func TestEsmondAbsoluteURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestEsmondErrorDetails: the details name what is wrong.
+func TestEsmondErrorDetails(t *testing.T) {
+	e, key := dataEnv(t)
+	nokey := strings.Repeat("0", 32)
+	detail := func(w *httptest.ResponseRecorder) string {
+		return decodeJSON[map[string]string](t, w.Body.String())["detail"]
+	}
+	wantStatus(t, e.write(http.MethodPost, "/esmond/perfsonar/archive/"+key+"/throughput/base", point(60, "1")), http.StatusCreated)
+	for _, tt := range []struct {
+		w    *httptest.ResponseRecorder
+		want string
+	}{
+		{e.write(http.MethodPost, "/esmond/perfsonar/archive/"+key+"/throughput/base", point(60, "1")), "throughput already has a value at ts 60"},
+		{e.write(http.MethodPost, "/esmond/perfsonar/archive/"+nokey+"/throughput/base", point(60, "1")), "no metadata " + nokey},
+		{e.do(http.MethodGet, "/esmond/perfsonar/archive/"+nokey+"/", ""), "no metadata " + nokey},
+		{e.write(http.MethodDelete, "/esmond/perfsonar/archive/"+nokey+"/", ""), "no metadata " + nokey},
+		{e.write(http.MethodPost, "/esmond/perfsonar/archive/"+key+"/packet-count-sent/base", point(60, "1")), `event type "packet-count-sent" is not registered in metadata ` + key},
+	} {
+		if got := detail(tt.w); got != tt.want {
+			t.Errorf("detail %q, want %q", got, tt.want)
+		}
+	}
+}

@@ -219,7 +219,7 @@ func (s *Server) esmondLoad(c *gin.Context) (archive.Metadata, bool) {
 	}
 	m, err := s.deps.Archive.Metadata(c.Request.Context(), key)
 	if err != nil {
-		s.fail(c, esmondStoreError(err))
+		s.fail(c, esmondKeyError(err, key))
 		return archive.Metadata{}, false
 	}
 	return m, true
@@ -283,7 +283,7 @@ func (s *Server) esmondDelete(c *gin.Context) {
 		return
 	}
 	if err := s.deps.Archive.DeleteMetadata(c.Request.Context(), key); err != nil {
-		s.fail(c, esmondStoreError(err))
+		s.fail(c, esmondKeyError(err, key))
 		return
 	}
 	c.Status(http.StatusNoContent)

@@ -29,7 +29,7 @@ func (s *Server) esmondEventType(c *gin.Context) {
 	if !ok {
 		return
 	}
-	writeEsmondJSON(c, http.StatusOK, []esmondEventTypeJSON{encodeEventType(m.Key, et)})
+	writeEsmondJSON(c, http.StatusOK, []esmondEventTypeJSON{encodeEventType(esmondArchiveOf(c), m.Key, et)})
 }
 
 // esmondLoadEventType returns the metadata record and event type of the
@@ -66,8 +66,9 @@ func (s *Server) esmondLoadEventType(c *gin.Context) (archive.Metadata, archive.
 //	@Router			/esmond/perfsonar/archive/{key}/{event} [post]
 //	@Router			/esmond/perfsonar/archive/{key}/{event}/ [post]
 func (s *Server) esmondPostEventType(c *gin.Context) {
-	s.fail(c, badRequest("post data points to "+esmondURI(clip(c.Param("key"), 40), clip(c.Param("event"), 64), "base")+
-		", or PUT a bulk document to "+esmondURI(clip(c.Param("key"), 40))))
+	a := esmondArchiveOf(c)
+	s.fail(c, badRequest("post data points to "+esmondURI(a, clip(c.Param("key"), 40), clip(c.Param("event"), 64), "base")+
+		", or PUT a bulk document to "+esmondURI(a, clip(c.Param("key"), 40))))
 }
 
 // esmondSeriesPath is a parsed data URI.
@@ -241,7 +242,7 @@ func (s *Server) esmondSummaryList(c *gin.Context, m archive.Metadata, et archiv
 	out := []esmondSummaryJSON{}
 	for _, sm := range et.Summaries {
 		if sm.Type == summaryType {
-			out = append(out, encodeSummary(m.Key, et.Name, sm))
+			out = append(out, encodeSummary(esmondArchiveOf(c), m.Key, et.Name, sm))
 		}
 	}
 	if len(out) == 0 {
@@ -280,7 +281,7 @@ func (s *Server) esmondPostPoint(c *gin.Context) {
 	}
 	if sp.SummaryType != archive.SummaryBase {
 		s.fail(c, badRequest("only base data can be written: summaries are computed by the server; post to "+
-			esmondURI(clip(c.Param("key"), 40), clip(c.Param("event"), 64), "base")))
+			esmondURI(esmondArchiveOf(c), clip(c.Param("key"), 40), clip(c.Param("event"), 64), "base")))
 		return
 	}
 	if sp.HasWindow {
@@ -361,7 +362,7 @@ func (s *Server) esmondWrite(c *gin.Context, key string, vals []esmondValue) {
 		pts = append(pts, archive.DataPoint{EventType: v.EventType, TS: v.TS, Val: val})
 	}
 	if err := s.deps.Archive.AddPoints(c.Request.Context(), key, pts); err != nil {
-		s.fail(c, esmondStoreError(err))
+		s.fail(c, esmondKeyError(err, key))
 		return
 	}
 	// esmond answers a JSON empty string.

@@ -364,3 +364,35 @@ func TestEsmondResolverTimeout(t *testing.T) {
 	e := newEsmondEnv(t, func(d *Deps) { d.Resolver = slow; d.ResolveTimeout = time.Millisecond })
 	wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/?destination=slow.example", ""), http.StatusGatewayTimeout)
 }
+
+// TestEsmondBareRoot: the API also answers under /perfsonar/ (esmond
+// without its /esmond script alias, as its own test suite calls it), with
+// URIs under the root the request used.
+func TestEsmondBareRoot(t *testing.T) {
+	e := newEsmondEnv(t, nil)
+	w := e.write(http.MethodPost, "/perfsonar/archive/", pingMetadata("10.1.1.1", "10.1.1.2", "t"))
+	m := decodeJSON[map[string]any](t, wantStatus(t, w, http.StatusCreated))
+	key := m["metadata-key"].(string)
+	if m["uri"] != "/perfsonar/archive/"+key+"/" || m["url"] != "http://example.com/perfsonar/archive/"+key+"/" {
+		t.Errorf("uri %v url %v", m["uri"], m["url"])
+	}
+	et := m["event-types"].([]any)[0].(map[string]any)
+	if !strings.HasPrefix(et["base-uri"].(string), "/perfsonar/archive/"+key+"/") {
+		t.Errorf("base-uri %v", et["base-uri"])
+	}
+	// The same record under /esmond/ has /esmond/ URIs.
+	d := decodeJSON[map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/"+key, ""), http.StatusOK))
+	if d["uri"] != "/esmond/perfsonar/archive/"+key+"/" {
+		t.Errorf("under /esmond/: uri %v", d["uri"])
+	}
+	wantStatus(t, e.write(http.MethodPost, "/perfsonar/archive/"+key+"/packet-count-sent/base/", `{"ts": 60, "val": 6000}`), http.StatusCreated)
+	if got := decodeJSON[[]map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/perfsonar/archive/"+key+"/packet-count-sent/base?limit=1000", ""), http.StatusOK)); len(got) != 1 || got[0]["ts"] != 60.0 {
+		t.Errorf("read under /perfsonar/: %v", got)
+	}
+	root := decodeJSON[map[string]string](t, wantStatus(t, e.do(http.MethodGet, "/perfsonar/", ""), http.StatusOK))
+	if root["archive"] != "http://example.com/perfsonar/archive/" {
+		t.Errorf("API root %v", root)
+	}
+	wantStatus(t, e.do(http.MethodGet, "/perfsonar/archive/?limit=x", ""), http.StatusBadRequest)
+	wantStatus(t, e.do(http.MethodGet, "/perfsonar/nothing", ""), http.StatusNotFound)
+}

@@ -83,13 +83,14 @@ type esmondSummaryPostDoc struct {
 	SummaryWindow string `json:"summary-window" swaggertype:"string" example:"86400"` // integer or numeric string
 }
 
-// esmondURI is the archive path of a metadata record, or of one of its
-// series when more is given: key/, key/event/base, key/event/aggregations/3600.
-func esmondURI(key string, more ...string) string {
+// esmondURI is the path of a metadata record under the archive path a
+// (esmondArchiveOf), or of one of its series when more is given: key/,
+// key/event/base, key/event/aggregations/3600.
+func esmondURI(a, key string, more ...string) string {
 	if len(more) == 0 {
-		return esmondArchive + key + "/"
+		return a + key + "/"
 	}
-	return esmondArchive + key + "/" + strings.Join(more, "/")
+	return a + key + "/" + strings.Join(more, "/")
 }
 
 func unixOrNull(ts int64) *int64 {
@@ -99,25 +100,26 @@ func unixOrNull(ts int64) *int64 {
 	return &ts
 }
 
-// encodeEventType is the wire form of one event type of metadata key.
-func encodeEventType(key string, e archive.EventType) esmondEventTypeJSON {
+// encodeEventType is the wire form of one event type of metadata key,
+// under the archive path a.
+func encodeEventType(a, key string, e archive.EventType) esmondEventTypeJSON {
 	out := esmondEventTypeJSON{
-		BaseURI:     esmondURI(key, e.Name, "base"),
+		BaseURI:     esmondURI(a, key, e.Name, "base"),
 		EventType:   e.Name,
 		Summaries:   make([]esmondSummaryJSON, 0, len(e.Summaries)),
 		TimeUpdated: unixOrNull(e.TimeUpdated),
 	}
 	for _, s := range e.Summaries {
-		out.Summaries = append(out.Summaries, encodeSummary(key, e.Name, s))
+		out.Summaries = append(out.Summaries, encodeSummary(a, key, e.Name, s))
 	}
 	return out
 }
 
-func encodeSummary(key, event string, s archive.Summary) esmondSummaryJSON {
+func encodeSummary(a, key, event string, s archive.Summary) esmondSummaryJSON {
 	w := strconv.FormatInt(s.Window, 10)
 	return esmondSummaryJSON{
 		SummaryType: s.Type, SummaryWindow: w, TimeUpdated: unixOrNull(s.TimeUpdated),
-		URI: esmondURI(key, event, archive.SummaryURIName(s.Type), w),
+		URI: esmondURI(a, key, event, archive.SummaryURIName(s.Type), w),
 	}
 }
 
@@ -129,11 +131,12 @@ func encodeMetadata(c *gin.Context, m archive.Metadata) map[string]any {
 	for k, v := range m.Parameters {
 		out[k] = v
 	}
+	a := esmondArchiveOf(c)
 	ets := make([]esmondEventTypeJSON, 0, len(m.EventTypes))
 	for _, e := range m.EventTypes {
-		ets = append(ets, encodeEventType(m.Key, e))
+		ets = append(ets, encodeEventType(a, m.Key, e))
 	}
-	uri := esmondURI(m.Key)
+	uri := esmondURI(a, m.Key)
 	for k, v := range map[string]any{
 		"metadata-key": m.Key, "subject-type": m.SubjectType,
 		"source": m.Source, "destination": m.Destination, "measurement-agent": m.MeasurementAgent,

@@ -41,12 +41,18 @@ func undocumentedRoutes() map[string]string {
 	// The esmond paths' refusals of the methods they do not serve (405,
 	// PATCH 400), registered so that gin never redirects them.
 	allowed := map[string][]string{}
-	esmondRoutes(func(method, path string, _ bool, _ gin.HandlerFunc) { allowed[path] = append(allowed[path], method) }, &Server{})
+	esmondRoutes(esmondRoot, func(method, path string, _ bool, _ gin.HandlerFunc) { allowed[path] = append(allowed[path], method) }, &Server{})
 	for path, methods := range allowed {
 		for _, m2 := range esmondUnserved(methods) {
 			m[m2+" "+path] = "esmond: method refused"
 		}
 	}
+	// The same API under /perfsonar/ (esmond without its script alias).
+	esmondRoutes(esmondBareRoot, func(method, path string, _ bool, _ gin.HandlerFunc) {
+		for _, m2 := range esmondMethods() {
+			m[m2+" "+path] = "esmond: the /esmond/perfsonar/ route without the script alias"
+		}
+	}, &Server{})
 	return m
 }
 

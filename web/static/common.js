@@ -55,8 +55,10 @@ const PA = (() => {
     return 'HTTP ' + r.status;
   }
 
-  // fetchAuth fetches url with the token, asking for one on 401/403.
-  async function fetchAuth(url, accept, opts) {
+  // fetchAuth fetches url with the token, asking for one on 401/403 (and
+  // before the first request when the server says reads need one).
+  async function fetchAuth(url, accept, opts, needed) {
+    if (needed && !token()) await askToken('');
     for (;;) {
       const r = await fetch(url, Object.assign({ headers: headers(accept), cache: 'no-store' }, opts || {}));
       if (r.status !== 401 && r.status !== 403) return r;
@@ -68,7 +70,7 @@ const PA = (() => {
 
   // getJSON reads a data endpoint under /dashboard/api/.
   async function getJSON(path) {
-    const r = await fetchAuth(root + 'api/' + path, 'application/json');
+    const r = await fetchAuth(root + 'api/' + path, 'application/json', null, (await config()).auth === 'token');
     if (!r.ok) throw new Error(await errorText(r));
     return r.json();
   }
@@ -79,32 +81,41 @@ const PA = (() => {
     return cfg;
   }
 
+  // records calls fn with each record of a streamed response body, records
+  // ending with sep ('\n' for NDJSON, '\n\n' for Server-Sent Events), as
+  // they arrive.
+  async function records(r, sep, fn) {
+    const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      let i;
+      while ((i = buf.indexOf(sep)) >= 0) {
+        const rec = buf.slice(0, i);
+        buf = buf.slice(i + sep.length);
+        fn(rec);
+      }
+    }
+  }
+
   // events reads the Server-Sent Events of path until signal aborts,
   // reconnecting after each end; on(name, data) gets every event. fetch
   // rather than EventSource, so the token travels in a header.
   async function events(path, on, signal) {
     while (!signal.aborted) {
       try {
-        const r = await fetchAuth(root + 'api/' + path, 'text/event-stream', { signal });
+        const r = await fetchAuth(root + 'api/' + path, 'text/event-stream', { signal }, (await config()).auth === 'token');
         if (!r.ok) throw new Error(await errorText(r));
-        const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buf = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += value;
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            let name = 'message', data = '';
-            for (const line of block.split('\n')) {
-              if (line.startsWith('event: ')) name = line.slice(7);
-              else if (line.startsWith('data: ')) data += line.slice(6);
-            }
-            if (data) on(name, JSON.parse(data));
+        await records(r, '\n\n', (block) => {
+          let name = 'message', data = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) name = line.slice(7);
+            else if (line.startsWith('data: ')) data += line.slice(6);
           }
-        }
+          if (data) on(name, JSON.parse(data));
+        });
       } catch (e) {
         if (signal.aborted) return;
       }
@@ -163,5 +174,5 @@ const PA = (() => {
   // onTheme calls fn when the system switches between light and dark.
   function onTheme(fn) { matchMedia('(prefers-color-scheme: dark)').addEventListener('change', fn); }
 
-  return { root, $, el, getJSON, config, events, fetchAuth, errorText, askToken, showError, ms, pct, css, lossClass, lossLabels, viridis, onTheme };
+  return { root, $, el, getJSON, config, events, records, fetchAuth, errorText, askToken, showError, ms, pct, css, lossClass, lossLabels, viridis, onTheme };
 })();

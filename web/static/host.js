@@ -172,34 +172,25 @@
     $('minfo').textContent = 'Measuring ' + name + ', ' + c + ' echoes…';
     try {
       const url = PA.root.slice(0, -'dashboard/'.length) + 'pingapi/' + encodeURIComponent(name) + '?c=' + c;
-      const r = await PA.fetchAuth(url, 'application/x-ndjson');
+      const r = await PA.fetchAuth(url, 'application/x-ndjson', null, true); // /pingapi always needs a token
       if (!r.ok) throw new Error(await PA.errorText(r));
-      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i).trim();
-          buf = buf.slice(i + 1);
-          if (!line) continue;
-          const m = JSON.parse(line);
-          if (m.type === 'packet') {
-            xs.push(m.seq); ys.push(m.rtt);
-            if (m.rtt == null) lost++;
-            draw();
-            $('minfo').textContent = 'Echo ' + (m.seq + 1) + ' of ' + c + ': ' + (m.rtt == null ? 'lost' : PA.ms(m.rtt)) + (lost ? ' (' + lost + ' lost so far)' : '');
-            document.body.dataset.echoes = String(xs.length);
-          } else if (m.type === 'summary') {
-            $('minfo').textContent = 'Done: ' + m.count_received + ' of ' + m.count_sent + ' replies, loss ' + PA.pct(m.packet_loss) +
-              ', RTT min/mean/max ' + PA.ms(m.rtt_min) + ' / ' + PA.ms(m.rtt_mean) + ' / ' + PA.ms(m.rtt_max) + ', jitter ' + PA.ms(m.jitter);
-          } else if (m.type === 'error') {
-            throw new Error(m.error.message);
-          }
+      await PA.records(r, '\n', (rec) => {
+        const line = rec.trim();
+        if (!line) return;
+        const m = JSON.parse(line);
+        if (m.type === 'packet') {
+          xs.push(m.seq); ys.push(m.rtt);
+          if (m.rtt == null) lost++;
+          draw();
+          $('minfo').textContent = 'Echo ' + (m.seq + 1) + ' of ' + c + ': ' + (m.rtt == null ? 'lost' : PA.ms(m.rtt)) + (lost ? ' (' + lost + ' lost so far)' : '');
+          document.body.dataset.echoes = String(xs.length);
+        } else if (m.type === 'summary') {
+          $('minfo').textContent = 'Done: ' + m.count_received + ' of ' + m.count_sent + ' replies, loss ' + PA.pct(m.packet_loss) +
+            ', RTT min/mean/max ' + PA.ms(m.rtt_min) + ' / ' + PA.ms(m.rtt_mean) + ' / ' + PA.ms(m.rtt_max) + ', jitter ' + PA.ms(m.jitter);
+        } else if (m.type === 'error') {
+          throw new Error(m.error.message);
         }
-      }
+      });
     } catch (err) {
       $('minfo').textContent = 'Measurement failed: ' + (err.message || err);
     } finally {
