@@ -179,7 +179,7 @@ type esmondAPIRootBody struct {
 // esmondAPIRoot godoc
 //
 //	@Summary		esmond API root
-//	@Description	Where the measurement archive is, as esmond's API root answers (Django REST framework's router root). Readable from any origin.
+//	@Description	Where the measurement archive is, as esmond's API root answers (Django REST framework's router root). Readable from any origin. Every esmond route also answers under /perfsonar/ (esmond without its /esmond script alias: /perfsonar/, /perfsonar/archive/, ...), with the URIs of its answers under that prefix.
 //	@Tags			esmond
 //	@Produce		json
 //	@Success		200	{object}	esmondAPIRootBody

@@ -14,9 +14,8 @@ import (
 
 // Who an esmond request was let in as, in the access log's sub field.
 const (
-	esmondSubPublic = ""     // a public read
-	esmondSubKey    = "key:" // + the key's name
-	esmondSubNet    = "net:" // + the client address (ARCHIVE_WRITE_CIDRS)
+	esmondSubKey = "key:" // + the key's name
+	esmondSubNet = "net:" // + the client address (ARCHIVE_WRITE_CIDRS)
 )
 
 // esmondAccess is the access rule of one esmond route.

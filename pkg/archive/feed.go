@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -39,6 +40,22 @@ type FeedStats struct {
 	Failed   uint64 // measurements lost to a failed write
 	QueueLen int    // waiting now
 	QueueCap int
+
+	// Batch writes (transactions) and their durations: WriteSeconds is
+	// their sum, WriteHist[i] counts those of at most WriteBounds()[i]
+	// seconds and more than the bound before (not cumulative); the last
+	// element counts those above every bound.
+	Batches      uint64
+	WriteSeconds float64
+	WriteHist    [numWriteBuckets]uint64
+}
+
+// numWriteBuckets is len(WriteBounds()) + 1.
+const numWriteBuckets = 14
+
+// WriteBounds are the upper bounds, in seconds, of FeedStats.WriteHist.
+func WriteBounds() []float64 {
+	return []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 }
 
 // Feed archives measurements without making their producers wait: Record
@@ -56,6 +73,8 @@ type Feed struct {
 
 	queued, written, dropped, failed atomic.Uint64
 	lastDropLog                      atomic.Int64 // unix seconds
+	batches, writeNanos              atomic.Uint64
+	writeHist                        [numWriteBuckets]atomic.Uint64
 }
 
 // NewFeed makes a feed writing into st.
@@ -99,8 +118,13 @@ func (f *Feed) Record(m Measurement) bool {
 
 // Stats returns the counters.
 func (f *Feed) Stats() FeedStats {
-	return FeedStats{Queued: f.queued.Load(), Written: f.written.Load(), Dropped: f.dropped.Load(),
-		Failed: f.failed.Load(), QueueLen: len(f.q), QueueCap: cap(f.q)}
+	st := FeedStats{Queued: f.queued.Load(), Written: f.written.Load(), Dropped: f.dropped.Load(),
+		Failed: f.failed.Load(), QueueLen: len(f.q), QueueCap: cap(f.q),
+		Batches: f.batches.Load(), WriteSeconds: float64(f.writeNanos.Load()) / 1e9}
+	for i := range st.WriteHist {
+		st.WriteHist[i] = f.writeHist[i].Load()
+	}
+	return st
 }
 
 // writeTimeout bounds one batch's write.
@@ -146,6 +170,14 @@ func (f *Feed) fill(buf []Measurement) []Measurement {
 func (f *Feed) write(ctx context.Context, ms []Measurement) {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
+	start := time.Now()
+	defer func() {
+		d := time.Since(start)
+		f.batches.Add(1)
+		f.writeNanos.Add(uint64(d))
+		i, _ := slices.BinarySearch(WriteBounds(), d.Seconds())
+		f.writeHist[i].Add(1)
+	}()
 	for i := range ms {
 		if !ms[i].Agent.IsValid() {
 			ms[i].Agent = f.agent(ms[i].Addr)

@@ -60,8 +60,16 @@ func TestFeedWritesAndDrains(t *testing.T) {
 	if err := f.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if s := f.Stats(); s.Written != 101 || s.Failed != 0 || s.QueueLen != 0 {
+	s := f.Stats()
+	if s.Written != 101 || s.Failed != 0 || s.QueueLen != 0 || s.Batches != 15 || s.WriteSeconds <= 0 {
 		t.Fatalf("stats %+v", s)
+	}
+	var inHist uint64
+	for _, c := range s.WriteHist {
+		inHist += c
+	}
+	if inHist != s.Batches || len(WriteBounds())+1 != len(s.WriteHist) {
+		t.Errorf("write histogram %v counts %d of %d batches", s.WriteHist, inHist, s.Batches)
 	}
 	got, err := st.Measurements(context.Background(), SeriesQuery{Target: "localhost", Tool: ToolPing}, t0.Add(-time.Hour), t0.Add(24*time.Hour), 0)
 	if err != nil || len(got) != 101 {

@@ -210,7 +210,7 @@ func (a *hourAgg) rttHistJSON() []byte {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = strconv.AppendFloat(b, float64(e.k)/100, 'f', 2, 64)
+		b = appendCenti(b, e.k)
 		b = append(b, '"', ':')
 		b = strconv.AppendInt(b, e.c, 10)
 	}
@@ -218,7 +218,7 @@ func (a *hourAgg) rttHistJSON() []byte {
 }
 
 // rttKey is the bucket name of an RTT bucket in 10 µs units ("41.02").
-func rttKey(k int64) string { return strconv.FormatFloat(float64(k)/100, 'f', 2, 64) }
+func rttKey(k int64) string { return string(appendCenti(nil, k)) }
 
 // rttStatistics is HistogramStatistics of a's RTT histogram without
 // building the map of names.

@@ -248,8 +248,15 @@ func appendName(buf []byte, b bucket) []byte {
 		return strconv.AppendQuote(buf, b.key)
 	}
 	buf = append(buf, '"')
-	buf = strconv.AppendFloat(buf, float64(b.k10)/100, 'f', 2, 64)
+	buf = appendCenti(buf, b.k10)
 	return append(buf, '"')
+}
+
+// appendCenti appends k/100 with two decimals ("41.02"), k ≥ 0.
+func appendCenti(buf []byte, k int64) []byte {
+	buf = strconv.AppendInt(buf, k/100, 10)
+	r := k % 100
+	return append(buf, '.', byte('0'+r/10), byte('0'+r%10))
 }
 
 // nistPercentile is the p-th percentile of the sample the sorted buckets

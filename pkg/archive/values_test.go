@@ -186,3 +186,18 @@ func TestFromResult(t *testing.T) {
 		t.Errorf("summary %+v", s)
 	}
 }
+
+func TestRTTBucketNames(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{{41020 * time.Microsecond, "41.02"}, {41024 * time.Microsecond, "41.02"}, {41025 * time.Microsecond, "41.03"},
+		{5 * time.Microsecond, "0.01"}, {4 * time.Microsecond, "0.00"}, {3 * time.Second, "3000.00"}, {100 * time.Microsecond, "0.10"}} {
+		if got := RTTBucket(tt.d); got != tt.want {
+			t.Errorf("RTTBucket(%v) = %s, want %s", tt.d, got, tt.want)
+		}
+		if got := rttKey(int64((tt.d + 5*time.Microsecond) / (10 * time.Microsecond))); got != tt.want {
+			t.Errorf("rttKey(%v) = %s, want %s", tt.d, got, tt.want)
+		}
+	}
+}

@@ -31,8 +31,9 @@ type conn struct {
 	subj  string
 	mode  string
 	since time.Time
-	sock  *sockConn
-	rw    io.ReadWriteCloser // sock, or the TLS connection over it
+	sock  *sockConn          // nil when polled
+	fd    *fdConn            // a polled client's socket (read by the scheduler); nil otherwise
+	rw    io.ReadWriteCloser // fd, sock, or the TLS connection over sock
 	// timeout is the probe deadline, ns: an echo later than this (by the
 	// monotonic clock of its read) is late and its probe lost.
 	timeout int64
@@ -132,25 +133,30 @@ func (c *conn) onEcho(p []byte, rxWall, epochWall, mono int64, now time.Time, k 
 			c.stray++
 			continue
 		}
-		if sl.state == slotPending && c.timeout > 0 && mono-sl.sentMono > c.timeout {
-			// Past its deadline, though the scheduler has not expired it yet.
-			sl.state = slotLost
-			c.lost++
-			if sl.win != nil {
-				sl.win.pending--
-			}
-		}
-		switch sl.state {
-		case slotPending:
-			rtt := time.Duration(mono - sl.sentMono)
+		var rtt time.Duration
+		if sl.state == slotPending {
+			rtt = time.Duration(mono - sl.sentMono)
 			if rxWall != 0 {
 				// The kernel's stamp is wall clock; trust it only while it
 				// agrees with the monotonic interval (no clock step since
-				// the epoch).
+				// the epoch). It is also when the echo arrived: the read
+				// may come later (the scheduler reads polled clients at
+				// its wake-ups).
 				if w := time.Duration(rxWall - epochWall - sl.sentMono); w > 0 && w <= rtt {
 					rtt = w
 				}
 			}
+			if c.timeout > 0 && int64(rtt) > c.timeout {
+				// Past its deadline, though the scheduler has not expired it yet.
+				sl.state = slotLost
+				c.lost++
+				if sl.win != nil {
+					sl.win.pending--
+				}
+			}
+		}
+		switch sl.state {
+		case slotPending:
 			sl.state = slotAnswered
 			matched++
 			c.received++

@@ -89,6 +89,23 @@ func (s *Server) accept(nc net.Conn, tlsCfg *tls.Config) {
 		_ = nc.Close()
 		return
 	}
+	var local netip.AddrPort
+	if la, err := netip.ParseAddrPort(nc.LocalAddr().String()); err == nil {
+		local = netip.AddrPortFrom(la.Addr().Unmap().WithZone(""), la.Port())
+	}
+	if tlsCfg == nil && s.poll != nil {
+		f, err := detach(tcp, s.poll)
+		if err != nil {
+			s.release(ap.Addr())
+			s.readers.Done()
+			_ = nc.Close()
+			return
+		}
+		c := &conn{addr: ap, local: local, key: ap.String(), mode: "plain", fd: f, rw: f}
+		s.start(c)
+		s.readers.Done() // the scheduler reads it
+		return
+	}
 	sock, err := newSockConn(tcp)
 	if err != nil {
 		s.release(ap.Addr())
@@ -96,10 +113,7 @@ func (s *Server) accept(nc net.Conn, tlsCfg *tls.Config) {
 		_ = nc.Close()
 		return
 	}
-	c := &conn{addr: ap, key: ap.String(), mode: "plain", sock: sock, rw: sock}
-	if la, err := netip.ParseAddrPort(nc.LocalAddr().String()); err == nil {
-		c.local = netip.AddrPortFrom(la.Addr().Unmap().WithZone(""), la.Port())
-	}
+	c := &conn{addr: ap, local: local, key: ap.String(), mode: "plain", sock: sock, rw: sock}
 	if tlsCfg == nil {
 		s.start(c)
 		go s.readLoop(c)

@@ -26,6 +26,11 @@ type Server struct {
 	epochWall int64
 	rand      func() float64
 	sched     *scheduler
+	// poll, when not nil, is the scheduler's epoll set: plain clients are
+	// read by the scheduler goroutine (poll_linux.go). nil: each client
+	// has a reader goroutine (TLS clients always do).
+	poll    *poller
+	pollBuf [64]byte // the scheduler's read buffer
 
 	mu      sync.Mutex
 	conns   map[uint64]*conn
@@ -81,7 +86,12 @@ func New(opts Options) (*Server, error) {
 		s.rand = func() float64 { mu.Lock(); defer mu.Unlock(); return r.Float64() }
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.sched = newScheduler(s.mono, s.tick, slackFor(o.Interval))
+	if p, err := newPoller(); err == nil {
+		s.poll = p
+	} else {
+		s.log.Info("tcpecho: no epoll, one reader goroutine per client", "err", err)
+	}
+	s.sched = newScheduler(s.mono, s.tick, slackFor(o.Interval), s.poll, s.readPolled)
 	go s.sched.run(s.stop)
 	if o.Sink != nil {
 		s.sinkCh = make(chan Window, 4096)
@@ -121,6 +131,14 @@ func (s *Server) start(c *conn) {
 		s.mu.Unlock()
 		s.disconnect(c, ReasonShutdown)
 		return
+	}
+	if c.fd != nil {
+		if err := s.poll.add(c, c.fd.fd); err != nil {
+			s.mu.Unlock()
+			s.log.Warn("tcpecho: cannot poll a client", "addr", c.addr, "err", err)
+			s.disconnect(c, ReasonError)
+			return
+		}
 	}
 	if c.name != "" {
 		old = s.byName[c.name]
@@ -276,6 +294,9 @@ func (s *Server) disconnect(c *conn, reason string) {
 	_ = c.rw.Close()
 	s.deliver(out)
 	s.log.Info("tcpecho: client disconnected", "id", c.id, "addr", c.addr, "name", c.name, "reason", reason)
+	if c.fd != nil { // no reader goroutine to do it
+		s.remove(c)
+	}
 }
 
 // remove forgets c once its reader has ended; it stays listed as gone.
@@ -338,12 +359,16 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	close(s.stop)
+	s.sched.wakeup()
 	<-s.sched.done
 	for _, c := range cs {
 		s.disconnect(c, ReasonShutdown)
 	}
 	s.cancel() // ends hellos in progress
 	s.readers.Wait()
+	if s.poll != nil {
+		s.poll.close()
+	}
 	if s.sinkCh != nil {
 		close(s.sinkCh)
 		s.sinkWG.Wait()

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -150,15 +149,7 @@ func (s *sockConn) kernelInfo() (Kernel, error) {
 	if err != nil {
 		return Kernel{}, fmt.Errorf("TCP_INFO: %w", err)
 	}
-	info := &s.info
-	return Kernel{
-		Valid:        true,
-		RTT:          time.Duration(info.Rtt) * time.Microsecond,
-		RTTVar:       time.Duration(info.Rttvar) * time.Microsecond,
-		MinRTT:       time.Duration(info.Min_rtt) * time.Microsecond,
-		Retransmits:  int(info.Retransmits),
-		TotalRetrans: int64(info.Total_retrans),
-	}, nil
+	return kernelOf(&s.info), nil
 }
 
 // infoOp is getsockopt(TCP_INFO) into s.info without the allocation of
