@@ -72,13 +72,16 @@ func newServerMetrics(d Deps) serverMetrics {
 	if d.ArchiveFeed != nil {
 		m.reg.MustRegister(archiveCollector{d.ArchiveFeed})
 	}
+	if te, ok := d.TCPEcho.(TCPEchoStats); ok {
+		m.reg.MustRegister(tcpechoCollector{te})
+	}
 	return m
 }
 
 // metricsHandler serves the registry in the Prometheus text format.
 //
 //	@Summary		Prometheus metrics
-//	@Description	Prometheus text exposition: the HTTP layer's pingapi_* series, the engine's pingapi_engine_*, the monitor's pingapi_monitor_* (per host only with METRICS_PER_HOST), the archive's pingapi_archive_*, and Go's go_* and process_*. Names, types and help strings are listed in docs/METRICS.md. Unauthenticated: restrict it at the reverse proxy.
+//	@Description	Prometheus text exposition: the HTTP layer's pingapi_* series, the engine's pingapi_engine_*, the monitor's pingapi_monitor_* (per host only with METRICS_PER_HOST), the archive's pingapi_archive_*, the TCP echo service's pingapi_tcpecho_*, and Go's go_* and process_*. Names, types and help strings are listed in docs/METRICS.md. Unauthenticated: restrict it at the reverse proxy.
 //	@Tags			operations
 //	@Produce		plain
 //	@Success		200	{string}	string	"Prometheus text exposition"

@@ -7,6 +7,7 @@ import (
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
 	"github.com/pingapi/pingapi/pkg/stats"
+	"github.com/pingapi/pingapi/pkg/tcpecho"
 )
 
 // EngineStats is a Pinger whose counters /metrics exports; *probe.Engine
@@ -21,9 +22,16 @@ type ArchiveStats interface {
 	Stats() archive.FeedStats
 }
 
+// TCPEchoStats is the TCP echo service's counters, which /metrics exports
+// when Deps.TCPEcho has them; *tcpecho.Server implements it.
+type TCPEchoStats interface {
+	Stats() tcpecho.Stats
+}
+
 var (
 	_ EngineStats  = (*probe.Engine)(nil)
 	_ ArchiveStats = (*archive.Feed)(nil)
+	_ TCPEchoStats = (*tcpecho.Server)(nil)
 )
 
 // statMetric is one series read from a Stats value at scrape time.
@@ -84,6 +92,31 @@ func archiveMetrics() []statMetric[archive.FeedStats] {
 		gauge("pingapi_archive_queue_length", "Measurements waiting in the archive's write queue now.", func(s *s) float64 { return float64(s.QueueLen) }),
 		gauge("pingapi_archive_queue_capacity", "Size of the archive's write queue.", func(s *s) float64 { return float64(s.QueueCap) }),
 	}
+}
+
+// tcpechoMetrics are the TCP echo service's series, read from tcpecho.Stats.
+func tcpechoMetrics() []statMetric[tcpecho.Stats] {
+	type s = tcpecho.Stats
+	return []statMetric[s]{
+		counter("pingapi_tcpecho_connections_accepted_total", "TCP echo connections admitted as clients (after the TLS hello, for agents).", func(s *s) float64 { return float64(s.Accepted) }),
+		counter("pingapi_tcpecho_connections_denied_policy_total", "TCP echo connections closed at once because the target policy denies the client's address.", func(s *s) float64 { return float64(s.DeniedPolicy) }),
+		counter("pingapi_tcpecho_connections_denied_limit_total", "TCP echo connections closed at once because the global or per-address limit was reached.", func(s *s) float64 { return float64(s.DeniedLimit) }),
+		counter("pingapi_tcpecho_auth_failures_total", "TLS echo connections closed for a failed handshake, hello or credential.", func(s *s) float64 { return float64(s.AuthFailed) }),
+		counter("pingapi_tcpecho_probes_sent_total", "Probe bytes sent to TCP echo clients.", func(s *s) float64 { return float64(s.Probes) }),
+		counter("pingapi_tcpecho_echoes_total", "Echoes matched to their probe before its deadline.", func(s *s) float64 { return float64(s.Echoes) }),
+		counter("pingapi_tcpecho_windows_dropped_total", "Aggregation windows not archived because the archive feed fell behind.", func(s *s) float64 { return float64(s.WindowsDropped) }),
+		gauge("pingapi_tcpecho_clients", "TCP echo clients connected now.", func(s *s) float64 { return float64(s.Connected) }),
+	}
+}
+
+// tcpechoCollector reads the TCP echo service's counters at scrape time.
+type tcpechoCollector struct{ src TCPEchoStats }
+
+func (c tcpechoCollector) Describe(ch chan<- *prometheus.Desc) { describe(ch, tcpechoMetrics()) }
+
+func (c tcpechoCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.src.Stats()
+	collect(ch, tcpechoMetrics(), &st)
 }
 
 var (

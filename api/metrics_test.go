@@ -12,6 +12,7 @@ import (
 	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/tcpecho"
 )
 
 // /metrics exposes every series of the HTTP layer, with the values the
@@ -61,6 +62,12 @@ type statsPinger struct {
 
 func (p statsPinger) Stats() probe.Stats { return p.st }
 
+// echoStats stands in for the TCP echo service.
+type echoStats tcpecho.Stats
+
+func (e echoStats) Stats() tcpecho.Stats      { return tcpecho.Stats(e) }
+func (e echoStats) Clients() []tcpecho.Client { return nil }
+
 // feedStats stands in for the archive's write queue.
 type feedStats archive.FeedStats
 
@@ -85,6 +92,7 @@ func metricsEnv(t *testing.T) *env {
 		d.Pinger = statsPinger{p, st}
 		d.Monitor = m
 		d.ArchiveFeed = feedStats{Queued: 20, Written: 17, Dropped: 2, Failed: 1, QueueLen: 3, QueueCap: 4096}
+		d.TCPEcho = echoStats{Accepted: 30, DeniedPolicy: 2, DeniedLimit: 3, AuthFailed: 4, Probes: 500, Echoes: 480, WindowsDropped: 5, Connected: 25}
 	})
 }
 
@@ -144,6 +152,10 @@ func TestMetricsCollectors(t *testing.T) {
 		"pingapi_archive_measurements_queued_total": 20, "pingapi_archive_measurements_written_total": 17,
 		"pingapi_archive_measurements_dropped_total": 2, "pingapi_archive_measurements_failed_total": 1,
 		"pingapi_archive_queue_length": 3, "pingapi_archive_queue_capacity": 4096,
+		"pingapi_tcpecho_connections_accepted_total": 30, "pingapi_tcpecho_connections_denied_policy_total": 2,
+		"pingapi_tcpecho_connections_denied_limit_total": 3, "pingapi_tcpecho_auth_failures_total": 4,
+		"pingapi_tcpecho_probes_sent_total": 500, "pingapi_tcpecho_echoes_total": 480,
+		"pingapi_tcpecho_windows_dropped_total": 5, "pingapi_tcpecho_clients": 25,
 	} {
 		if got, ok := value(fams[name]); !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
