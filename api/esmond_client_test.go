@@ -1,3 +1,5 @@
+//go:build esmondclient
+
 package api
 
 import (
@@ -14,13 +16,15 @@ import (
 // (esmond's own Python client: MetadataPost, EventTypePost,
 // EventTypeBulkPost, ApiConnect and its paging) against the API on a real
 // SQLite archive, and compares its output with the one the document shows.
-// esmond's code is not part of this repository: set ESMOND_CLIENT_DIR to a
-// checkout of github.com/perfsonar/esmond (python3-requests and
-// python3-dateutil installed) to run it.
+// esmond's code is not part of this repository and CI cannot fetch it, so
+// the test is behind the esmondclient build tag rather than a skip: run it
+// with -tags esmondclient and ESMOND_CLIENT_DIR set to a checkout of
+// github.com/perfsonar/esmond (python3-requests and python3-dateutil
+// installed); without the variable it fails.
 func TestEsmondPythonClient(t *testing.T) {
 	dir := os.Getenv("ESMOND_CLIENT_DIR")
 	if dir == "" {
-		t.Skip("set ESMOND_CLIENT_DIR to a checkout of github.com/perfsonar/esmond to run esmond's client")
+		t.Fatal("set ESMOND_CLIENT_DIR to a checkout of github.com/perfsonar/esmond to run esmond's client")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "esmond", "api", "client", "perfsonar", "post.py")); err != nil {
 		t.Fatalf("ESMOND_CLIENT_DIR: %v", err)

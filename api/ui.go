@@ -8,13 +8,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/pingapi/pingapi/api/docs"
-	swaggerFiles "github.com/swaggo/files"
 	ginSwagger "github.com/swaggo/gin-swagger"
 )
 
 // uiFiles are the Redoc page and its vendored bundle (see api/ui/README.md).
 // Everything the documentation pages load is served from here or from
-// github.com/swaggo/files: nothing comes from a CDN, so the pages work
+// swaggerUI (ui_swagger.go): nothing comes from a CDN, so the pages work
 // offline.
 //
 //go:embed ui/redoc.html ui/redoc.standalone.js
@@ -40,7 +39,7 @@ func (s *Server) registerDocs(r gin.IRouter) {
 		Title:                    "pingapi: Swagger UI",
 		DefaultModelsExpandDepth: 1,
 		DeepLinking:              true,
-	}, swaggerFiles.NewHandler())
+	}, swaggerHandler())
 	docsFiles := func(c *gin.Context) {
 		name := strings.TrimPrefix(c.Param("any"), "/")
 		switch {

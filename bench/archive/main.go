@@ -37,6 +37,7 @@ func run() int {
 	backend := flag.String("backend", "sqlite", "sqlite or postgres (a throwaway server, fsync on)")
 	dir := flag.String("dir", "", "directory of the SQLite file (default: a temporary one, removed)")
 	reads := flag.Int("reads", 200, "read queries per kind (medians over them)")
+	reuse := flag.Bool("reuse", false, "SQLite: -dir holds the data of an earlier run with the same -hosts and -minutes; only read")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -101,6 +102,9 @@ func run() int {
 		buf = buf[:0]
 	}
 	for mi := range *minutes {
+		if *reuse {
+			break
+		}
 		at := start.Add(time.Duration(mi) * time.Minute)
 		clockNs.Store(at.Add(time.Minute).UnixNano())
 		for h := range *hosts {
@@ -116,27 +120,11 @@ func run() int {
 	if len(buf) > 0 {
 		flush()
 	}
-	fmt.Printf("ingest: %d measurements in %v of write time (%.0f/s); client CPU %.1f us per measurement",
-		n, wall.Round(time.Millisecond), float64(n)/wall.Seconds(), us(cpu)/float64(n))
-	if pg != nil {
-		fmt.Printf(", server CPU %.1f us, total %.1f us", us(srvCPU)/float64(n), us(cpu+srvCPU)/float64(n))
+	if !*reuse {
+		if code := report(ctx, st, pg, n, *hosts, cpu, srvCPU, wall); code != 0 {
+			return code
+		}
 	}
-	fmt.Println()
-
-	// Size.
-	u, err := st.DiskUsage(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if pg != nil {
-		fmt.Printf("size: measurement partitions %d bytes = %.1f B per measurement; whole database %d bytes = %.1f B per measurement\n",
-			u.Measurements, float64(u.Measurements)/float64(n), u.Total, float64(u.Total)/float64(n))
-	} else {
-		fmt.Printf("size: SQLite file %d bytes = %.1f B per measurement (metadata of %d series included); measurement table %d bytes = %.1f B per measurement\n",
-			u.Total, float64(u.Total)/float64(n), *hosts, u.Measurements, float64(u.Measurements)/float64(n))
-	}
-
 	clockNs.Store(end.Add(24 * time.Hour).UnixNano())
 
 	// A host with 30 days of data for the long reads.
@@ -144,6 +132,9 @@ func run() int {
 	long.names[0] = "long.example"
 	lb := make([]archive.Measurement, 0, 1440)
 	for mi := range 30 * 1440 {
+		if *reuse {
+			break
+		}
 		lb = append(lb, long.measurement(0, end.Add(-30*24*time.Hour).Add(time.Duration(mi)*time.Minute)))
 		if len(lb) == cap(lb) {
 			if err := st.AddMeasurements(ctx, lb); err != nil {
@@ -153,7 +144,6 @@ func run() int {
 			lb = lb[:0]
 		}
 	}
-
 	// Reads.
 	rng := rand.New(rand.NewPCG(1, 2))
 	keyOf := func(target string) string {
@@ -218,6 +208,32 @@ func run() int {
 		}
 		return len(mds)
 	})
+	return 0
+}
+
+// report prints the ingest and size figures.
+func report(ctx context.Context, st *archive.Store, pg *pgtest.Server, n, hosts int, cpu, srvCPU, wall time.Duration) int {
+	fmt.Printf("ingest: %d measurements in %v of write time (%.0f/s); client CPU %.1f us per measurement",
+		n, wall.Round(time.Millisecond), float64(n)/wall.Seconds(), us(cpu)/float64(n))
+	if pg != nil {
+		fmt.Printf(", server CPU %.1f us, total %.1f us", us(srvCPU)/float64(n), us(cpu+srvCPU)/float64(n))
+	}
+	fmt.Println()
+
+	// Size.
+	u, err := st.DiskUsage(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if pg != nil {
+		fmt.Printf("size: measurement partitions %d bytes = %.1f B per measurement; whole database %d bytes = %.1f B per measurement\n",
+			u.Measurements, float64(u.Measurements)/float64(n), u.Total, float64(u.Total)/float64(n))
+	} else {
+		fmt.Printf("size: SQLite file %d bytes = %.1f B per measurement (metadata of %d series included); measurement table %d bytes = %.1f B per measurement\n",
+			u.Total, float64(u.Total)/float64(n), hosts, u.Measurements, float64(u.Measurements)/float64(n))
+	}
+
 	return 0
 }
 

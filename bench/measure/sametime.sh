@@ -48,12 +48,14 @@ for b in "${BINS[@]}" fping; do
 done
 wait
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $N targets x $C echoes; measure args: ${EXTRA[*]}"
-read -r fk fu fs fe <"$TMP/fping.time"
+# GNU time puts "Command exited with non-zero status N" first when it did.
+read -r fk fu fs fe < <(tail -1 "$TMP/fping.time")
+[ -s "$TMP/fping.err" ] && grep -q 'fping error' "$TMP/fping.err" && echo "fping failed: $(grep -m1 'fping error' "$TMP/fping.err")"
 printf '%-40s %9s %8s %8s %8s %9s %9s\n' peer "maxRSS KiB" "user s" "sys s" "wall s" "RSS/fping" "CPU/fping"
 printf '%-40s %9d %8s %8s %8s\n' "fping" "$fk" "$fu" "$fs" "$fe"
 i=0
 for b in "${BINS[@]}"; do
-	read -r k u s e <"$TMP/m$i.time"
+	read -r k u s e < <(tail -1 "$TMP/m$i.time")
 	awk -v b="$b" -v k="$k" -v u="$u" -v s="$s" -v e="$e" -v fk="$fk" -v fu="$fu" -v fs="$fs" \
 		'BEGIN{printf "%-40s %9d %8s %8s %8s %9.2f %9.2f\n", b, k, u, s, e, k/fk, (u+s)/(fu+fs)}'
 	lines=$(wc -l <"$TMP/m$i.out")

@@ -23,6 +23,7 @@ import (
 
 	"github.com/pingapi/pingapi/pkg/monitor"
 	"github.com/pingapi/pingapi/pkg/probe"
+	"github.com/pingapi/pingapi/pkg/target"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -106,6 +107,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fping := fs.Bool("fping", false, "also run fping on the same hosts, same echoes, for CPU per echo")
 	goroutines := fs.String("goroutines", "", "write a goroutine dump at the end of each round to FILE.N")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured round to this file")
+	heapprofile := fs.String("heapprofile", "", "write a heap profile at the end of the measured round to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -128,7 +130,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
 	cp := &counting{p: eng}
-	m, err := monitor.New(monitor.Options{Settings: set, Immutable: names, Pinger: cp, Logger: log})
+	m, err := monitor.New(monitor.Options{Settings: set, Immutable: names, Pinger: cp, Logger: log, MaxHosts: max(*n, monitor.DefaultMaxHosts),
+		Policy: target.DevPolicy()}) // the hosts are loopback addresses
 	if err != nil {
 		fmt.Fprintln(stderr, "monitorbench:", err)
 		return 1
@@ -177,6 +180,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	b := snap()
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
+	}
+	if *heapprofile != "" {
+		if f, err := os.Create(*heapprofile); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
 	}
 	rss, hwm := rssKB()
 	var live runtime.MemStats

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
+	"time"
 )
 
 // DataQuery selects the base data or a summary of one event type.
@@ -52,6 +54,13 @@ func (s *Store) Data(ctx context.Context, q DataQuery) ([]Point, error) {
 	}
 	if md.Derived && q.SummaryType != SummaryBase && q.Window > 0 && q.Window%hourSec == 0 {
 		out, err := s.derivedSummary(ctx, id, q, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		return page(out, q.Offset, q.Limit), nil
+	}
+	if md.Derived && q.SummaryType == SummaryBase && q.EventType == "histogram-rtt" {
+		out, err := s.rttBase(ctx, id, lo, hi)
 		if err != nil {
 			return nil, err
 		}
@@ -212,4 +221,42 @@ func (s *Store) derivedSummary(ctx context.Context, id int64, q DataQuery, lo, h
 		out = append(out, Point{TS: w, Val: val})
 	}
 	return out, nil
+}
+
+// rttBase is the base histogram-rtt of a pingapi series with lo ≤ ts ≤ hi
+// (seconds), its JSON written straight from the rows: the same value as
+// derivedPoint's, without a map per point.
+func (s *Store) rttBase(ctx context.Context, id, lo, hi int64) ([]Point, error) {
+	var out []Point
+	var ks []int64
+	err := s.scanRows(ctx, id, lo*1000, hi*1000+999, func(tsMillis int64, m *Measurement) {
+		ks = ks[:0]
+		for _, r := range m.RTTs {
+			if r >= 0 {
+				ks = append(ks, int64((r+5*time.Microsecond)/(10*time.Microsecond)))
+			}
+		}
+		if len(ks) == 0 {
+			return
+		}
+		slices.Sort(ks)
+		b := make([]byte, 0, 2+14*len(ks))
+		b = append(b, '{')
+		for i := 0; i < len(ks); {
+			j := i
+			for j < len(ks) && ks[j] == ks[i] {
+				j++
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = appendCenti(b, ks[i])
+			b = append(b, '"', ':')
+			b = strconv.AppendInt(b, int64(j-i), 10)
+			i = j
+		}
+		out = append(out, Point{TS: floorDiv(tsMillis, 1000), Val: append(b, '}')})
+	})
+	return out, err
 }

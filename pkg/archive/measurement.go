@@ -194,7 +194,8 @@ func allSame(b []uint8) bool {
 	return true
 }
 
-// decodeRow fills the counters, RTTs and TTLs of m from b.
+// decodeRow fills the counters, RTTs and TTLs of m from b. It reuses
+// m.RTTs' array when it is large enough: callers that keep m clone it.
 func decodeRow(b []byte, m *Measurement) error {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > maxRowPackets {
@@ -202,7 +203,11 @@ func decodeRow(b []byte, m *Measurement) error {
 	}
 	b = b[k:]
 	m.Sent = int(n)
-	m.RTTs = make([]time.Duration, n)
+	if m.RTTs != nil && uint64(cap(m.RTTs)) >= n { // reuse the caller's buffer (scanRows)
+		m.RTTs = m.RTTs[:n]
+	} else {
+		m.RTTs = make([]time.Duration, n)
+	}
 	var prev int64
 	recv := 0
 	for i := range m.RTTs {
@@ -235,7 +240,7 @@ func decodeRow(b []byte, m *Measurement) error {
 		if len(b) < 1 {
 			return errBadRow
 		}
-		m.TTLs = make([]uint8, recv)
+		m.TTLs = make([]uint8, recv)[:recv]
 		for i := range m.TTLs {
 			m.TTLs[i] = b[0]
 		}

@@ -63,6 +63,19 @@ func testRollups(t *testing.T, open func(t *testing.T, now func() time.Time) *St
 			}
 		}
 	}
+	// The base histogram-rtt, written straight from the rows, is the
+	// derived value's JSON.
+	var id int64
+	st.metadataRow(ctx, key, &id)
+	vals, _ := st.derivedValues(ctx, id, "histogram-rtt", 0, 1<<40)
+	var want []Point
+	for _, v := range vals {
+		b, _ := v.v.MarshalJSON()
+		want = append(want, Point{TS: v.ts, Val: b})
+	}
+	if got, err := st.Data(ctx, DataQuery{Key: key, EventType: "histogram-rtt"}); err != nil || js(got) != js(want) {
+		t.Errorf("base histogram-rtt: %v\n got %.200s\nwant %.200s", err, js(got), js(want))
+	}
 	check("first read")
 	var n int
 	if err := st.db.QueryRow(`SELECT COUNT(*) FROM rollup`).Scan(&n); err != nil || n < 3 {

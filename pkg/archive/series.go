@@ -52,6 +52,7 @@ func (s *Store) Measurements(ctx context.Context, q SeriesQuery, from, to time.T
 		addr, _ := netip.ParseAddr(md.Destination)
 		err := s.scanRows(ctx, id, from.UnixMilli(), to.UnixMilli()-1, func(ts int64, m *Measurement) {
 			c := *m
+			c.RTTs = slices.Clone(m.RTTs)
 			c.Time = time.UnixMilli(ts).UTC()
 			c.Agent, c.Addr, c.Target, c.Tool = agent, addr, md.InputDestination, md.ToolName
 			out = append(out, c)

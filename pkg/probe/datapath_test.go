@@ -346,3 +346,39 @@ func TestNoSocketError(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchedSendRefusedOne: requests leave in batches (one sendmmsg per
+// socket); one the kernel refuses in the middle of a batch fails alone,
+// and the ones after it in the same batch still go out and are answered.
+func TestBatchedSendRefusedOne(t *testing.T) {
+	e := newEngine(t, probe.Options{})
+	type outcome struct {
+		res probe.Result
+		err error
+	}
+	const n = 40
+	results := make(chan outcome, n)
+	for i := range n {
+		req := probe.Request{Target: netip.AddrFrom4([4]byte{127, 2, 0, byte(i + 1)}), Count: 3, Interval: 10 * ms, Timeout: time.Second}
+		if i == n/2 {
+			req.Source = netip.MustParseAddr("10.200.255.254") // not ours: refused
+		}
+		e.Start(t.Context(), req, func(r probe.Result, err error) { results <- outcome{r, err} })
+	}
+	refused := 0
+	for range n {
+		o := <-results
+		switch {
+		case o.res.Target == netip.AddrFrom4([4]byte{127, 2, 0, n/2 + 1}):
+			refused++
+			if o.err == nil || o.res.SendErrors != 3 {
+				t.Errorf("refused source: err %v, send errors %d", o.err, o.res.SendErrors)
+			}
+		case o.err != nil || o.res.Received != 3:
+			t.Errorf("%v: received %d, err %v", o.res.Target, o.res.Received, o.err)
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d results for the refused measurement", refused)
+	}
+}

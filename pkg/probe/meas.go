@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"time"
 )
 
@@ -22,6 +23,21 @@ type packetConn interface {
 	filtersID() bool  // the kernel already filters replies by identifier
 	close() error     // called once the loop has stopped
 	describe() string // for logs
+}
+
+// batchConn is a packetConn that can hand several requests to the kernel
+// in one system call (sendmmsg). The engine uses it when it has more than
+// one request for the socket in a send batch.
+type batchConn interface {
+	// sendMany sends msgs in order, as send would one by one, and sets
+	// walls[i] and errs[i] for each (len(msgs) entries each).
+	sendMany(msgs []outMsg, walls []int64, errs []error)
+}
+
+// outMsg is one request of a batch.
+type outMsg struct {
+	msg, oob []byte
+	dst      flightAddr
 }
 
 // flightAddr is an address in 16-byte form (IPv4 as ::ffff:a.b.c.d) with its
@@ -78,11 +94,11 @@ const expiryGrace = 10 * time.Millisecond
 
 // pkt is the engine's state of one request.
 type pkt struct {
-	sentWall int64 // Unix ns, taken immediately before the send syscall
-	sentMono int64 // engine mono ns just after the send
-	txWall   int64 // kernel software transmit timestamp, Unix ns (fTx)
-	rxWall   int64 // kernel receive timestamp of the first reply
-	dups     int32
+	sentWall int64  // Unix ns, taken immediately before the send syscall
+	sentMono int64  // engine mono ns just after the send
+	txWall   int64  // kernel software transmit timestamp, Unix ns (fTx)
+	rxWall   int64  // kernel receive timestamp of the first reply
+	dups     uint16 // saturates at 65,535
 	wire     uint16 // sequence number on the wire
 	flags    uint16
 	ttl      uint8
@@ -124,7 +140,7 @@ type meas struct {
 	// (nil for Ping's).
 	done      func(Result, error)
 	completed *[]*meas
-	stop      func() bool // unregisters Start's context.AfterFunc
+	ctx       context.Context // Start's context, watched by Engine.watch (nil if it cannot be done)
 	// onPacket is StartEach's per-request callback, and emitting the
 	// engine's list of such measurements with requests to hand out
 	// (queued: m is on it).
@@ -139,7 +155,6 @@ type meas struct {
 	nemit    int   // first request not yet handed to onPacket
 	nfinal   int   // requests whose fate is final
 	nextSend int64 // mono ns of the next send
-	at       int64 // mono ns of the next scheduler event (heap key)
 	hidx     int   // index in the scheduler heap, -1 when absent
 	finished bool  // removed from the engine
 	sendErr  error // first send error

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -90,31 +89,23 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool, onPac
 	m.oob = buildOOB(fam == 1, *req)
 
 	m.started = time.Now()
-	if done != nil {
-		// Registered before the measurement is visible to the loop, which
-		// reads m.stop when it completes. If ctx is already done, cancel
-		// may run before the push below: then m is finished and stays out.
-		m.stop = context.AfterFunc(ctx, func() { e.cancel(m, ctx.Err()) })
-	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		if m.stop != nil && !m.stop() {
-			return m, nil // ctx was done too: cancel calls done
-		}
 		return nil, ErrClosed
 	}
-	if m.finished {
-		e.mu.Unlock()
-		return m, nil
+	if done != nil && ctx.Done() != nil {
+		// In the same critical section as the push below, so that a
+		// cancellation finds m in the heap.
+		m.ctx = ctx
+		e.watch(ctx)
 	}
 	m.nextSend = e.mono()
-	m.at = m.nextSend
-	heap.Push(&e.sched.h, m)
+	e.sched.h.push(m, m.nextSend)
 	// A loop that is awake, or wakes within pollInterval anyway (it
 	// polls that often while requests are in flight), takes the new
 	// measurement then: its first send leaves at most that late.
-	kick := m.at+int64(pollInterval) < e.sleepUntil
+	kick := m.nextSend+int64(pollInterval) < e.sleepUntil
 	e.mu.Unlock()
 	if kick {
 		e.kick()
@@ -224,12 +215,13 @@ func (e *Engine) finishLocked(m *meas) {
 		return
 	}
 	m.finished = true
+	e.unwatch(m)
 	for i := m.nfree; i < m.nsent; i++ {
 		e.release(m, i)
 	}
 	m.nfree = m.nsent
 	if m.hidx >= 0 {
-		heap.Remove(&e.sched.h, m.hidx)
+		e.sched.h.remove(m.hidx)
 	}
 }
 

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -125,10 +126,11 @@ type Engine struct {
 	// a measurement due before it must kick the loop.
 	sleepUntil int64
 
-	completed []*meas       // Start's measurements that completed, guarded by mu
-	emitting  []*meas       // StartEach's with requests to hand out, guarded by mu
-	doneBuf   []asyncDone   // loop goroutine only
-	pktBuf    []asyncPacket // loop goroutine only
+	completed []*meas                       // Start's measurements that completed, guarded by mu
+	emitting  []*meas                       // StartEach's with requests to hand out, guarded by mu
+	doneBuf   []asyncDone                   // loop goroutine only
+	pktBuf    []asyncPacket                 // loop goroutine only
+	watches   map[context.Context]*ctxWatch // contexts of Start's measurements, guarded by mu
 
 	rd   [2]readBackoff // loop goroutine only
 	wake chan struct{}  // kicks the loop; capacity 1

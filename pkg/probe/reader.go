@@ -122,7 +122,9 @@ func (e *Engine) match(fam int, c packetConn, msg *rxMsg) {
 	m, i := f.m, int(f.idx)
 	p := &m.pk[i]
 	if p.flags&fReply != 0 {
-		p.dups++
+		if p.dups < 1<<16-1 {
+			p.dups++
+		}
 		return
 	}
 	p.flags |= fReply

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"container/heap"
 	"time"
 )
 
@@ -23,6 +22,10 @@ const burstWindow = 2 * time.Millisecond
 // the engine's packet rate. It is guarded by Engine.mu.
 type scheduler struct {
 	h      measHeap
+	arena  []byte   // the batch's messages (loop goroutine only)
+	msgs   []outMsg // the batch's messages for one socket (loop goroutine only)
+	walls  []int64
+	errs   []error
 	rate   float64 // tokens per second
 	burst  float64 // bucket size: burstWindow's worth of packets
 	tokens float64
@@ -142,10 +145,10 @@ func (e *Engine) collect(now int64) (limited bool) {
 	s := &e.sched
 	s.batch = s.batch[:0]
 	for len(s.h) > 0 && len(s.batch) < maxSendBatch {
-		m := s.h[0]
-		if m.at > now {
+		if s.h[0].at > now {
 			break
 		}
+		m := s.h[0].m
 		e.expire(m, now)
 		for m.nsent < len(m.pk) && m.nextSend <= now+int64(sendSlack) && len(s.batch) < maxSendBatch {
 			if !s.take(now) {
@@ -165,8 +168,7 @@ func (e *Engine) collect(now int64) (limited bool) {
 			}
 			s.batch = append(s.batch, sendItem{m, i})
 		}
-		m.at = m.nextAt()
-		heap.Fix(&s.h, 0)
+		s.h.fix(0, m.nextAt())
 		if limited {
 			break
 		}
@@ -234,15 +236,7 @@ func (e *Engine) sendBatch(batch []sendItem) {
 	}
 	var stack [maxSendBatch]sent
 	out := stack[:len(batch)]
-	buf := e.sched.buf
-	for j, it := range batch {
-		m := it.m
-		payload := buf[8 : 8+m.req.Size]
-		fillPayload(payload, m.token)
-		msg := buildEcho(buf, m.fam == 1, m.conn.ident(), m.pk[it.idx].wire, payload)
-		wall, err := m.conn.send(msg, m.oob, m.dst)
-		out[j] = sent{wall, e.mono(), err}
-	}
+	e.sendAll(batch, func(j int, wall, mono int64, err error) { out[j] = sent{wall, mono, err} })
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for j, it := range batch {
@@ -266,31 +260,145 @@ func (e *Engine) sendBatch(batch []sendItem) {
 			}
 		}
 		if m.hidx >= 0 {
-			m.at = m.nextAt()
-			heap.Fix(&e.sched.h, m.hidx)
+			e.sched.h.fix(m.hidx, m.nextAt())
 		}
 	}
 }
 
-// measHeap is a min-heap of measurements by their next event time.
-type measHeap []*meas
+// measHeap is a min-heap of measurements by their next event time (mono
+// ns). The key sits in the array next to the pointer, so that sifting
+// compares without loading each measurement (a cache miss apiece with
+// tens of thousands in flight: 12 % of the loop's CPU at 300,000 hosts).
+type measHeap []heapEnt
 
-func (h measHeap) Len() int           { return len(h) }
-func (h measHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h measHeap) Swap(i, j int) {
+type heapEnt struct {
+	at int64
+	m  *meas
+}
+
+func (h measHeap) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].hidx, h[j].hidx = i, j
+	h[i].m.hidx, h[j].m.hidx = i, j
 }
-func (h *measHeap) Push(x any) {
-	m := x.(*meas)
+
+func (h measHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].at <= h[i].at {
+			return
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+func (h measHeap) down(i int) bool {
+	i0 := i
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			break
+		}
+		if r := c + 1; r < len(h) && h[r].at < h[c].at {
+			c = r
+		}
+		if h[i].at <= h[c].at {
+			break
+		}
+		h.swap(i, c)
+		i = c
+	}
+	return i > i0
+}
+
+// push adds m with key at.
+func (h *measHeap) push(m *meas, at int64) {
 	m.hidx = len(*h)
-	*h = append(*h, m)
+	*h = append(*h, heapEnt{at, m})
+	h.up(m.hidx)
 }
-func (h *measHeap) Pop() any {
+
+// fix sets the key of entry i to at and restores the order.
+func (h measHeap) fix(i int, at int64) {
+	h[i].at = at
+	if !h.down(i) {
+		h.up(i)
+	}
+}
+
+// remove takes entry i out.
+func (h *measHeap) remove(i int) {
 	old := *h
-	m := old[len(old)-1]
-	old[len(old)-1] = nil
+	n := len(old) - 1
+	m := old[i].m
+	if i != n {
+		old.swap(i, n)
+	}
+	old[n] = heapEnt{}
+	*h = old[:n]
+	if i != n {
+		h.fix(i, (*h)[i].at)
+	}
 	m.hidx = -1
-	*h = old[:len(old)-1]
-	return m
+}
+
+// sendAll hands the batch's requests to their sockets: the consecutive
+// requests for one socket in one system call where the socket can
+// (batchConn), else one by one. It reports each request's send time
+// (wall, and mono just after its system call) or error through sent, in
+// batch order.
+func (e *Engine) sendAll(batch []sendItem, sent func(j int, wall, mono int64, err error)) {
+	s := &e.sched
+	for j := 0; j < len(batch); {
+		c := batch[j].m.conn
+		k := j + 1
+		for k < len(batch) && batch[k].m.conn == c {
+			k++
+		}
+		bc, ok := c.(batchConn)
+		if !ok || k-j == 1 {
+			for ; j < k; j++ {
+				it := batch[j]
+				msg := e.buildRequest(s.buf, it)
+				wall, err := c.send(msg, it.m.oob, it.m.dst)
+				sent(j, wall, e.mono(), err)
+			}
+			continue
+		}
+		// Every message of the run in one buffer, so that all stay valid
+		// until the system call.
+		size := 0
+		for _, it := range batch[j:k] {
+			size += 8 + it.m.req.Size
+		}
+		if cap(s.arena) < size {
+			s.arena = make([]byte, size)
+		}
+		s.msgs, s.walls, s.errs = s.msgs[:0], s.walls[:0], s.errs[:0]
+		off := 0
+		for _, it := range batch[j:k] {
+			msg := e.buildRequest(s.arena[off:], it)
+			off += len(msg)
+			s.msgs = append(s.msgs, outMsg{msg: msg, oob: it.m.oob, dst: it.m.dst})
+			s.walls = append(s.walls, 0)
+			s.errs = append(s.errs, nil)
+		}
+		bc.sendMany(s.msgs, s.walls, s.errs)
+		mono := e.mono()
+		for i := range s.msgs {
+			sent(j+i, s.walls[i], mono, s.errs[i])
+			s.msgs[i] = outMsg{}
+			s.errs[i] = nil
+		}
+		j = k
+	}
+}
+
+// buildRequest writes the echo request of it into b (room for 8+Size
+// bytes) and returns it.
+func (e *Engine) buildRequest(b []byte, it sendItem) []byte {
+	m := it.m
+	payload := b[8 : 8+m.req.Size]
+	fillPayload(payload, m.token)
+	return buildEcho(b, m.fam == 1, m.conn.ident(), m.pk[it.idx].wire, payload)
 }

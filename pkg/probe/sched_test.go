@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"sync"
 	"testing"
@@ -64,5 +65,47 @@ func TestPacing(t *testing.T) {
 				t.Errorf("rate %v: %d sends took %v, want about %v", tc.rate, n, span, minSpan)
 			}
 		})
+	}
+}
+
+// TestMeasHeap: after random pushes, key changes and removals, every
+// entry's hidx is its index and the order is a min-heap's.
+func TestMeasHeap(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var h measHeap
+	var live []*meas
+	check := func() {
+		t.Helper()
+		for i, e := range h {
+			if e.m.hidx != i {
+				t.Fatalf("entry %d has hidx %d", i, e.m.hidx)
+			}
+			if i > 0 && h[(i-1)/2].at > e.at {
+				t.Fatalf("entry %d (%d) below its parent (%d)", i, e.at, h[(i-1)/2].at)
+			}
+		}
+	}
+	for step := range 5000 {
+		switch op := r.IntN(4); {
+		case op <= 1 || len(live) == 0:
+			m := &meas{}
+			h.push(m, r.Int64N(1000))
+			live = append(live, m)
+		case op == 2:
+			m := live[r.IntN(len(live))]
+			h.fix(m.hidx, r.Int64N(1000))
+		default:
+			k := r.IntN(len(live))
+			m := live[k]
+			h.remove(m.hidx)
+			if m.hidx != -1 {
+				t.Fatalf("step %d: removed entry keeps hidx %d", step, m.hidx)
+			}
+			live = append(live[:k], live[k+1:]...)
+		}
+		check()
+	}
+	if len(h) != len(live) {
+		t.Fatalf("%d entries, %d live", len(h), len(live))
 	}
 }

@@ -38,6 +38,7 @@ type sysConn struct {
 	siov unix.Iovec
 	sa4  unix.RawSockaddrInet4
 	sa6  unix.RawSockaddrInet6
+	mm   *mmsgSend // sendmmsg's arrays, allocated on first use
 
 	// receive state, loop goroutine only
 	txStamps  bool   // SO_TIMESTAMPING transmit stamps are on

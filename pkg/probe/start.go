@@ -68,6 +68,68 @@ func callPackets(ps []asyncPacket) {
 	}
 }
 
+// ctxWatch is the one context.AfterFunc of every asynchronous measurement
+// with the same context: at 100,000 measurements in flight, one per
+// measurement cost 20 MB.
+type ctxWatch struct {
+	n    int         // measurements of the context in the engine
+	stop func() bool // unregisters the AfterFunc
+}
+
+// watch counts one more measurement of ctx, registering the context's
+// AfterFunc for the first. Caller holds e.mu.
+func (e *Engine) watch(ctx context.Context) {
+	w := e.watches[ctx]
+	if w == nil {
+		if e.watches == nil {
+			e.watches = make(map[context.Context]*ctxWatch)
+		}
+		w = &ctxWatch{}
+		e.watches[ctx] = w
+		// If ctx is already done, f runs at once on a goroutine of its
+		// own, which waits for e.mu.
+		w.stop = context.AfterFunc(ctx, func() { e.cancelAll(ctx) })
+	}
+	w.n++
+}
+
+// unwatch counts one measurement of m.ctx less, unregistering the
+// AfterFunc after the last. Caller holds e.mu.
+func (e *Engine) unwatch(m *meas) {
+	if m.ctx == nil {
+		return
+	}
+	if w := e.watches[m.ctx]; w != nil {
+		if w.n--; w.n == 0 {
+			w.stop()
+			delete(e.watches, m.ctx)
+		}
+	}
+	m.ctx = nil
+}
+
+// cancelAll ends every asynchronous measurement of ctx (now done) with
+// ctx.Err(), on the AfterFunc's goroutine.
+func (e *Engine) cancelAll(ctx context.Context) {
+	e.mu.Lock()
+	delete(e.watches, ctx)
+	var ms []*meas
+	for _, he := range e.sched.h {
+		if m := he.m; m.ctx == ctx && m.done != nil {
+			ms = append(ms, m)
+		}
+	}
+	for _, m := range ms {
+		m.ctx = nil // its watch is gone
+		e.finishLocked(m)
+	}
+	e.mu.Unlock()
+	err := ctx.Err()
+	for _, m := range ms {
+		m.done(m.result(), err)
+	}
+}
+
 // cancel ends an asynchronous measurement early with err, unless it has
 // ended already.
 func (e *Engine) cancel(m *meas, err error) {
@@ -112,9 +174,6 @@ type asyncDone struct {
 func callDone(ds []asyncDone) {
 	for i := range ds {
 		d := &ds[i]
-		if d.m.stop != nil {
-			d.m.stop()
-		}
 		d.m.done(d.res, d.err)
 		*d = asyncDone{}
 	}
@@ -127,9 +186,9 @@ func (e *Engine) closeAsync() {
 	e.mu.Lock()
 	ds := slices.Clone(e.completeAsync())
 	var open []*meas
-	for _, m := range e.sched.h {
-		if m.done != nil {
-			open = append(open, m)
+	for _, he := range e.sched.h {
+		if he.m.done != nil {
+			open = append(open, he.m)
 		}
 	}
 	e.mu.Unlock()

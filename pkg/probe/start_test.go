@@ -228,3 +228,51 @@ func TestStartEach(t *testing.T) {
 		wantNoState(t, e)
 	})
 }
+
+// TestStartSharedContext: measurements of one context share one watch on
+// it, which is gone once they have ended; cancelling the context ends
+// every one of them, once, with ctx.Err(), and leaves nothing behind.
+func TestStartSharedContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := fakeEngine(newFake(false, func(c *fakeConn, s sentEcho) { c.replyAfter(s, ms) }), false)
+		defer e.Close()
+		watches := func() int {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return len(e.watches)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		short := make([]doneLog, 50)
+		for i := range short {
+			e.Start(ctx, Request{Target: tgt4, Count: 2, Interval: 10 * ms}, short[i].done)
+		}
+		if n := watches(); n != 1 {
+			t.Fatalf("%d context watches for 50 measurements of one context, want 1", n)
+		}
+		time.Sleep(time.Second)
+		for i := range short {
+			got := short[i].one(t)
+			wantCounts(t, got.res, got.err, 2, 2, 0, 0)
+		}
+		if n := watches(); n != 0 {
+			t.Fatalf("%d context watches after every measurement ended, want 0", n)
+		}
+		long := make([]doneLog, 50)
+		for i := range long {
+			e.Start(ctx, Request{Target: tgt4, Count: 100, Interval: 10 * ms}, long[i].done)
+		}
+		time.Sleep(55 * ms)
+		cancel()
+		time.Sleep(time.Second)
+		for i := range long {
+			got := long[i].one(t)
+			if !errors.Is(got.err, context.Canceled) || got.res.Sent < 5 || got.res.Sent > 7 {
+				t.Fatalf("measurement %d: err %v, sent %d; want context.Canceled after about 6", i, got.err, got.res.Sent)
+			}
+		}
+		if n := watches(); n != 0 {
+			t.Errorf("%d context watches after cancellation, want 0", n)
+		}
+		wantNoState(t, e)
+	})
+}
