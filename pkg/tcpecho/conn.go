@@ -39,9 +39,8 @@ type conn struct {
 	timeout int64
 
 	// next is the time of the client's next scheduler event; owned by
-	// the scheduler (under its lock). index is its heap position.
-	next  int64
-	index int
+	// the scheduler (under its lock).
+	next int64
 
 	mu         sync.Mutex
 	closed     bool

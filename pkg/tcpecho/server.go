@@ -91,7 +91,8 @@ func New(opts Options) (*Server, error) {
 	} else {
 		s.log.Info("tcpecho: no epoll, one reader goroutine per client", "err", err)
 	}
-	s.sched = newScheduler(s.mono, s.tick, slackFor(o.Interval), s.poll, s.readPolled)
+	horizon := time.Duration(float64(o.Interval) * (1 + JitterFraction))
+	s.sched = newScheduler(s.mono, s.tick, slackFor(o.Interval), horizon, s.poll, s.readPolled)
 	go s.sched.run(s.stop)
 	if o.Sink != nil {
 		s.sinkCh = make(chan Window, 4096)
