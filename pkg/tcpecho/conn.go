@@ -200,6 +200,27 @@ func (c *conn) onEcho(p []byte, rxWall, epochWall, mono int64, now time.Time, k 
 	return matched, c.stray > maxStray
 }
 
+// record enters the next probe, sent at mono, in the ring and the current
+// window, and returns its byte. c.mu held.
+func (c *conn) record(mono int64) byte {
+	seq := c.seq
+	c.seq++
+	sl := &c.ring[seq%ringSize]
+	if sl.state == slotPending { // only with a timeout above ringSize intervals
+		c.lost++
+		if sl.win != nil {
+			sl.win.pending--
+		}
+	}
+	*sl = slot{seq: seq, state: slotPending, sentMono: mono, win: c.cur}
+	c.sent++
+	if c.cur != nil {
+		c.cur.sent++
+		c.cur.pending++
+	}
+	return byte(seq)
+}
+
 // expire marks the pending probes sent at or before cutoff lost.
 func (c *conn) expire(cutoff int64) {
 	for i := range c.ring {

@@ -238,22 +238,8 @@ func (s *Server) tick(c *conn, mono, due int64) (int64, bool) {
 // send writes c's next probe. Called with c.mu held; the write never
 // blocks.
 func (s *Server) send(c *conn) error {
-	seq := c.seq
-	c.seq++
-	sl := &c.ring[seq%ringSize]
-	if sl.state == slotPending { // cannot happen with Timeout ≤ 8 intervals
-		c.lost++
-		if sl.win != nil {
-			sl.win.pending--
-		}
-	}
-	c.probe[0] = byte(seq)
-	now := s.opts.Now()
-	*sl = slot{seq: seq, state: slotPending, sentMono: int64(now.Sub(s.epoch)), win: c.cur}
-	c.sent++
+	c.probe[0] = c.record(int64(s.opts.Now().Sub(s.epoch)))
 	s.counts.probes.Add(1)
-	c.cur.sent++
-	c.cur.pending++
 	_, err := c.rw.Write(c.probe[:])
 	return err
 }
