@@ -18,7 +18,12 @@ func TestParseValue(t *testing.T) {
 		{"throughput", `1000000000`, `1000000000.0`},
 		{"throughput", `"8446270000"`, `8446270000.0`},
 		{"throughput", `10.0`, `10.0`},
-		{"throughput", `10.5`, ""},
+		// A JSON number with a fraction is truncated, as esmond's int() does:
+		// pScheduler posts iperf3's throughput-bits (a float) as throughput.
+		{"throughput", `9412345678.75`, `9412345678.0`},
+		{"throughput", `-2.5`, `-2.0`},
+		{"throughput", `1e300`, ""},
+		{"throughput", `"10.5"`, ""}, // int("10.5") fails in Python too
 		{"throughput", `"abc"`, ""},
 		{"throughput", `null`, ""},
 		{"throughput", `1 2`, ""},
