@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -40,10 +41,45 @@ type dashAsset struct {
 	etag     string
 }
 
-// loadDashAssets reads every embedded dashboard file once, at New.
-func loadDashAssets() (map[string]*dashAsset, error) {
+// newDashAsset prepares one file: media type, ETag and gzip copy.
+func newDashAsset(name string, b []byte) *dashAsset {
+	sum := sha256.Sum256(b)
+	a := &dashAsset{body: b, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+	a.ctype = mime.TypeByExtension(path.Ext(name))
+	switch path.Ext(name) { // not left to the system's mime table
+	case ".js":
+		a.ctype = "text/javascript; charset=utf-8"
+	case ".css":
+		a.ctype = "text/css; charset=utf-8"
+	case ".html":
+		a.ctype = "text/html; charset=utf-8"
+	case ".svg":
+		a.ctype = "image/svg+xml"
+	case "", ".LICENSE":
+		a.ctype = "text/plain; charset=utf-8"
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	if gz.Len() < len(b) {
+		a.gz = gz.Bytes()
+	}
+	return a
+}
+
+// dashFileRef matches a page's reference to one of its files.
+var dashFileRef = regexp.MustCompile(`static/([A-Za-z0-9_./-]+\.(?:js|css|svg))"`)
+
+// loadDashAssets reads every embedded dashboard file once, at New. In the
+// pages, each file's URL gets its content's version (?v=…), so the files
+// can be cached for good and a page load costs no revalidation; the
+// pages' <meta name="pingapi-auth"> says whether the data need a token
+// (authMode), which saves the page a round trip.
+func loadDashAssets(authMode string) (map[string]*dashAsset, error) {
 	assets := map[string]*dashAsset{}
 	fsys := web.Static()
+	var pages []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -52,37 +88,34 @@ func loadDashAssets() (map[string]*dashAsset, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(b)
-		a := &dashAsset{body: b, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
-		a.ctype = mime.TypeByExtension(path.Ext(p))
-		switch path.Ext(p) { // not left to the system's mime table
-		case ".js":
-			a.ctype = "text/javascript; charset=utf-8"
-		case ".css":
-			a.ctype = "text/css; charset=utf-8"
-		case ".html":
-			a.ctype = "text/html; charset=utf-8"
-		case ".svg":
-			a.ctype = "image/svg+xml"
-		case "", ".LICENSE":
-			a.ctype = "text/plain; charset=utf-8"
+		if path.Ext(p) == ".html" {
+			pages = append(pages, p)
 		}
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		_, _ = zw.Write(b)
-		_ = zw.Close()
-		if gz.Len() < len(b) {
-			a.gz = gz.Bytes()
-		}
-		assets[p] = a
+		assets[p] = newDashAsset(p, b)
 		return nil
 	})
+	for _, p := range pages {
+		b := dashFileRef.ReplaceAllFunc(assets[p].body, func(ref []byte) []byte {
+			name := string(dashFileRef.FindSubmatch(ref)[1])
+			a := assets[name]
+			if a == nil {
+				return ref
+			}
+			return []byte("static/" + name + "?v=" + strings.Trim(a.etag, `"`) + `"`)
+		})
+		b = bytes.Replace(b, []byte(`<meta name="pingapi-auth" content="">`), []byte(`<meta name="pingapi-auth" content="`+authMode+`">`), 1)
+		assets[p] = newDashAsset(p, b)
+	}
 	return assets, err
 }
 
 // registerDashboard adds the dashboard's pages, files and data routes.
 func (s *Server) registerDashboard(r gin.IRouter) {
-	assets, err := loadDashAssets()
+	authMode := "token"
+	if s.deps.ArchiveReadPublic {
+		authMode = "public"
+	}
+	assets, err := loadDashAssets(authMode)
 	if err != nil { // cannot happen: the files are embedded
 		s.log.Error("dashboard assets", "err", err)
 		return
@@ -117,13 +150,18 @@ func dashHeaders(c *gin.Context) {
 }
 
 // serveDashAsset writes a, compressed when the client accepts gzip, and
-// answers a matching If-None-Match with 304. Files are revalidated on each
-// load (no-cache): their URLs carry no version.
+// answers a matching If-None-Match with 304. A file asked for with its
+// current version (?v=, as the pages ask) is cached for a year; anything
+// else is revalidated on each load.
 func serveDashAsset(c *gin.Context, a *dashAsset) {
 	dashHeaders(c)
 	h := c.Writer.Header()
 	h.Set("ETag", a.etag)
-	h.Set("Cache-Control", "no-cache")
+	if v := c.Query("v"); v != "" && v == strings.Trim(a.etag, `"`) {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
 	h.Set("Vary", "Accept-Encoding")
 	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, a.etag) {
 		c.Status(http.StatusNotModified)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -545,6 +546,33 @@ func TestDashboardTCPEchoClients(t *testing.T) {
 		exp, _ := json.Marshal(w)
 		if string(got) != string(exp) {
 			t.Errorf("client %d: %s, want %s", i, got, exp)
+		}
+	}
+}
+
+func TestDashboardPageVersions(t *testing.T) {
+	for _, public := range []bool{true, false} {
+		e := dashEnv(t, nil, public)
+		page := e.do(http.MethodGet, "/dashboard/host/x", "").Body.String()
+		want := `<meta name="pingapi-auth" content="token">`
+		if public {
+			want = `<meta name="pingapi-auth" content="public">`
+		}
+		if !strings.Contains(page, want) {
+			t.Errorf("public=%v: the page lacks %s", public, want)
+		}
+		refs := regexp.MustCompile(`\.\./static/([^"?]+)\?v=([A-Za-z0-9_-]+)"`).FindAllStringSubmatch(page, -1)
+		if len(refs) != 7 { // icon, 2 stylesheets, 4 scripts
+			t.Fatalf("%d versioned references in the host page, want 7:\n%s", len(refs), page)
+		}
+		for _, r := range refs {
+			w := e.do(http.MethodGet, "/dashboard/static/"+r[1]+"?v="+r[2], "")
+			if w.Code != http.StatusOK || w.Header().Get("Cache-Control") != "public, max-age=31536000, immutable" || w.Header().Get("ETag") != `"`+r[2]+`"` {
+				t.Errorf("%s: %d, Cache-Control %q, ETag %s", r[1], w.Code, w.Header().Get("Cache-Control"), w.Header().Get("ETag"))
+			}
+			if w := e.do(http.MethodGet, "/dashboard/static/"+r[1]+"?v=old", ""); w.Header().Get("Cache-Control") != "no-cache" {
+				t.Errorf("%s with a stale version is cached: %q", r[1], w.Header().Get("Cache-Control"))
+			}
 		}
 	}
 }

@@ -126,10 +126,12 @@ const queuedMessage = "queued: takes effect at the next probe round"
 //	@Success		200		{object}	ipListResult
 //	@Failure		400		{object}	monitorErrorBody	"malformed body or element (index)"
 //	@Failure		401		{object}	errorBody
-//	@Failure		403		{object}	monitorErrorBody	"an element does not resolve (index), or insufficient scope"
-//	@Failure		413		{object}	monitorErrorBody
-//	@Failure		415		{object}	monitorErrorBody
+//	@Failure		403		{object}	monitorErrorBody	"unresolvable_host or target_denied (index), or insufficient scope"
+//	@Failure		413		{object}	monitorErrorBody	"body_too_large (over MONITOR_MAX_BODY), too_many_hosts (past MONITOR_MAX_HOSTS, or over 1,000 host names to resolve)"
+//	@Failure		415		{object}	monitorErrorBody	"unsupported_media_type (not JSON)"
 //	@Failure		500		{object}	monitorErrorBody	"the list could not be saved"
+//	@Failure		502		{object}	monitorErrorBody	"resolve_failed (index): the DNS resolver failed"
+//	@Failure		504		{object}	monitorErrorBody	"resolve_timeout (index): the DNS resolver was slow"
 //	@Security		BearerAuth
 //	@Security		MonitorBasic
 //	@Router			/config/ip-list [post]
@@ -193,10 +195,13 @@ func (s *Server) postIPListFail(c *gin.Context, err error) {
 //	@Produce		json
 //	@Param			ip	path		string	true	"IP address or hostname"
 //	@Success		201	{object}	ipListResult
-//	@Failure		400	{object}	monitorErrorBody	"not an IP address nor a hostname"
+//	@Failure		400	{object}	monitorErrorBody	"invalid_target: not an IP address nor a hostname (a control character, a zone, ...)"
 //	@Failure		401	{object}	errorBody
-//	@Failure		403	{object}	monitorErrorBody	"already listed, or does not resolve (or insufficient scope)"
+//	@Failure		403	{object}	monitorErrorBody	"already_monitored, unresolvable_host, target_denied (or insufficient scope)"
+//	@Failure		413	{object}	monitorErrorBody	"too_many_hosts: the list holds MONITOR_MAX_HOSTS"
 //	@Failure		500	{object}	monitorErrorBody	"the list could not be saved"
+//	@Failure		502	{object}	monitorErrorBody	"resolve_failed: the DNS resolver failed"
+//	@Failure		504	{object}	monitorErrorBody	"resolve_timeout: the DNS resolver was slow"
 //	@Security		BearerAuth
 //	@Security		MonitorBasic
 //	@Router			/config/ip-list/{ip} [put]

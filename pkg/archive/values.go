@@ -68,6 +68,9 @@ func parseAny(t ValueType, v any) (Value, error) {
 	case TypeInteger:
 		n, err := toInt(v)
 		if err != nil {
+			n, err = truncNumber(v)
+		}
+		if err != nil {
 			return Value{}, fmt.Errorf("value must be an integer")
 		}
 		return Value{Type: t, Int: n}, nil
@@ -233,6 +236,20 @@ func toInt(v any) (int64, error) {
 		return 0, fmt.Errorf("not an integer")
 	}
 	return int64(f), nil
+}
+
+// truncNumber accepts a finite JSON number (not a string) within int64 and
+// drops its fraction, as esmond's int(value) does for an integer event type:
+// pScheduler posts iperf3's throughput-bits, a float, as throughput.
+func truncNumber(v any) (int64, error) {
+	if _, ok := v.(string); ok {
+		return 0, fmt.Errorf("not an integer")
+	}
+	f, err := toFloat(v)
+	if err != nil || math.Abs(f) >= 1<<63 {
+		return 0, fmt.Errorf("not an integer")
+	}
+	return int64(math.Trunc(f)), nil
 }
 
 // toFloat accepts a finite JSON number or a string holding one.

@@ -322,6 +322,7 @@ func (m *Monitor) apply() {
 		h.immutable = imm[h.name]
 	}
 	m.byName, m.order, m.sched = byName, order, sched
+	m.counts = m.hostCounts()
 	m.limit.Store(int64(m.inFlightLimit(len(order))))
 }
 

@@ -121,6 +121,7 @@ type Monitor struct {
 	sched  []*host // by offset; owned by the scheduler loop, replaced under mu
 	byName map[string]*host
 	stats  Stats
+	counts HostCounts // the hosts of order by status, guarded by mu (see recount)
 
 	// lmu serialises changes of the configured list and their saving.
 	lmu     sync.Mutex
@@ -247,13 +248,13 @@ func (m *Monitor) ID() wire.ID {
 	return wire.ID{Package: "pingapi", Version: m.version, PID: os.Getpid()}
 }
 
-// Stats returns the scheduler counters and the current gauges. It walks
-// the table under the read lock (about 1 ms at 100,000 hosts).
+// Stats returns the scheduler counters and the current gauges (host
+// counts kept as the hosts' states change, see recount).
 func (m *Monitor) Stats() Stats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	s := m.stats
-	s.Hosts = m.hostCounts()
+	s.Hosts = m.counts
 	s.InFlight, s.InFlightLimit = int(m.inFlight.Load()), int(m.limit.Load())
 	return s
 }
@@ -334,7 +335,7 @@ func (m *Monitor) Match(ctx context.Context, name string) ([]string, error) {
 	}
 	if a, err := netip.ParseAddr(name); err == nil {
 		addrs = []netip.Addr{a}
-	} else if addrs, err = m.lookupAll(ctx, name); err != nil {
+	} else if addrs, err = m.lookupAllBounded(ctx, name); err != nil {
 		addrs, lookupErr = nil, fmt.Errorf("%s: %w", name, target.ErrNotFound)
 	}
 	m.mu.RLock()

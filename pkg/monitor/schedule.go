@@ -107,7 +107,9 @@ func (m *Monitor) dispatch(ctx context.Context, wg *sync.WaitGroup, h *host) {
 		return
 	}
 	m.inFlight.Add(1)
+	before := h.status()
 	h.probing = true
+	m.recount(h, before)
 	addr := h.addr
 	m.mu.Unlock()
 	wg.Add(1)
@@ -171,7 +173,9 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 	stop := m.now()
 	if ctx.Err() != nil {
 		m.mu.Lock()
+		before := h.status()
 		h.probing = false
+		m.recount(h, before)
 		m.mu.Unlock()
 		return
 	}
@@ -200,6 +204,7 @@ func (m *Monitor) record(ctx context.Context, h *host, start time.Time, res prob
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.recount(h, h.status())
 	m.stats.Probes++
 	if d := stop.Sub(start); d >= 0 {
 		m.stats.ProbeDuration.Add(d)
@@ -228,6 +233,7 @@ func (m *Monitor) fail(ctx context.Context, h *host, stage string, err error) {
 	m.log.Debug("probe failed", "host", h.name, "stage", stage, "err", err)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.recount(h, h.status())
 	h.probing = false
 	if ctx.Err() != nil || h.removed {
 		return

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -63,5 +64,55 @@ func TestHostRTTsOff(t *testing.T) {
 	m.HostRTTs(func([]HostRTT) error { calls++; return nil })
 	if calls != 0 || m.order[0].rtt != nil {
 		t.Errorf("per-host records kept without PerHostRTT")
+	}
+}
+
+// TestHostCountsKept: the counts Stats reports, kept as hosts change state,
+// equal a walk of the table at every moment: while probes start and end,
+// fail, and hosts are added and deleted in the middle of their probes.
+func TestHostCountsKept(t *testing.T) {
+	for _, starter := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			f := &fakePinger{}
+			f.set("10.0.0.1", behaviour{recv: 2, dur: 2 * time.Second})
+			f.set("10.0.0.3", behaviour{recv: 0, dur: 3 * time.Second})
+			var p Pinger = f
+			if starter {
+				p = &fakeStarter{fakePinger: f}
+			}
+			m, stop := startMonitor(t, Options{Settings: testSettings(), Pinger: p,
+				Immutable: []string{"10.0.0.1", "h2.test", "nowhere.test", "10.0.0.3"}})
+			defer stop()
+			check := func(when string) {
+				t.Helper()
+				m.mu.RLock()
+				kept, walked := m.counts, m.hostCounts()
+				m.mu.RUnlock()
+				if kept != walked {
+					t.Fatalf("starter %v, %s: counts kept %+v, table %+v", starter, when, kept, walked)
+				}
+			}
+			for i := range 40 {
+				switch i {
+				case 5:
+					if err := m.Add(t.Context(), "10.0.0.9"); err != nil {
+						t.Fatal(err)
+					}
+				case 12, 23:
+					_ = m.Delete("10.0.0.9")
+					if err := m.Add(t.Context(), "10.0.0.8"); err != nil && i == 12 {
+						t.Fatal(err)
+					}
+				case 31:
+					_ = m.Delete("10.0.0.8")
+				}
+				time.Sleep(700 * time.Millisecond)
+				synctest.Wait()
+				check(fmt.Sprintf("step %d", i))
+			}
+			if s := m.Stats(); s.Hosts.Valid == 0 || s.Hosts.Unreachable == 0 {
+				t.Errorf("starter %v: hosts %+v, want some valid and some unreachable", starter, s.Hosts)
+			}
+		})
 	}
 }
