@@ -273,15 +273,16 @@ func (a *hourAgg) rttStatistics() []byte {
 	}
 	pct := func(i int) float64 { return ys[2*i] + ds[i]*(ys[2*i+1]-ys[2*i]) }
 	buf := make([]byte, 0, 256)
-	buf = append(buf, `{"maximum":"`...)
-	buf = appendCenti(buf, h[len(h)-1].k)
-	buf = append(buf, `","mean":`...)
+	x := func(k int64) float64 { return float64(k) / 100 }
+	buf = append(buf, `{"maximum":`...)
+	buf = appendFloat(buf, x(h[len(h)-1].k))
+	buf = append(buf, `,"mean":`...)
 	buf = appendFloat(buf, mean)
 	buf = append(buf, `,"median":`...)
 	buf = appendFloat(buf, pct(0))
-	buf = append(buf, `,"minimum":"`...)
-	buf = appendCenti(buf, h[0].k)
-	buf = append(buf, `","mode":[`...)
+	buf = append(buf, `,"minimum":`...)
+	buf = appendFloat(buf, x(h[0].k))
+	buf = append(buf, `,"mode":[`...)
 	first := true
 	for _, e := range h {
 		if e.c == modeCount {
@@ -289,9 +290,7 @@ func (a *hourAgg) rttStatistics() []byte {
 				buf = append(buf, ',')
 			}
 			first = false
-			buf = append(buf, '"')
-			buf = appendCenti(buf, e.k)
-			buf = append(buf, '"')
+			buf = appendFloat(buf, x(e.k))
 		}
 	}
 	buf = append(buf, `],"percentile-25":`...)
