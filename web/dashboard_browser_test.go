@@ -20,9 +20,7 @@ const xssName = `<img src=x onerror=alert(1)>`
 // `pingapi serve` monitoring two loopback hosts, ::1 and a namespace host
 // that drops everything, and checks what a person would see.
 func TestDashboardInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts pingapi and Chromium; skipped in -short mode")
-	}
+	netlab.SkipShort(t, "starts pingapi and Chromium")
 	chromiumPath(t)
 	netlab.RequireRoot(t)
 	dead := netlab.NewHost(t, netlab.Options{NoIPv6: true})

@@ -43,13 +43,14 @@ func (s *Store) Data(ctx context.Context, q DataQuery) ([]Point, error) {
 		return nil, fmt.Errorf("%w: summary %s/%d of %s", ErrNotFound, q.SummaryType, q.Window, q.EventType)
 	}
 	t := eventTypes[q.EventType]
-	// Widen the range to whole windows.
+	// A summary's range selects windows by their start (esmond: the bin's
+	// ts in [start, end]): the points of the windows that start in it.
 	lo, hi := q.Range.Start, q.Range.End
 	if hi == 0 {
 		hi = math.MaxInt64 / 2000
 	}
 	if q.SummaryType != SummaryBase && q.Window > 0 {
-		lo = windowStart(lo, q.Window)
+		lo = windowStart(lo+q.Window-1, q.Window)
 		hi = windowStart(hi, q.Window) + q.Window - 1
 	}
 	if md.Derived && q.SummaryType != SummaryBase && q.Window > 0 && q.Window%hourSec == 0 {

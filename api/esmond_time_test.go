@@ -47,3 +47,28 @@ func TestEsmondSearchTimeAnyEventType(t *testing.T) {
 		t.Errorf("metadata-count-total: %s", body)
 	}
 }
+
+// TestEsmondSummaryTimeFilterOnWindowStart: a summary's time filters select
+// windows by their ts, the start of the window, as esmond's column slice
+// does. esmond's client pages a summary 1,000 windows at a time with
+// time-start = last ts + 1; a window that only overlaps the range would
+// come back on the next page, a duplicate in every page.
+func TestEsmondSummaryTimeFilterOnWindowStart(t *testing.T) {
+	e, key := dataEnv(t)
+	const day = int64(1398902400)
+	base := "/esmond/perfsonar/archive/" + key + "/throughput/"
+	wantStatus(t, e.write(http.MethodPut, "/esmond/perfsonar/archive/"+key+"/", bulk("throughput", day+3000, 30000, "1", "2", "3", "4")), http.StatusCreated)
+	for q, want := range map[string]string{
+		"":                       `[{"ts":1398902400,"val":6.0},{"ts":1398988800,"val":4.0}]`,
+		"?time-start=1398902401": `[{"ts":1398988800,"val":4.0}]`, // the client's next page
+		"?time-start=1398906400": `[{"ts":1398988800,"val":4.0}]`,
+		"?time-end=1398988799":   `[{"ts":1398902400,"val":6.0}]`,
+		"?time-start=1398902400&time-end=1398902400": `[{"ts":1398902400,"val":6.0}]`,
+		"?time=1398988800":                           `[{"ts":1398988800,"val":4.0}]`,
+		"?time-start=1398902401&time-end=1398988799": `[]`,
+	} {
+		if got := js(e.read(t, base+"aggregations/86400"+q)); got != want {
+			t.Errorf("aggregations/86400%s: %s, want %s", q, got, want)
+		}
+	}
+}
