@@ -134,12 +134,13 @@ func (s *Server) registerDashboard(r gin.IRouter) {
 		serveDashAsset(c, a)
 	})
 	read := s.dashAuth()
-	r.GET(dashAPIPath+"config", s.dashConfig)
-	r.GET(dashAPIPath+"hosts", read, s.dashHosts)
-	r.GET(dashAPIPath+"heatmap", read, s.dashHeatmap)
-	r.GET(dashAPIPath+"host/:name/series", read, s.dashSeries)
-	r.GET(dashAPIPath+"client/:name/series", read, s.dashClientSeries)
-	r.GET(dashAPIPath+"events", read, s.dashEvents)
+	q := s.strictQuery
+	r.GET(dashAPIPath+"config", q, s.dashConfig)
+	r.GET(dashAPIPath+"hosts", read, q, s.dashHosts)
+	r.GET(dashAPIPath+"heatmap", read, q, s.dashHeatmap)
+	r.GET(dashAPIPath+"host/:name/series", read, q, s.dashSeries)
+	r.GET(dashAPIPath+"client/:name/series", read, q, s.dashClientSeries)
+	r.GET(dashAPIPath+"events", read, q, s.dashEvents)
 }
 
 // dashHeaders are the security headers of every dashboard page and file.

@@ -585,3 +585,26 @@ func TestDashboardPageVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardStrictQuery: the dashboard's data routes and
+// /tcpecho/clients read their parameters through the one strict query
+// parser of /pingapi and the monitor: a malformed pair is a 400 envelope,
+// not dropped (?metric=%zz would silently be the default rtt, ?to=1;x=2 the
+// default window).
+func TestDashboardStrictQuery(t *testing.T) {
+	e := newMonitorEnv(t, nil, func(d *Deps) {
+		d.ArchiveReadPublic = true
+		d.DashboardArchive = &fakeDashArchive{}
+		d.TCPEcho = fakeTCPEcho{}
+		d.Now = func() time.Time { return dashNow }
+	})
+	for _, p := range []string{
+		"/dashboard/api/config?x=%zz", "/dashboard/api/hosts?x=%zz", "/dashboard/api/heatmap?metric=%zz",
+		"/dashboard/api/host/192.0.2.1/series?to=1;width=5", "/tcpecho/clients?state=%zz",
+	} {
+		w := e.do(http.MethodGet, p, "", bearer("alice")...)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"code":"invalid_parameter"`) {
+			t.Errorf("GET %s: %d %s, want 400 invalid_parameter", p, w.Code, w.Body)
+		}
+	}
+}

@@ -150,18 +150,11 @@ func unionHist(vals []Value) map[string]int64 {
 	return u
 }
 
+// bucket is one bucket of a histogram with a numeric name.
 type bucket struct {
-	key   string // name as given; "" for an RTT bucket (k10)
+	key   string // the name as given
 	x     float64
 	count int64
-	k10   int64 // RTT bucket in 10 µs units when key is ""
-}
-
-func (b bucket) name() string {
-	if b.key != "" {
-		return b.key
-	}
-	return rttKey(b.k10)
 }
 
 // HistogramStatistics returns esmond's statistics summary of a histogram
