@@ -25,12 +25,10 @@ const dashMaxClientPoints = 600000
 
 // echoBucket accumulates the archive windows of one drawn point.
 type echoBucket struct {
-	t            int64
-	rtt, kernel  map[float64]int64 // RTT (ms) → echoes
-	sent, lost   int64
-	windows      int
-	hasSent      bool
-	windowsNoRTT int
+	t           int64
+	rtt, kernel map[float64]int64 // RTT (ms) → echoes
+	sent, lost  int64
+	windows     int // windows (or summaries) that sent probes
 }
 
 // histNearestRank returns the nearest-rank percentiles ps of a histogram
@@ -77,37 +75,65 @@ func (b *echoBucket) point() (seriesPoint, float64) {
 	}
 	q := histNearestRank(b.rtt, 5, 25, 50, 75, 95)
 	p.p5, p.p25, p.p50, p.p75, p.p95 = q[0], q[1], q[2], q[3], q[4]
-	p.fail = b.windowsNoRTT
+	if len(b.rtt) == 0 {
+		p.fail = b.windows
+	}
 	return p, histNearestRank(b.kernel, 50)[0]
 }
 
+// clientEventTypes are the event types a client's series is drawn from:
+// the probes sent and lost (small integers, read per window), the
+// application's and the kernel's RTT histograms (with aggregation
+// summaries over hours and days, pkg/tcpecho ArchiveMetadata, read for
+// long ranges).
+var clientEventTypes = []string{"packet-count-sent", "packet-count-lost-bidir", "histogram-rtt", tcpecho.KernelRTTEventType}
+
 // clientSeries reads the archived windows of TCP echo client name in
-// [from, to) and aggregates them into about width points.
-func clientSeries(ctx context.Context, a DashboardArchive, name string, from, to time.Time, width int) ([]seriesPoint, []float64, time.Duration, error) {
+// [from, to) and aggregates them into about width points: for up to 7
+// days from each window, beyond that from the archive's hourly or daily
+// aggregation summaries (as the host series switches to hourly and daily
+// windows), which keeps a year about as cheap as a week.
+func clientSeries(ctx context.Context, a DashboardArchive, name string, from, to time.Time, width int) ([]seriesPoint, []float64, time.Duration, string, error) {
+	res, win := seriesResolution(to.Sub(from))
+	if win == 0 {
+		res = "window"
+	}
 	step := max(to.Sub(from)/time.Duration(width), time.Second)
+	origin := from
+	if win > 0 {
+		// Points of whole summary windows, epoch-aligned as the archive's
+		// summaries are, so a window's counts and its histogram summary
+		// land in the same point.
+		step = (step + win - 1) / win * win
+		origin = from.Truncate(win)
+	}
 	mds, _, err := a.SearchMetadata(ctx, archive.Filter{ToolName: tcpecho.ArchiveTool, InputDestination: name, Limit: -1})
 	if err != nil {
-		return nil, nil, step, err
+		return nil, nil, step, res, err
 	}
 	buckets := map[int64]*echoBucket{}
 	get := func(ts int64) *echoBucket {
-		k := int64(time.Unix(ts, 0).Sub(from) / step)
+		k := int64(time.Unix(ts, 0).Sub(origin) / step)
 		b := buckets[k]
 		if b == nil {
-			b = &echoBucket{t: from.Add(time.Duration(k) * step).Unix(), rtt: map[float64]int64{}, kernel: map[float64]int64{}}
+			b = &echoBucket{t: origin.Add(time.Duration(k) * step).Unix(), rtt: map[float64]int64{}, kernel: map[float64]int64{}}
 			buckets[k] = b
 		}
 		return b
 	}
 	rng := archive.TimeRange{Start: from.Unix(), End: to.Unix() - 1}
 	for _, md := range mds {
-		for _, et := range []string{"packet-count-sent", "packet-count-lost-bidir", "histogram-rtt", tcpecho.KernelRTTEventType} {
+		for _, et := range clientEventTypes {
 			if _, ok := md.EventType(et); !ok {
 				continue
 			}
-			pts, err := a.Data(ctx, archive.DataQuery{Key: md.Key, EventType: et, Range: rng, Limit: dashMaxClientPoints})
+			q := archive.DataQuery{Key: md.Key, EventType: et, Range: rng, Limit: dashMaxClientPoints}
+			if w := int64(win / time.Second); w > 0 && md.HasSummary(et, archive.SummaryAggregation, w) {
+				q.SummaryType, q.Window = archive.SummaryAggregation, w
+			}
+			pts, err := a.Data(ctx, q)
 			if err != nil {
-				return nil, nil, step, err
+				return nil, nil, step, res, err
 			}
 			for _, pt := range pts {
 				v, err := archive.ParseValue(et, pt.Val)
@@ -118,9 +144,8 @@ func clientSeries(ctx context.Context, a DashboardArchive, name string, from, to
 				switch et {
 				case "packet-count-sent":
 					b.sent += v.Int
-					b.windows++
 					if v.Int > 0 {
-						b.hasSent = true
+						b.windows++
 					}
 				case "packet-count-lost-bidir":
 					b.lost += v.Int
@@ -148,21 +173,17 @@ func clientSeries(ctx context.Context, a DashboardArchive, name string, from, to
 	pts := make([]seriesPoint, 0, len(keys))
 	kernel := make([]float64, 0, len(keys))
 	for _, k := range keys {
-		b := buckets[k]
-		if b.hasSent && len(b.rtt) == 0 {
-			b.windowsNoRTT = b.windows
-		}
-		p, kr := b.point()
+		p, kr := buckets[k].point()
 		pts = append(pts, p)
 		kernel = append(kernel, kr)
 	}
-	return pts, kernel, step, nil
+	return pts, kernel, step, res, nil
 }
 
 // dashClientSeries returns one TCP echo client's series.
 //
 //	@Summary		Dashboard: one TCP echo client's RTT and loss over a range
-//	@Description	The series document of /dashboard/api/host/{name}/series for a TCP echo client, read from its archived windows (tool-name pingapi/tcp-echo, input-destination name; every measurement agent's records together) and aggregated on the server to about one point per pixel (width): p5…p95 are nearest-rank percentiles over every echo of the point's windows (histogram-rtt, ms), loss is lost over sent probes (percent), kernel the median of the kernel's RTT estimate (histogram-rtt-kernel, ms), fail counts windows whose every probe was lost. jitter is always null: a window's histogram does not keep the echoes' order. resolution is "window"; step is the seconds per point.
+//	@Description	The series document of /dashboard/api/host/{name}/series for a TCP echo client, read from its archived windows (tool-name pingapi/tcp-echo, input-destination name; every measurement agent's records together) and aggregated on the server to about one point per pixel (width): p5…p95 are nearest-rank percentiles over every echo of the point's windows (histogram-rtt, ms), loss is lost over sent probes (percent), kernel the median of the kernel's RTT estimate (histogram-rtt-kernel, ms), fail counts windows whose every probe was lost. jitter is always null: a window's histogram does not keep the echoes' order. Up to 7 days the points are made of the archived windows (resolution "window"), up to 92 days of the archive's hourly aggregation summaries ("hour"), beyond that of its daily ones ("day"); step is the seconds per point.
 //	@Tags			dashboard
 //	@Produce		json
 //	@Param			name	path		string	true	"the client's archive name: its announced name, or the address of a plain client"
@@ -186,8 +207,9 @@ func (s *Server) dashClientSeries(c *gin.Context) {
 	var pts []seriesPoint
 	var kernel []float64
 	step := max(to.Sub(from)/time.Duration(width), time.Second)
+	res := "window"
 	if a := s.deps.DashboardArchive; a != nil {
-		pts, kernel, step, err = clientSeries(c.Request.Context(), a, name, from, to, width)
+		pts, kernel, step, res, err = clientSeries(c.Request.Context(), a, name, from, to, width)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -200,7 +222,7 @@ func (s *Server) dashClientSeries(c *gin.Context) {
 		kt[p.t] = kernel[i]
 	}
 	pts = withGaps(pts, step, false)
-	b := appendSeries(nil, name, from, to, "window", step, pts)
+	b := appendSeries(nil, name, from, to, res, step, pts)
 	b = append(b[:len(b)-1], `,"kernel":[`...)
 	for i, p := range pts {
 		if i > 0 {
@@ -219,6 +241,6 @@ func (s *Server) dashClientSeries(c *gin.Context) {
 // series document plus the kernel's RTT.
 type dashClientSeriesDoc struct {
 	dashSeriesDoc
-	Resolution string     `json:"resolution" enums:"window"`
+	Resolution string     `json:"resolution" enums:"window,hour,day"`
 	Kernel     []*float64 `json:"kernel"` // median of the kernel's RTT estimate (ms)
 }

@@ -48,10 +48,10 @@ func TestDashboardClientSeries(t *testing.T) {
 		d.ArchiveReadPublic = true
 		d.DashboardArchive = st
 	})
-	get := func(name string) dashClientSeriesDoc {
+	getRange := func(name string, from time.Time) dashClientSeriesDoc {
 		t.Helper()
-		rec := e.do(http.MethodGet, "/dashboard/api/client/"+name+"/series?from="+strconv.FormatInt(at(-10).Unix(), 10)+
-			"&to="+strconv.FormatInt(dashNow.Unix(), 10)+"&width=600", "")
+		rec := e.do(http.MethodGet, "/dashboard/api/client/"+name+"/series?from="+strconv.FormatInt(from.Unix(), 10)+
+			"&to="+strconv.FormatInt(dashNow.Unix(), 10)+"&width=1000", "")
 		if rec.Code != http.StatusOK {
 			t.Fatalf("%d %s", rec.Code, rec.Body)
 		}
@@ -61,6 +61,7 @@ func TestDashboardClientSeries(t *testing.T) {
 		}
 		return doc
 	}
+	get := func(name string) dashClientSeriesDoc { return getRange(name, at(-10)) }
 	doc := get("berlin")
 	f := func(p *float64) any {
 		if p == nil {
@@ -89,6 +90,15 @@ func TestDashboardClientSeries(t *testing.T) {
 		if doc.Jitter[i] != nil {
 			t.Errorf("point %d: jitter %v, want null (histograms keep no order)", i, *doc.Jitter[i])
 		}
+	}
+	// 30 days: one point per hour from the archive's hourly aggregation
+	// of the histograms, and the windows' counts in the same point.
+	doc = getRange("berlin", dashNow.Add(-30*24*time.Hour-17*time.Minute))
+	hour := dashNow.Add(-time.Hour).Unix()
+	if doc.Resolution != "hour" || doc.Step != 3600 || len(doc.T) != 1 || doc.T[0] != hour ||
+		f(doc.P50[0]) != 9.0 || f(doc.P95[0]) != 20.0 || f(doc.Loss[0]) != 18.519 || f(doc.Kernel[0]) != 7.0 {
+		b, _ := json.Marshal(doc)
+		t.Errorf("30 days: %s, want one hourly point at %d: 22 echoes (p50 9, p95 20 ms), 5 of 27 lost, kernel 7 ms", b, hour)
 	}
 	if doc := get("nobody"); len(doc.T) != 0 || doc.Kernel == nil {
 		t.Errorf("an unknown client: %+v, want empty arrays", doc)
