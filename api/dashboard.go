@@ -124,6 +124,7 @@ func (s *Server) registerDashboard(r gin.IRouter) {
 	r.GET("/dashboard", dashRedirect)
 	r.GET(dashPath, s.dashOverviewPage(assets["index.html"]))
 	r.GET(dashPath+"host/:name", s.dashHostPage(assets["host.html"]))
+	r.GET(dashPath+"client/:name", s.dashClientPage(assets["host.html"]))
 	r.GET(dashStaticPath+"*file", func(c *gin.Context) {
 		a := assets[strings.TrimPrefix(c.Param("file"), "/")]
 		if a == nil || strings.HasSuffix(c.Param("file"), ".html") {
@@ -138,6 +139,7 @@ func (s *Server) registerDashboard(r gin.IRouter) {
 	r.GET(dashAPIPath+"hosts", read, q, s.dashHosts)
 	r.GET(dashAPIPath+"heatmap", read, q, s.dashHeatmap)
 	r.GET(dashAPIPath+"host/:name/series", read, q, s.dashSeries)
+	r.GET(dashAPIPath+"client/:name/series", read, q, s.dashClientSeries)
 	r.GET(dashAPIPath+"events", read, q, s.dashEvents)
 }
 
@@ -223,6 +225,22 @@ func (s *Server) dashOverviewPage(a *dashAsset) gin.HandlerFunc {
 //	@Success		200		{string}	string	"HTML page"
 //	@Router			/dashboard/host/{name} [get]
 func (s *Server) dashHostPage(a *dashAsset) gin.HandlerFunc {
+	return func(c *gin.Context) { serveDashAsset(c, a) }
+}
+
+// dashClientPage serves the page of one TCP echo client: the host page,
+// which reads from its URL that it shows a client.
+//
+//	@Summary		Dashboard: one TCP echo client over time
+//	@Description	The host page's charts for a TCP echo client, from its archived windows (/dashboard/api/client/{name}/series): RTT distribution, median coloured by loss, loss, and the kernel's RTT estimate; no jitter (the archive keeps histograms) and no on-demand measurement. Unknown names show an empty chart.
+//	@Tags			dashboard
+//	@Produce		html
+//	@Param			name	path		string	true	"the client's archive name: its announced name, or the address of a plain client"
+//	@Param			from	query		int		false	"start of the range shown, Unix seconds"
+//	@Param			to		query		int		false	"end of the range shown, Unix seconds"
+//	@Success		200		{string}	string	"HTML page"
+//	@Router			/dashboard/client/{name} [get]
+func (s *Server) dashClientPage(a *dashAsset) gin.HandlerFunc {
 	return func(c *gin.Context) { serveDashAsset(c, a) }
 }
 

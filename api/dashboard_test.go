@@ -52,6 +52,15 @@ func (f *fakeDashArchive) Windows(ctx context.Context, q archive.SeriesQuery, fr
 	return out, nil
 }
 
+// SearchMetadata and Data: the fake holds no esmond data.
+func (f *fakeDashArchive) SearchMetadata(ctx context.Context, q archive.Filter) ([]archive.Metadata, int, error) {
+	return nil, 0, nil
+}
+
+func (f *fakeDashArchive) Data(ctx context.Context, q archive.DataQuery) ([]archive.Point, error) {
+	return nil, archive.ErrNotFound
+}
+
 // dashNow is the fixed clock of the dashboard tests: 12:00:00 UTC.
 var dashNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
@@ -536,10 +545,10 @@ func TestDashboardTCPEchoClients(t *testing.T) {
 		t.Fatalf("%d rows, want 3 monitored hosts and 4 TCP echo clients", len(doc.Hosts))
 	}
 	want := [][]any{
-		{"berlin", "alive", 24.5, 10.0, 24.5, nil, nil, []any{}, 0.0, "tcp", "203.0.113.7:51234", "tls"},
-		{"198.51.100.2:4000", "collecting", nil, nil, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.2:4000", "plain"},
-		{"198.51.100.3:4000", "dead", nil, 100.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.3:4000", "plain"},
-		{"198.51.100.4:4000", "dead", nil, 0.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.4:4000", "plain"},
+		{"berlin", "alive", 24.5, 10.0, 24.5, nil, nil, []any{}, 0.0, "tcp", "203.0.113.7:51234", "tls", "berlin"},
+		{"198.51.100.2:4000", "collecting", nil, nil, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.2:4000", "plain", "198.51.100.2"},
+		{"198.51.100.3:4000", "dead", nil, 100.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.3:4000", "plain", "198.51.100.3"},
+		{"198.51.100.4:4000", "dead", nil, 0.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.4:4000", "plain", "198.51.100.4"},
 	}
 	for i, w := range want {
 		got, _ := json.Marshal(doc.Hosts[3+i])
