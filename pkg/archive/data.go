@@ -155,7 +155,12 @@ func (s *Store) derivedValues(ctx context.Context, id int64, et string, lo, hi i
 // scanRows decodes the measurement rows of series id with lo ≤ ts ≤ hi
 // (unix ms) in ts order; m is reused between calls.
 func (s *Store) scanRows(ctx context.Context, id, lo, hi int64, f func(tsMillis int64, m *Measurement)) error {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT ts, data FROM measurement WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts`), id, lo, hi)
+	return s.scanRowsIn(ctx, s.db, id, lo, hi, f)
+}
+
+// scanRowsIn is scanRows in db (the store's pool or a transaction).
+func (s *Store) scanRowsIn(ctx context.Context, db querier, id, lo, hi int64, f func(tsMillis int64, m *Measurement)) error {
+	rows, err := db.QueryContext(ctx, s.q(`SELECT ts, data FROM measurement WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts`), id, lo, hi)
 	if err != nil {
 		return fmt.Errorf("archive: measurements: %w", err)
 	}

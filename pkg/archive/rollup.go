@@ -381,34 +381,19 @@ type querier interface {
 
 // aggregateRaw adds the measurements of the hours in span into out.
 func (s *Store) aggregateRaw(ctx context.Context, db querier, id int64, span [2]int64, out map[int64]*hourAgg) error {
-	rows, err := db.QueryContext(ctx, s.q(`SELECT ts, data FROM measurement WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts`),
-		id, span[0]*1000, (span[1]+hourSec)*1000)
-	if err != nil {
-		return fmt.Errorf("archive: measurements: %w", err)
-	}
-	defer rows.Close()
-	var m Measurement
-	var data []byte
-	for rows.Next() {
-		var ts int64
-		if err := rows.Scan(&ts, &data); err != nil {
-			return fmt.Errorf("archive: measurements: %w", err)
-		}
-		if err := decodeRow(data, &m); err != nil {
-			return fmt.Errorf("archive: measurement %d/%d: %w", id, ts, err)
-		}
+	err := s.scanRowsIn(ctx, db, id, span[0]*1000, (span[1]+hourSec)*1000-1, func(ts int64, m *Measurement) {
 		h := windowStart(floorDiv(ts, 1000), hourSec)
 		a := out[h]
 		if a == nil {
 			a = newHourAgg()
 			out[h] = a
 		}
-		a.add(&m)
-	}
+		a.add(m)
+	})
 	for _, a := range out {
 		a.finish()
 	}
-	return rows.Err()
+	return err
 }
 
 // materialize computes the missing hours (spans) from the measurements in

@@ -42,11 +42,7 @@ func ParseValue(eventType string, raw []byte) (Value, error) {
 	if dec.More() {
 		return Value{}, inputErrorf("%s: value is not valid JSON", eventType)
 	}
-	val, err := parseAny(t, v)
-	if err != nil {
-		return Value{}, inputErrorf("%s: %s", eventType, err.Error())
-	}
-	return val, nil
+	return parseTyped(eventType, t, v)
 }
 
 // ParseDecoded is ParseValue for a value already decoded by encoding/json
@@ -56,6 +52,11 @@ func ParseDecoded(eventType string, v any) (Value, error) {
 	if !ok {
 		return Value{}, inputErrorf("unknown event type %q", eventType)
 	}
+	return parseTyped(eventType, t, v)
+}
+
+// parseTyped validates a decoded value of eventType, of type t.
+func parseTyped(eventType string, t ValueType, v any) (Value, error) {
 	val, err := parseAny(t, v)
 	if err != nil {
 		return Value{}, inputErrorf("%s: %s", eventType, err.Error())
