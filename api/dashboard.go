@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -40,10 +41,45 @@ type dashAsset struct {
 	etag     string
 }
 
-// loadDashAssets reads every embedded dashboard file once, at New.
-func loadDashAssets() (map[string]*dashAsset, error) {
+// newDashAsset prepares one file: media type, ETag and gzip copy.
+func newDashAsset(name string, b []byte) *dashAsset {
+	sum := sha256.Sum256(b)
+	a := &dashAsset{body: b, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+	a.ctype = mime.TypeByExtension(path.Ext(name))
+	switch path.Ext(name) { // not left to the system's mime table
+	case ".js":
+		a.ctype = "text/javascript; charset=utf-8"
+	case ".css":
+		a.ctype = "text/css; charset=utf-8"
+	case ".html":
+		a.ctype = "text/html; charset=utf-8"
+	case ".svg":
+		a.ctype = "image/svg+xml"
+	case "", ".LICENSE":
+		a.ctype = "text/plain; charset=utf-8"
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	if gz.Len() < len(b) {
+		a.gz = gz.Bytes()
+	}
+	return a
+}
+
+// dashFileRef matches a page's reference to one of its files.
+var dashFileRef = regexp.MustCompile(`static/([A-Za-z0-9_./-]+\.(?:js|css|svg))"`)
+
+// loadDashAssets reads every embedded dashboard file once, at New. In the
+// pages, each file's URL gets its content's version (?v=…), so the files
+// can be cached for good and a page load costs no revalidation; the
+// pages' <meta name="pingapi-auth"> says whether the data need a token
+// (authMode), which saves the page a round trip.
+func loadDashAssets(authMode string) (map[string]*dashAsset, error) {
 	assets := map[string]*dashAsset{}
 	fsys := web.Static()
+	var pages []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -52,37 +88,34 @@ func loadDashAssets() (map[string]*dashAsset, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(b)
-		a := &dashAsset{body: b, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
-		a.ctype = mime.TypeByExtension(path.Ext(p))
-		switch path.Ext(p) { // not left to the system's mime table
-		case ".js":
-			a.ctype = "text/javascript; charset=utf-8"
-		case ".css":
-			a.ctype = "text/css; charset=utf-8"
-		case ".html":
-			a.ctype = "text/html; charset=utf-8"
-		case ".svg":
-			a.ctype = "image/svg+xml"
-		case "", ".LICENSE":
-			a.ctype = "text/plain; charset=utf-8"
+		if path.Ext(p) == ".html" {
+			pages = append(pages, p)
 		}
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		_, _ = zw.Write(b)
-		_ = zw.Close()
-		if gz.Len() < len(b) {
-			a.gz = gz.Bytes()
-		}
-		assets[p] = a
+		assets[p] = newDashAsset(p, b)
 		return nil
 	})
+	for _, p := range pages {
+		b := dashFileRef.ReplaceAllFunc(assets[p].body, func(ref []byte) []byte {
+			name := string(dashFileRef.FindSubmatch(ref)[1])
+			a := assets[name]
+			if a == nil {
+				return ref
+			}
+			return []byte("static/" + name + "?v=" + strings.Trim(a.etag, `"`) + `"`)
+		})
+		b = bytes.Replace(b, []byte(`<meta name="pingapi-auth" content="">`), []byte(`<meta name="pingapi-auth" content="`+authMode+`">`), 1)
+		assets[p] = newDashAsset(p, b)
+	}
 	return assets, err
 }
 
 // registerDashboard adds the dashboard's pages, files and data routes.
 func (s *Server) registerDashboard(r gin.IRouter) {
-	assets, err := loadDashAssets()
+	authMode := "token"
+	if s.deps.ArchiveReadPublic {
+		authMode = "public"
+	}
+	assets, err := loadDashAssets(authMode)
 	if err != nil { // cannot happen: the files are embedded
 		s.log.Error("dashboard assets", "err", err)
 		return
@@ -91,6 +124,7 @@ func (s *Server) registerDashboard(r gin.IRouter) {
 	r.GET("/dashboard", dashRedirect)
 	r.GET(dashPath, s.dashOverviewPage(assets["index.html"]))
 	r.GET(dashPath+"host/:name", s.dashHostPage(assets["host.html"]))
+	r.GET(dashPath+"client/:name", s.dashClientPage(assets["host.html"]))
 	r.GET(dashStaticPath+"*file", func(c *gin.Context) {
 		a := assets[strings.TrimPrefix(c.Param("file"), "/")]
 		if a == nil || strings.HasSuffix(c.Param("file"), ".html") {
@@ -100,11 +134,13 @@ func (s *Server) registerDashboard(r gin.IRouter) {
 		serveDashAsset(c, a)
 	})
 	read := s.dashAuth()
-	r.GET(dashAPIPath+"config", s.dashConfig)
-	r.GET(dashAPIPath+"hosts", read, s.dashHosts)
-	r.GET(dashAPIPath+"heatmap", read, s.dashHeatmap)
-	r.GET(dashAPIPath+"host/:name/series", read, s.dashSeries)
-	r.GET(dashAPIPath+"events", read, s.dashEvents)
+	q := s.strictQuery
+	r.GET(dashAPIPath+"config", q, s.dashConfig)
+	r.GET(dashAPIPath+"hosts", read, q, s.dashHosts)
+	r.GET(dashAPIPath+"heatmap", read, q, s.dashHeatmap)
+	r.GET(dashAPIPath+"host/:name/series", read, q, s.dashSeries)
+	r.GET(dashAPIPath+"client/:name/series", read, q, s.dashClientSeries)
+	r.GET(dashAPIPath+"events", read, q, s.dashEvents)
 }
 
 // dashHeaders are the security headers of every dashboard page and file.
@@ -117,13 +153,18 @@ func dashHeaders(c *gin.Context) {
 }
 
 // serveDashAsset writes a, compressed when the client accepts gzip, and
-// answers a matching If-None-Match with 304. Files are revalidated on each
-// load (no-cache): their URLs carry no version.
+// answers a matching If-None-Match with 304. A file asked for with its
+// current version (?v=, as the pages ask) is cached for a year; anything
+// else is revalidated on each load.
 func serveDashAsset(c *gin.Context, a *dashAsset) {
 	dashHeaders(c)
 	h := c.Writer.Header()
 	h.Set("ETag", a.etag)
-	h.Set("Cache-Control", "no-cache")
+	if v := c.Query("v"); v != "" && v == strings.Trim(a.etag, `"`) {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
 	h.Set("Vary", "Accept-Encoding")
 	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, a.etag) {
 		c.Status(http.StatusNotModified)
@@ -184,6 +225,22 @@ func (s *Server) dashOverviewPage(a *dashAsset) gin.HandlerFunc {
 //	@Success		200		{string}	string	"HTML page"
 //	@Router			/dashboard/host/{name} [get]
 func (s *Server) dashHostPage(a *dashAsset) gin.HandlerFunc {
+	return func(c *gin.Context) { serveDashAsset(c, a) }
+}
+
+// dashClientPage serves the page of one TCP echo client: the host page,
+// which reads from its URL that it shows a client.
+//
+//	@Summary		Dashboard: one TCP echo client over time
+//	@Description	The host page's charts for a TCP echo client, from its archived windows (/dashboard/api/client/{name}/series): RTT distribution, median coloured by loss, loss, and the kernel's RTT estimate; no jitter (the archive keeps histograms) and no on-demand measurement. Unknown names show an empty chart.
+//	@Tags			dashboard
+//	@Produce		html
+//	@Param			name	path		string	true	"the client's archive name: its announced name, or the address of a plain client"
+//	@Param			from	query		int		false	"start of the range shown, Unix seconds"
+//	@Param			to		query		int		false	"end of the range shown, Unix seconds"
+//	@Success		200		{string}	string	"HTML page"
+//	@Router			/dashboard/client/{name} [get]
+func (s *Server) dashClientPage(a *dashAsset) gin.HandlerFunc {
 	return func(c *gin.Context) { serveDashAsset(c, a) }
 }
 

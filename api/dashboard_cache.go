@@ -21,7 +21,7 @@ import (
 const (
 	fleetHours   = 24
 	fleetTTL     = 30 * time.Second
-	fleetWorkers = 4
+	fleetWorkers = 2 // leave a core to the requests and the monitor
 )
 
 // hostHours is one host's hourly medians (ms) and losses (percent) for the

@@ -37,7 +37,7 @@ func dashStatus(r *wire.Record) string {
 // dashHosts returns the overview table.
 //
 //	@Summary		Dashboard: every monitored host, with its last 24 hours
-//	@Description	In the monitor's list order, each host as an array ["name","status",rtt,loss,jitter,lo,hi,[spark],losses]: status alive, dead or collecting; rtt the median RTT of the latest archived measurement of the last hour (ms; else the mean of the monitor's last probe); loss (percent) and jitter (ms) of the last probe; then the 24 hourly median RTTs ending with the current hour (the first hour starts at first, Unix seconds), compressed for a sparkline: lo and hi are their least and greatest (ms, null without data) and spark holds 24 integers 0…99 placing each hour between lo and hi, -1 where an hour has no data; losses is 0 when no hour lost anything, else 24 integers, the hour's loss in percent rounded up (-1: no data). null where there are no data. complete is false while the server still reads some hosts' history from the archive (ask again shortly). About 100–190 bytes per host: 10,000 hosts in at most about 1.9 MB. TCP echo clients follow the monitored hosts, as [name,status,rtt,loss,jitter,null,null,[],0,"tcp","address","mode"]: the agent's announced name (else address:port), dead when gone or when it never echoed, the RTT of its last echo, loss and jitter over the connection; their history is not drawn.
+//	@Description	In the monitor's list order, each host as an array ["name","status",rtt,loss,jitter,lo,hi,[spark],losses]: status alive, dead or collecting; rtt the median RTT of the latest archived measurement of the last hour (ms; else the mean of the monitor's last probe); loss (percent) and jitter (ms) of the last probe; then the 24 hourly median RTTs ending with the current hour (the first hour starts at first, Unix seconds), compressed for a sparkline: lo and hi are their least and greatest (ms, null without data) and spark holds 24 integers 0…99 placing each hour between lo and hi, -1 where an hour has no data; losses is 0 when no hour lost anything, else 24 integers, the hour's loss in percent rounded up (-1: no data). null where there are no data. complete is false while the server still reads some hosts' history from the archive (ask again shortly). About 100–190 bytes per host: 10,000 hosts in at most about 1.9 MB. TCP echo clients follow the monitored hosts, as [name,status,rtt,loss,jitter,null,null,[],0,"tcp","address","mode","archive"]: the agent's announced name (else address:port), dead when gone or when it never echoed, the RTT of its last echo, loss and jitter over the connection, and the client's name in the archive (its announced name, else its IP address), whose history /dashboard/client/{archive} draws.
 //	@Tags			dashboard
 //	@Produce		json
 //	@Success		200	{object}	dashHostsDoc
@@ -83,9 +83,10 @@ func (s *Server) dashHosts(c *gin.Context) {
 }
 
 // appendTCPClient writes a TCP echo client as an overview row without
-// history: ["name","status",rtt,loss,jitter,null,null,[],0,"tcp","address","mode"]
+// sparkline: ["name","status",rtt,loss,jitter,null,null,[],0,"tcp","address","mode","archive"]
 // with its announced name (or its address and port), the RTT of its last
-// echo, its loss and jitter over the connection. A client that has gone,
+// echo, its loss and jitter over the connection, and the name of its
+// history in the archive (the page /dashboard/client/{archive}). A client that has gone,
 // or that has not echoed a single probe, is dead; one not probed yet is
 // collecting.
 func appendTCPClient(b []byte, cl *tcpecho.Client) []byte {
@@ -127,6 +128,8 @@ func appendTCPClient(b []byte, cl *tcpecho.Client) []byte {
 	b = appendJSONString(b, cl.Address)
 	b = append(b, ',')
 	b = appendJSONString(b, cl.Mode)
+	b = append(b, ',')
+	b = appendJSONString(b, cl.ArchiveClient())
 	return append(b, ']')
 }
 
@@ -142,7 +145,7 @@ type dashHostsDoc struct {
 // dashHostRow is one host of the overview, as an array:
 // [name, status, rtt, loss, jitter, lo, hi, [spark], losses], or for a TCP
 // echo client [name, status, rtt, loss, jitter, null, null, [], 0, "tcp",
-// address, mode].
+// address, mode, archive name].
 type dashHostRow []any
 
 // appendHostHead writes the start of a host's row,

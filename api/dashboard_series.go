@@ -15,10 +15,14 @@ import (
 
 // DashboardArchive is what the dashboard reads of the measurement archive
 // (*archive.Store): one target's measurements over a time range, and their
-// aggregates over epoch-aligned windows. It must be safe for concurrent use.
+// aggregates over epoch-aligned windows; and, for TCP echo clients, whose
+// history is esmond data, the metadata search and the data of one record.
+// It must be safe for concurrent use.
 type DashboardArchive interface {
 	Measurements(ctx context.Context, q archive.SeriesQuery, from, to time.Time, limit int) ([]archive.Measurement, error)
 	Windows(ctx context.Context, q archive.SeriesQuery, from, to time.Time, window time.Duration) ([]archive.WindowStats, error)
+	SearchMetadata(ctx context.Context, f archive.Filter) ([]archive.Metadata, int, error)
+	Data(ctx context.Context, q archive.DataQuery) ([]archive.Point, error)
 }
 
 var _ DashboardArchive = (*archive.Store)(nil)

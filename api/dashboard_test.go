@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -49,6 +50,15 @@ func (f *fakeDashArchive) Windows(ctx context.Context, q archive.SeriesQuery, fr
 		}
 	}
 	return out, nil
+}
+
+// SearchMetadata and Data: the fake holds no esmond data.
+func (f *fakeDashArchive) SearchMetadata(ctx context.Context, q archive.Filter) ([]archive.Metadata, int, error) {
+	return nil, 0, nil
+}
+
+func (f *fakeDashArchive) Data(ctx context.Context, q archive.DataQuery) ([]archive.Point, error) {
+	return nil, archive.ErrNotFound
 }
 
 // dashNow is the fixed clock of the dashboard tests: 12:00:00 UTC.
@@ -535,16 +545,66 @@ func TestDashboardTCPEchoClients(t *testing.T) {
 		t.Fatalf("%d rows, want 3 monitored hosts and 4 TCP echo clients", len(doc.Hosts))
 	}
 	want := [][]any{
-		{"berlin", "alive", 24.5, 10.0, 24.5, nil, nil, []any{}, 0.0, "tcp", "203.0.113.7:51234", "tls"},
-		{"198.51.100.2:4000", "collecting", nil, nil, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.2:4000", "plain"},
-		{"198.51.100.3:4000", "dead", nil, 100.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.3:4000", "plain"},
-		{"198.51.100.4:4000", "dead", nil, 0.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.4:4000", "plain"},
+		{"berlin", "alive", 24.5, 10.0, 24.5, nil, nil, []any{}, 0.0, "tcp", "203.0.113.7:51234", "tls", "berlin"},
+		{"198.51.100.2:4000", "collecting", nil, nil, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.2:4000", "plain", "198.51.100.2"},
+		{"198.51.100.3:4000", "dead", nil, 100.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.3:4000", "plain", "198.51.100.3"},
+		{"198.51.100.4:4000", "dead", nil, 0.0, nil, nil, nil, []any{}, 0.0, "tcp", "198.51.100.4:4000", "plain", "198.51.100.4"},
 	}
 	for i, w := range want {
 		got, _ := json.Marshal(doc.Hosts[3+i])
 		exp, _ := json.Marshal(w)
 		if string(got) != string(exp) {
 			t.Errorf("client %d: %s, want %s", i, got, exp)
+		}
+	}
+}
+
+func TestDashboardPageVersions(t *testing.T) {
+	for _, public := range []bool{true, false} {
+		e := dashEnv(t, nil, public)
+		page := e.do(http.MethodGet, "/dashboard/host/x", "").Body.String()
+		want := `<meta name="pingapi-auth" content="token">`
+		if public {
+			want = `<meta name="pingapi-auth" content="public">`
+		}
+		if !strings.Contains(page, want) {
+			t.Errorf("public=%v: the page lacks %s", public, want)
+		}
+		refs := regexp.MustCompile(`\.\./static/([^"?]+)\?v=([A-Za-z0-9_-]+)"`).FindAllStringSubmatch(page, -1)
+		if len(refs) != 7 { // icon, 2 stylesheets, 4 scripts
+			t.Fatalf("%d versioned references in the host page, want 7:\n%s", len(refs), page)
+		}
+		for _, r := range refs {
+			w := e.do(http.MethodGet, "/dashboard/static/"+r[1]+"?v="+r[2], "")
+			if w.Code != http.StatusOK || w.Header().Get("Cache-Control") != "public, max-age=31536000, immutable" || w.Header().Get("ETag") != `"`+r[2]+`"` {
+				t.Errorf("%s: %d, Cache-Control %q, ETag %s", r[1], w.Code, w.Header().Get("Cache-Control"), w.Header().Get("ETag"))
+			}
+			if w := e.do(http.MethodGet, "/dashboard/static/"+r[1]+"?v=old", ""); w.Header().Get("Cache-Control") != "no-cache" {
+				t.Errorf("%s with a stale version is cached: %q", r[1], w.Header().Get("Cache-Control"))
+			}
+		}
+	}
+}
+
+// TestDashboardStrictQuery: the dashboard's data routes and
+// /tcpecho/clients read their parameters through the one strict query
+// parser of /pingapi and the monitor: a malformed pair is a 400 envelope,
+// not dropped (?metric=%zz would silently be the default rtt, ?to=1;x=2 the
+// default window).
+func TestDashboardStrictQuery(t *testing.T) {
+	e := newMonitorEnv(t, nil, func(d *Deps) {
+		d.ArchiveReadPublic = true
+		d.DashboardArchive = &fakeDashArchive{}
+		d.TCPEcho = fakeTCPEcho{}
+		d.Now = func() time.Time { return dashNow }
+	})
+	for _, p := range []string{
+		"/dashboard/api/config?x=%zz", "/dashboard/api/hosts?x=%zz", "/dashboard/api/heatmap?metric=%zz",
+		"/dashboard/api/host/192.0.2.1/series?to=1;width=5", "/tcpecho/clients?state=%zz",
+	} {
+		w := e.do(http.MethodGet, p, "", bearer("alice")...)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"code":"invalid_parameter"`) {
+			t.Errorf("GET %s: %d %s, want 400 invalid_parameter", p, w.Code, w.Body)
 		}
 	}
 }

@@ -125,6 +125,11 @@ func (s *Server) registerEsmond(r *gin.Engine) {
 			allowed[path] = append(allowed[path], method)
 			if isRead {
 				r.Handle(method, path, atRoot, esmondReadHeaders, origin, read, h)
+				if method == http.MethodGet {
+					// HEAD as GET, as Django's views answer it (net/http
+					// drops the body).
+					r.Handle(http.MethodHead, path, atRoot, esmondReadHeaders, origin, read, h)
+				}
 				return
 			}
 			r.Handle(method, path, atRoot, origin, write, h)

@@ -124,6 +124,8 @@ var (
 		"Monitored hosts by status (init, valid, probing, unreachable).", []string{"status"}, nil)
 	monitorSkippedDesc = prometheus.NewDesc("pingapi_monitor_probes_skipped_total",
 		"Probes skipped when due, by reason: saturated (the in-flight bound was reached), overrun (the host's previous probe still ran).", []string{"reason"}, nil)
+	archiveWriteDesc = prometheus.NewDesc("pingapi_archive_write_duration_seconds",
+		"Duration of the archive's batch writes (one transaction each), in seconds.", nil, nil)
 	monitorDurationDesc = prometheus.NewDesc("pingapi_monitor_probe_duration_seconds",
 		"Wall-clock duration of the monitor's probes, in seconds.", nil, nil)
 	hostRTTDesc = prometheus.NewDesc("pingapi_monitor_host_rtt_seconds",
@@ -144,14 +146,27 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	collect(ch, engineMetrics(), &st)
 }
 
-// archiveCollector reads the archive's write-queue counters at scrape time.
+// archiveCollector reads the archive's write-queue counters and its batch
+// writes' latency at scrape time.
 type archiveCollector struct{ src ArchiveStats }
 
-func (c archiveCollector) Describe(ch chan<- *prometheus.Desc) { describe(ch, archiveMetrics()) }
+func (c archiveCollector) Describe(ch chan<- *prometheus.Desc) {
+	describe(ch, archiveMetrics())
+	ch <- archiveWriteDesc
+}
 
 func (c archiveCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.src.Stats()
 	collect(ch, archiveMetrics(), &st)
+	// FeedStats counts each bucket alone; Prometheus' are cumulative.
+	bounds := archive.WriteBounds()
+	buckets := make(map[float64]uint64, len(bounds))
+	var cum uint64
+	for i, ub := range bounds {
+		cum += st.WriteHist[i]
+		buckets[ub] = cum
+	}
+	ch <- prometheus.MustNewConstHistogram(archiveWriteDesc, st.Batches, st.WriteSeconds, buckets)
 }
 
 // monitorCollector reads the monitor's counters, and with

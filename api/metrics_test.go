@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,11 @@ func metricsEnv(t *testing.T) *env {
 	return newEnv(t, func(d *Deps) {
 		d.Pinger = statsPinger{p, st}
 		d.Monitor = m
-		d.ArchiveFeed = feedStats{Queued: 20, Written: 17, Dropped: 2, Failed: 1, QueueLen: 3, QueueCap: 4096}
+		// Five batch writes: two of at most 1 ms, one of at most 5 ms, one
+		// of at most 1 s, one above every bound (0.75 s in all).
+		fs := feedStats{Queued: 20, Written: 17, Dropped: 2, Failed: 1, QueueLen: 3, QueueCap: 4096, Batches: 5, WriteSeconds: 0.75}
+		fs.WriteHist[0], fs.WriteHist[2], fs.WriteHist[9], fs.WriteHist[len(fs.WriteHist)-1] = 2, 1, 1, 1
+		d.ArchiveFeed = fs
 		d.TCPEcho = echoStats{Accepted: 30, DeniedPolicy: 2, DeniedLimit: 3, AuthFailed: 4, Probes: 500, Echoes: 480, WindowsDropped: 5, Connected: 25}
 	})
 }
@@ -195,6 +200,32 @@ func TestMetricsCollectors(t *testing.T) {
 			}
 			if b.GetCumulativeCount() != want {
 				t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+			}
+		}
+	}
+	// The archive's write latency: FeedStats' per-bucket counts become
+	// cumulative Prometheus buckets at WriteBounds.
+	if f := fams["pingapi_archive_write_duration_seconds"]; f == nil || f.GetType() != dto.MetricType_HISTOGRAM {
+		t.Errorf("pingapi_archive_write_duration_seconds: %v, want a histogram", f)
+	} else {
+		h := f.Metric[0].Histogram
+		if h.GetSampleCount() != 5 || h.GetSampleSum() != 0.75 || len(h.Bucket) != len(archive.WriteBounds())+1 {
+			t.Errorf("archive write histogram: count %d sum %v, %d buckets; want 5, 0.75, %d and +Inf", h.GetSampleCount(), h.GetSampleSum(), len(h.Bucket), len(archive.WriteBounds()))
+		}
+		for _, b := range h.Bucket {
+			var want uint64
+			switch ub := b.GetUpperBound(); {
+			case math.IsInf(ub, 1):
+				want = 5
+			case ub >= 1:
+				want = 4
+			case ub >= 0.005:
+				want = 3
+			default:
+				want = 2
+			}
+			if b.GetCumulativeCount() != want {
+				t.Errorf("archive write bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
 			}
 		}
 	}

@@ -99,3 +99,14 @@ func levelOf(route string, status int, cancelled bool) slog.Level {
 	}
 	return slog.LevelInfo
 }
+
+// strictQuery is the handler, ahead of those that read parameters with
+// c.Query (the monitor's, the dashboard's data, /tcpecho/clients), that
+// refuses a malformed query string with the 400 envelope of parseQuery:
+// c.Query drops the pairs it cannot parse, so ?metric=%zz would silently
+// be the default.
+func (s *Server) strictQuery(c *gin.Context) {
+	if _, err := parseQuery(c.Request.URL.RawQuery); err != nil {
+		s.fail(c, err)
+	}
+}

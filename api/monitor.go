@@ -45,9 +45,7 @@ func (s *Server) registerMonitor(r gin.IRouter) {
 // malformed pair is a 400 rather than silently dropped.
 func (s *Server) monitorRequest(c *gin.Context) {
 	c.Set(ping903Key, true)
-	if _, err := parseQuery(c.Request.URL.RawQuery); err != nil {
-		s.fail(c, err)
-	}
+	s.strictQuery(c)
 }
 
 // monitorID identifies the running instance.

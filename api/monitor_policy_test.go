@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -52,5 +53,23 @@ func TestMonitorWritesUnderPolicy(t *testing.T) {
 	}
 	if _, mut := e.srv.deps.Monitor.IPList(); strings.Join(mut, ",") != "192.0.2.9" {
 		t.Errorf("the mutable list changed: %q", mut)
+	}
+}
+
+// TestMonitorErrorsThroughTheOneWriter: a monitor route's error carries what
+// the one writer adds, here Retry-After on a resolver timeout (the second
+// writer the monitor had dropped it).
+func TestMonitorErrorsThroughTheOneWriter(t *testing.T) {
+	e := newMonitorEnv(t, nil, nil)
+	base := e.listen(t)
+	req, _ := http.NewRequest("PUT", base+"/config/ip-list/timeout.test", nil)
+	req.Header.Set("Authorization", "Bearer "+token("a"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 504 || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("PUT of a name whose lookup times out: %d, Retry-After %q; want 504 with Retry-After 1", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }

@@ -41,7 +41,12 @@ func undocumentedRoutes() map[string]string {
 	// The esmond paths' refusals of the methods they do not serve (405,
 	// PATCH 400), registered so that gin never redirects them.
 	allowed := map[string][]string{}
-	esmondRoutes(esmondRoot, func(method, path string, _ bool, _ gin.HandlerFunc) { allowed[path] = append(allowed[path], method) }, &Server{})
+	esmondRoutes(esmondRoot, func(method, path string, _ bool, _ gin.HandlerFunc) {
+		allowed[path] = append(allowed[path], method)
+		if method == http.MethodGet {
+			m["HEAD "+path] = "esmond: HEAD as GET"
+		}
+	}, &Server{})
 	for path, methods := range allowed {
 		for _, m2 := range esmondUnserved(methods) {
 			m[m2+" "+path] = "esmond: method refused"
@@ -49,7 +54,7 @@ func undocumentedRoutes() map[string]string {
 	}
 	// The same API under /perfsonar/ (esmond without its script alias).
 	esmondRoutes(esmondBareRoot, func(method, path string, _ bool, _ gin.HandlerFunc) {
-		for _, m2 := range esmondMethods() {
+		for _, m2 := range append(esmondMethods(), http.MethodHead) {
 			m[m2+" "+path] = "esmond: the /esmond/perfsonar/ route without the script alias"
 		}
 	}, &Server{})

@@ -18,7 +18,7 @@ var _ TCPEcho = (*tcpecho.Server)(nil)
 // registerTCPEcho adds GET /tcpecho/clients, behind the monitor's read
 // scope (the same authentication as the monitor's read routes).
 func (s *Server) registerTCPEcho(r gin.IRouter) {
-	r.GET("/tcpecho/clients", s.requireAuth(s.deps.MonitorReadScope), s.tcpechoClients)
+	r.GET("/tcpecho/clients", s.requireAuth(s.deps.MonitorReadScope), s.strictQuery, s.tcpechoClients)
 }
 
 // tcpechoClients lists the TCP echo clients.

@@ -186,6 +186,10 @@ python3 -c 'import json; print(json.dumps({"data": [{"ts": 1700000000 + i, "val"
 code=$(curl "${tls[@]}" -o "$tmp/bulk.out" -w '%{http_code}' -X PUT -H "Authorization: Token $akey" -H 'Content-Type: application/json' \
 	--data-binary "@$tmp/bulk.json" "$https/esmond/perfsonar/archive/$mdkey/")
 check "an esmond bulk PUT of $(wc -c <"$tmp/bulk.json") bytes passes nginx ($code $(head -c 120 "$tmp/bulk.out"))" [ "$code" = 201 ]
+python3 -c 'import json; print(json.dumps({"data": [{"ts": 1700100000 + i, "val": [{"event-type": "histogram-rtt", "val": {"%d.00" % b: 1 for b in range(200)}}]} for i in range(20)]}))' >"$tmp/bulk2.json"
+code=$(curl "${tls[@]}" -o "$tmp/bulk2.out" -w '%{http_code}' -X PUT -H "Authorization: Token $akey" -H 'Content-Type: application/json' \
+	--data-binary "@$tmp/bulk2.json" "$https/perfsonar/archive/$mdkey/")
+check "the same bulk PUT under /perfsonar/ (esmond without its script alias) passes nginx ($code $(head -c 120 "$tmp/bulk2.out"))" [ "$code" = 201 ]
 
 # --- measurements through the proxy -----------------------------------------
 code=$(curl "${tls[@]}" -o /dev/null -w '%{http_code}' "$https/pingapi/127.0.0.1?c=1")

@@ -8,15 +8,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pingapi/pingapi/internal/netlab"
 )
 
 // TestDashboardTokenInBrowser: with ARCHIVE_READ=token the page asks for a
 // credential before reading anything, keeps it in session storage only,
 // and shows the hosts once given an archive key.
 func TestDashboardTokenInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts pingapi and Chromium; skipped in -short mode")
-	}
+	netlab.SkipShort(t, "starts pingapi and Chromium")
 	chromiumPath(t)
 	srv := startServe(t, []string{"127.0.0.1"}, "", "ARCHIVE_READ=token")
 	key := srv.archiveKey(t, "dashboard-test")

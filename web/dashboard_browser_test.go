@@ -20,15 +20,14 @@ const xssName = `<img src=x onerror=alert(1)>`
 // `pingapi serve` monitoring two loopback hosts, ::1 and a namespace host
 // that drops everything, and checks what a person would see.
 func TestDashboardInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts pingapi and Chromium; skipped in -short mode")
-	}
+	netlab.SkipShort(t, "starts pingapi and Chromium")
 	chromiumPath(t)
 	netlab.RequireRoot(t)
 	dead := netlab.NewHost(t, netlab.Options{NoIPv6: true})
 	dead.DropAll()
 	hosts := []string{"127.0.0.1", "127.0.0.2", "::1", dead.Addr4.String()}
-	srv := startServe(t, hosts, "", "TCPECHO_LISTEN=127.0.0.1:0", "TCPECHO_INTERVAL=1s")
+	// Two-second archive windows: the client's history has points soon.
+	srv := startServe(t, hosts, "", "TCPECHO_LISTEN=127.0.0.1:0", "TCPECHO_INTERVAL=1s", "TCPECHO_WINDOW=2s")
 	b := newBrowser(t, srv.base)
 	// A TCP echo client, socat as the plainest one, joins the overview.
 	echoAddr := srv.waitLogValue(t, `msg="tcp echo listening" .*?addr=(127\.0\.0\.1:\d+)`)
@@ -46,7 +45,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	t.Run("overview", func(t *testing.T) {
 		b.do(t, chromedp.Navigate(srv.base+"/dashboard/"))
 		waitFor(t, b, "the host table", `document.body.dataset.table === 'drawn'`, 45*time.Second)
-		names := eval[[]string](t, b, `[...document.querySelectorAll('#hosts tbody a')].map(a => a.textContent)`)
+		names := eval[[]string](t, b, `[...document.querySelectorAll('#hosts tbody a:not(.tcp)')].map(a => a.textContent)`)
 		if strings.Join(names, " ") != strings.Join(sortedNames(hosts), " ") {
 			t.Errorf("host list %q, want %q", names, sortedNames(hosts))
 		}
@@ -74,14 +73,14 @@ func TestDashboardInBrowser(t *testing.T) {
 
 		// Sorting by status puts the dead host first.
 		b.do(t, chromedp.Click(`th[data-key="status"] button`, chromedp.NodeVisible))
-		if first := eval[string](t, b, `document.querySelector('#hosts tbody a').textContent`); first != dead.Addr4.String() {
+		if first := eval[string](t, b, `document.querySelector('#hosts tbody a:not(.tcp)').textContent`); first != dead.Addr4.String() {
 			t.Errorf("sorted by status, first host is %q, want the dead %s", first, dead.Addr4)
 		}
 		// Filtering.
 		b.do(t, chromedp.SendKeys(`#filter`, "127.0.0"))
-		waitFor(t, b, "the filter", `document.querySelectorAll('#hosts tbody a').length === 2`, 5*time.Second)
+		waitFor(t, b, "the filter", `document.querySelectorAll('#hosts tbody a:not(.tcp)').length === 2`, 5*time.Second)
 		b.do(t, chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()`))
-		waitFor(t, b, "the filter cleared", `document.querySelectorAll('#hosts tbody a').length === 4`, 5*time.Second)
+		waitFor(t, b, "the filter cleared", `document.querySelectorAll('#hosts tbody a:not(.tcp)').length === 4`, 5*time.Second)
 		waitFor(t, b, "the heatmap", `document.body.dataset.heatmap === 'drawn'`, 45*time.Second)
 		// The first answers may come before the server has read the
 		// archive; the page asks again until they are complete.
@@ -160,6 +159,45 @@ func TestDashboardInBrowser(t *testing.T) {
 		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), `+cssRGB(t, b, "--fail")+`)`); ink < 20 {
 			t.Errorf("%d pixels of the failure colour: failures not marked", ink)
 		}
+		b.check(t)
+	})
+
+	t.Run("TCP echo client page", func(t *testing.T) {
+		// The overview's TCP row links to the client's page, named as in
+		// the archive (a plain client: its IP address).
+		b.do(t, chromedp.Navigate(srv.base+"/dashboard/"))
+		waitFor(t, b, "the TCP echo row", `document.body.dataset.table === 'drawn' && !!document.querySelector('#hosts a.tcp')`, 45*time.Second)
+		if href := eval[string](t, b, `document.querySelector('#hosts a.tcp').getAttribute('href')`); href != "client/127.0.0.1" {
+			t.Errorf("the TCP echo row links to %q, want client/127.0.0.1", href)
+		}
+		b.do(t, chromedp.Navigate(eval[string](t, b, `document.querySelector('#hosts a.tcp').href`)))
+		waitFor(t, b, "the client page", `document.body.dataset.page === 'client' && document.body.dataset.chart === 'drawn'`, 45*time.Second)
+		if got := eval[string](t, b, `document.getElementById('hostname').textContent + ' ' + document.getElementById('m-h').closest('section').hidden`); got != "127.0.0.1 true" {
+			t.Errorf("client page heading and measure section: %q, want the name and no on-demand measurement", got)
+		}
+		// The last minute of its archived windows (2 s each, written a few
+		// seconds after they end): the median line in the colour of 0 %
+		// loss, and the kernel's RTT as its own line.
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			now := time.Now().Unix()
+			b.do(t, chromedp.Navigate(srv.base+"/dashboard/client/127.0.0.1?from="+strconv.FormatInt(now-60, 10)+"&to="+strconv.FormatInt(now+5, 10)))
+			waitFor(t, b, "the chart", `document.body.dataset.chart === 'drawn'`, 45*time.Second)
+			if eval[int](t, b, `Number(document.body.dataset.points || 0)`) >= 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("fewer than 3 archived windows of the TCP echo client after a minute")
+			}
+			time.Sleep(2 * time.Second) // polling the archive, not a timing assertion
+		}
+		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), `+cssRGB(t, b, "--l0")+`)`); ink < 30 {
+			t.Errorf("%d pixels of the median's colour: the client's RTT line is not drawn", ink)
+		}
+		if ink := eval[int](t, b, `(`+canvasInk+`)(document.querySelector('#chart canvas'), `+cssRGB(t, b, "--kernel")+`)`); ink < 10 {
+			t.Errorf("%d pixels of the kernel RTT's colour: its line is not drawn", ink)
+		}
+		b.screenshot(t, "dashboard-client")
 		b.check(t)
 	})
 

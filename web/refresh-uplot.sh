@@ -4,7 +4,7 @@
 # into web/static/vendor/, and rewrites the version and checksums in
 # web/README.md. Usage: web/refresh-uplot.sh [VERSION] (default: the
 # version recorded in web/README.md; "latest" for npm's newest).
-# Then run: go test ./web/... ./api -run Dashboard
+# Then run: go test ./web ./api -run 'Vendored|NoInline|NoInnerHTML|Dashboard'
 set -euo pipefail
 cd "$(dirname "$0")"
 current=$(sed -n 's/^| `uPlot.iife.min.js` | npm `uplot@\([^`]*\)`.*/\1/p' README.md)
@@ -28,4 +28,4 @@ sed -i \
 	-e "s/^| \`uPlot.min.css\` | npm \`uplot@[^\`]*\`\(.*\)| \`[0-9a-f]*\` |\$/| \`uPlot.min.css\` | npm \`uplot@$version\`\1| \`$(sum uPlot.min.css)\` |/" \
 	-e "s/^| \`uPlot.LICENSE\` | npm \`uplot@[^\`]*\`\(.*\)| \`[0-9a-f]*\` |\$/| \`uPlot.LICENSE\` | npm \`uplot@$version\`\1| \`$(sum uPlot.LICENSE)\` |/" \
 	README.md
-echo "refresh-uplot: uplot@$version ($license) vendored; now run go test ./web/... ./api -run Dashboard"
+echo "refresh-uplot: uplot@$version ($license) vendored; now run go test ./web ./api -run 'Vendored|NoInline|NoInnerHTML|Dashboard'"

@@ -131,9 +131,7 @@ func TestCheckPingArgumentsSideBySide(t *testing.T) {
 // the real engine: output and exit status byte for byte apart from the
 // measured RTA. Needs root.
 func TestCheckPingSideBySide(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("side-by-side test with the real check_ping skipped in -short mode")
-	}
+	netlab.SkipShort(t, "side-by-side test with the real check_ping")
 	requireCheckPing(t)
 	netlab.RequireRoot(t)
 	newHost := func() *netlab.Host { return netlab.NewHost(t, netlab.Options{NoIPv6: true}) }

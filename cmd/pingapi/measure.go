@@ -84,6 +84,7 @@ type measureFlags struct {
 	cidrs    []string
 	files    []string
 	targets  []string // positional
+	archive  string   // --archive: also keep the measurements there (ARCHIVE_DSN syntax)
 }
 
 func (f *measureFlags) family() target.Family {
@@ -98,6 +99,7 @@ func (f *measureFlags) family() target.Family {
 
 const measureUsage = `usage: pingapi measure [-c count | -C count] [-i interval | -p ms] [-W timeout] [-s size]
                        [-t ttl] [-Q tos] [-S source] [-4|-6] [-q] [--json] [-a] [-u] [-e]
+                       [--archive DSN]
                        [-g CIDR]... [-f FILE|-]... [TARGET...]`
 
 // parseMeasureFlags parses args; flags and targets may be interleaved, as
@@ -126,6 +128,7 @@ func parseMeasureFlags(args []string, stderr io.Writer) (measureFlags, error) {
 	fs.BoolVar(&f.alive, "a", false, "print only the targets that answered, as each completes (fping -a)")
 	fs.BoolVar(&f.unreach, "u", false, "print only the targets that never answered, as each completes (fping -u)")
 	fs.BoolVar(&f.elapsed, "e", false, "with -a: add the RTT of the first reply (fping -e)")
+	fs.StringVar(&f.archive, "archive", "", "also keep the measurements in the archive: a SQLite file (data/archive.db) or postgres://... (as ARCHIVE_DSN)")
 	fs.Func("g", "generate targets from a CIDR prefix, like fping -g (repeatable)", func(s string) error {
 		f.cidrs = append(f.cidrs, s)
 		return nil
@@ -266,12 +269,26 @@ func measure(ctx context.Context, env measureEnv, args []string, stdout, stderr 
 	jobs := resolveAll(ctx, env.resolve, inputs, f.family())
 	req := probe.Request{Count: f.count, Interval: f.interval, Timeout: f.timeout, Size: f.size,
 		TTL: f.ttl, TOS: f.tos, Source: src}
+	var arch *measureArchive
+	if f.archive != "" {
+		if arch, err = openMeasureArchive(ctx, f.archive, jobs); err != nil {
+			fmt.Fprintf(stderr, "pingapi measure: --archive: %v\n", err)
+			return exitUsageOrSetup
+		}
+	}
 	out := newMeasureOutput(stdout, stderr, f, jobs)
 	for _, j := range jobs {
 		if j.err != nil {
 			out.failed(j, j.err)
 		}
 	}
-	runJobs(ctx, eng, jobs, req, out)
-	return out.finish()
+	runJobs(ctx, arch.wrap(eng), jobs, req, out)
+	code := out.finish()
+	if err := arch.close(); err != nil {
+		fmt.Fprintf(stderr, "pingapi measure: --archive: %v\n", err)
+		if code == 0 {
+			code = exitUsageOrSetup
+		}
+	}
+	return code
 }

@@ -290,7 +290,7 @@ func testSummaries(t *testing.T, st *Store) {
 	if err := json.Unmarshal(got[0].Val, &s); err != nil {
 		t.Fatal(err)
 	}
-	if s["minimum"] != "34.3" || s["maximum"] != "34.5" || s["median"] != 34.4 {
+	if s["minimum"] != 34.3 || s["maximum"] != 34.5 || s["median"] != 34.4 {
 		t.Errorf("statistics: %s", got[0].Val)
 	}
 	if _, err := st.Data(ctx, DataQuery{Key: a.Key, EventType: "throughput", SummaryType: SummaryAggregation, Window: 60}); !errors.Is(err, ErrNotFound) {

@@ -22,7 +22,7 @@ const crashChildEnv = "PINGAPI_ARCHIVE_CRASH_DSN"
 func TestCrashChild(t *testing.T) {
 	dsn := os.Getenv(crashChildEnv)
 	if dsn == "" {
-		t.Skip("child process of TestKill9DuringIngest")
+		return // only the child process of TestKill9DuringIngest writes; a skip would show in CI
 	}
 	st, err := Open(context.Background(), Options{DSN: dsn})
 	if err != nil {

@@ -43,13 +43,14 @@ func (s *Store) Data(ctx context.Context, q DataQuery) ([]Point, error) {
 		return nil, fmt.Errorf("%w: summary %s/%d of %s", ErrNotFound, q.SummaryType, q.Window, q.EventType)
 	}
 	t := eventTypes[q.EventType]
-	// Widen the range to whole windows.
+	// A summary's range selects windows by their start (esmond: the bin's
+	// ts in [start, end]): the points of the windows that start in it.
 	lo, hi := q.Range.Start, q.Range.End
 	if hi == 0 {
 		hi = math.MaxInt64 / 2000
 	}
 	if q.SummaryType != SummaryBase && q.Window > 0 {
-		lo = windowStart(lo, q.Window)
+		lo = windowStart(lo+q.Window-1, q.Window)
 		hi = windowStart(hi, q.Window) + q.Window - 1
 	}
 	if md.Derived && q.SummaryType != SummaryBase && q.Window > 0 && q.Window%hourSec == 0 {
@@ -154,7 +155,12 @@ func (s *Store) derivedValues(ctx context.Context, id int64, et string, lo, hi i
 // scanRows decodes the measurement rows of series id with lo ≤ ts ≤ hi
 // (unix ms) in ts order; m is reused between calls.
 func (s *Store) scanRows(ctx context.Context, id, lo, hi int64, f func(tsMillis int64, m *Measurement)) error {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT ts, data FROM measurement WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts`), id, lo, hi)
+	return s.scanRowsIn(ctx, s.db, id, lo, hi, f)
+}
+
+// scanRowsIn is scanRows in db (the store's pool or a transaction).
+func (s *Store) scanRowsIn(ctx context.Context, db querier, id, lo, hi int64, f func(tsMillis int64, m *Measurement)) error {
+	rows, err := db.QueryContext(ctx, s.q(`SELECT ts, data FROM measurement WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts`), id, lo, hi)
 	if err != nil {
 		return fmt.Errorf("archive: measurements: %w", err)
 	}

@@ -246,7 +246,7 @@ type Filter struct {
 	SummaryType      string // "aggregation", "average", "statistics" or "base"
 	SummaryWindow    *int64
 	Parameters       map[string]string // free-form parameter → exact value
-	Updated          TimeRange         // time-updated (newest point of any event type)
+	Updated          TimeRange         // time-updated of an event type (that matches the event type and summary filters)
 	Limit            int               // 0: DefaultLimit; negative: no limit
 	Offset           int
 }

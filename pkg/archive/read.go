@@ -235,7 +235,7 @@ func (s *Store) SearchMetadata(ctx context.Context, f Filter) ([]Metadata, int, 
 		if err := s.fillUpdated(ctx, ids[i], &all[i]); err != nil {
 			return nil, 0, err
 		}
-		if u := all[i].Updated(); u != 0 && f.Updated.contains(u) {
+		if updatedMatch(&all[i], f) {
 			match = append(match, all[i])
 		}
 	}
@@ -248,6 +248,27 @@ func (s *Store) SearchMetadata(ctx context.Context, f Filter) ([]Metadata, int, 
 		match = match[:limit]
 	}
 	return match, total, nil
+}
+
+// updatedMatch reports whether one of m's event types (or summaries) that
+// satisfies f's event-type, summary-type and summary-window filters has a
+// time-updated in f.Updated: esmond's search puts these conditions on one
+// event type row (a base row is summary-type base, window 0).
+func updatedMatch(m *Metadata, f Filter) bool {
+	for _, e := range m.EventTypes {
+		if e.TimeUpdated == 0 || !f.Updated.contains(e.TimeUpdated) || (f.EventType != "" && e.Name != f.EventType) {
+			continue
+		}
+		if (f.SummaryType == "" || f.SummaryType == SummaryBase) && (f.SummaryWindow == nil || *f.SummaryWindow == 0) {
+			return true
+		}
+		for _, s := range e.Summaries {
+			if (f.SummaryType == "" || s.Type == f.SummaryType) && (f.SummaryWindow == nil || s.Window == *f.SummaryWindow) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *Store) queryMetadata(ctx context.Context, q string, args []any) ([]Metadata, []int64, error) {

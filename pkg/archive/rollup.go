@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -220,14 +221,89 @@ func (a *hourAgg) rttHistJSON() []byte {
 // rttKey is the bucket name of an RTT bucket in 10 µs units ("41.02").
 func rttKey(k int64) string { return string(appendCenti(nil, k)) }
 
-// rttStatistics is HistogramStatistics of a's RTT histogram without
-// building the map of names.
+// rttStatistics is HistogramStatistics of a's RTT histogram, computed on
+// the sorted buckets in place (no map of names, no copy): the same
+// figures, esmond's definitions.
 func (a *hourAgg) rttStatistics() []byte {
-	bs := make([]bucket, len(a.rtt))
-	for i, e := range a.rtt {
-		bs[i] = bucket{x: float64(e.k) / 100, count: e.c, k10: e.k}
+	h := a.rtt
+	var n, modeCount int64
+	var sum float64
+	for _, e := range h {
+		n += e.c
+		sum += float64(e.k) / 100 * float64(e.c)
+		modeCount = max(modeCount, e.c)
 	}
-	return histStats(bs)
+	if n == 0 {
+		return []byte("{}")
+	}
+	mean := sum / float64(n)
+	var ss float64
+	for _, e := range h {
+		d := float64(e.k)/100 - mean
+		ss += d * d * float64(e.c)
+	}
+	variance := ss / float64(n)
+	// The order statistics the NIST percentiles need, found in one scan.
+	ps := [4]float64{50, 25, 75, 95}
+	var ranks [8]int64
+	var ds [4]float64
+	for i, p := range ps {
+		r := p / 100 * float64(n+1)
+		k := int64(math.Floor(r))
+		ds[i] = r - float64(k)
+		ranks[2*i], ranks[2*i+1] = min(max(k, 1), n), min(max(k+1, 1), n)
+		if k <= 0 {
+			ds[i] = 0
+		}
+		if k >= n {
+			ranks[2*i], ds[i] = n, 0
+		}
+	}
+	var ys [8]float64
+	order := [8]int{0, 1, 2, 3, 4, 5, 6, 7}
+	slices.SortFunc(order[:], func(x, y int) int { return cmp.Compare(ranks[x], ranks[y]) })
+	var seen int64
+	j := 0
+	for _, e := range h {
+		seen += e.c
+		for j < 8 && ranks[order[j]] <= seen {
+			ys[order[j]] = float64(e.k) / 100
+			j++
+		}
+	}
+	pct := func(i int) float64 { return ys[2*i] + ds[i]*(ys[2*i+1]-ys[2*i]) }
+	buf := make([]byte, 0, 256)
+	x := func(k int64) float64 { return float64(k) / 100 }
+	buf = append(buf, `{"maximum":`...)
+	buf = appendFloat(buf, x(h[len(h)-1].k))
+	buf = append(buf, `,"mean":`...)
+	buf = appendFloat(buf, mean)
+	buf = append(buf, `,"median":`...)
+	buf = appendFloat(buf, pct(0))
+	buf = append(buf, `,"minimum":`...)
+	buf = appendFloat(buf, x(h[0].k))
+	buf = append(buf, `,"mode":[`...)
+	first := true
+	for _, e := range h {
+		if e.c == modeCount {
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = appendFloat(buf, x(e.k))
+		}
+	}
+	buf = append(buf, `],"percentile-25":`...)
+	buf = appendFloat(buf, pct(1))
+	buf = append(buf, `,"percentile-75":`...)
+	buf = appendFloat(buf, pct(2))
+	buf = append(buf, `,"percentile-95":`...)
+	buf = appendFloat(buf, pct(3))
+	buf = append(buf, `,"standard-deviation":`...)
+	buf = appendFloat(buf, math.Sqrt(variance))
+	buf = append(buf, `,"variance":`...)
+	buf = appendFloat(buf, variance)
+	return append(buf, '}')
 }
 
 // hourAggs returns the aggregates of series id for the hours starting in
@@ -305,34 +381,19 @@ type querier interface {
 
 // aggregateRaw adds the measurements of the hours in span into out.
 func (s *Store) aggregateRaw(ctx context.Context, db querier, id int64, span [2]int64, out map[int64]*hourAgg) error {
-	rows, err := db.QueryContext(ctx, s.q(`SELECT ts, data FROM measurement WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts`),
-		id, span[0]*1000, (span[1]+hourSec)*1000)
-	if err != nil {
-		return fmt.Errorf("archive: measurements: %w", err)
-	}
-	defer rows.Close()
-	var m Measurement
-	var data []byte
-	for rows.Next() {
-		var ts int64
-		if err := rows.Scan(&ts, &data); err != nil {
-			return fmt.Errorf("archive: measurements: %w", err)
-		}
-		if err := decodeRow(data, &m); err != nil {
-			return fmt.Errorf("archive: measurement %d/%d: %w", id, ts, err)
-		}
+	err := s.scanRowsIn(ctx, db, id, span[0]*1000, (span[1]+hourSec)*1000-1, func(ts int64, m *Measurement) {
 		h := windowStart(floorDiv(ts, 1000), hourSec)
 		a := out[h]
 		if a == nil {
 			a = newHourAgg()
 			out[h] = a
 		}
-		a.add(&m)
-	}
+		a.add(m)
+	})
 	for _, a := range out {
 		a.finish()
 	}
-	return rows.Err()
+	return err
 }
 
 // materialize computes the missing hours (spans) from the measurements in

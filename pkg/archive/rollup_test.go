@@ -116,3 +116,24 @@ func TestRollups(t *testing.T) {
 		})
 	})
 }
+
+// TestRTTStatisticsMatchesEsmond: the in-place statistics of a rollup are
+// HistogramStatistics of its histogram, for varied shapes.
+func TestRTTStatisticsMatchesEsmond(t *testing.T) {
+	for _, h := range [][]kc{
+		{{4102, 1}},
+		{{4102, 1}, {4110, 1}},
+		{{3430, 106}, {3440, 494}},
+		{{1, 1}, {2, 1}, {3, 1}, {4, 1}},
+		{{100, 5}, {150, 2}, {151, 5}, {900, 1}, {901, 3}, {1200, 7}, {40000, 2}},
+	} {
+		a := &hourAgg{rtt: h}
+		m := map[string]int64{}
+		for _, e := range h {
+			m[rttKey(e.k)] = e.c
+		}
+		if got, want := string(a.rttStatistics()), string(HistogramStatistics(m)); got != want {
+			t.Errorf("%v:\n got %s\nwant %s", h, got, want)
+		}
+	}
+}

@@ -150,23 +150,17 @@ func unionHist(vals []Value) map[string]int64 {
 	return u
 }
 
+// bucket is one bucket of a histogram with a numeric name.
 type bucket struct {
-	key   string // name as given; "" for an RTT bucket (k10)
+	key   string // the name as given
 	x     float64
 	count int64
-	k10   int64 // RTT bucket in 10 µs units when key is ""
-}
-
-func (b bucket) name() string {
-	if b.key != "" {
-		return b.key
-	}
-	return rttKey(b.k10)
 }
 
 // HistogramStatistics returns esmond's statistics summary of a histogram
-// as JSON: minimum and maximum (bucket names, strings), mode (the list of
-// the most frequent buckets), mean, median, percentile-25/75/95 (NIST
+// as JSON: minimum and maximum, mode (the list of the most frequent
+// buckets), all as numbers as esmond writes them (its HistogramValidator
+// converts the bucket names with float()), mean, median, percentile-25/75/95 (NIST
 // interpolated percentiles over the expanded sample, esmond's Percentile
 // class), variance (population) and standard-deviation. A histogram with a
 // non-numeric bucket or no counts gives {} as esmond does.
@@ -209,13 +203,13 @@ func histStats(bs []bucket) json.RawMessage {
 	variance := ss / float64(n)
 	buf := make([]byte, 0, 320)
 	buf = append(buf, `{"maximum":`...)
-	buf = appendName(buf, bs[len(bs)-1])
+	buf = appendFloat(buf, bs[len(bs)-1].x)
 	buf = append(buf, `,"mean":`...)
 	buf = appendFloat(buf, mean)
 	buf = append(buf, `,"median":`...)
 	buf = appendFloat(buf, nistPercentile(bs, cum, 50))
 	buf = append(buf, `,"minimum":`...)
-	buf = appendName(buf, bs[0])
+	buf = appendFloat(buf, bs[0].x)
 	buf = append(buf, `,"mode":[`...)
 	first := true
 	for _, b := range bs {
@@ -224,7 +218,7 @@ func histStats(bs []bucket) json.RawMessage {
 				buf = append(buf, ',')
 			}
 			first = false
-			buf = appendName(buf, b)
+			buf = appendFloat(buf, b.x)
 		}
 	}
 	buf = append(buf, ']')
@@ -240,16 +234,6 @@ func histStats(bs []bucket) json.RawMessage {
 	buf = appendFloat(buf, variance)
 	buf = append(buf, '}')
 	return buf
-}
-
-// appendName appends the bucket's name as a JSON string.
-func appendName(buf []byte, b bucket) []byte {
-	if b.key != "" {
-		return strconv.AppendQuote(buf, b.key)
-	}
-	buf = append(buf, '"')
-	buf = appendCenti(buf, b.k10)
-	return append(buf, '"')
 }
 
 // appendCenti appends k/100 with two decimals ("41.02"), k ≥ 0.

@@ -42,11 +42,7 @@ func ParseValue(eventType string, raw []byte) (Value, error) {
 	if dec.More() {
 		return Value{}, inputErrorf("%s: value is not valid JSON", eventType)
 	}
-	val, err := parseAny(t, v)
-	if err != nil {
-		return Value{}, inputErrorf("%s: %s", eventType, err.Error())
-	}
-	return val, nil
+	return parseTyped(eventType, t, v)
 }
 
 // ParseDecoded is ParseValue for a value already decoded by encoding/json
@@ -56,6 +52,11 @@ func ParseDecoded(eventType string, v any) (Value, error) {
 	if !ok {
 		return Value{}, inputErrorf("unknown event type %q", eventType)
 	}
+	return parseTyped(eventType, t, v)
+}
+
+// parseTyped validates a decoded value of eventType, of type t.
+func parseTyped(eventType string, t ValueType, v any) (Value, error) {
 	val, err := parseAny(t, v)
 	if err != nil {
 		return Value{}, inputErrorf("%s: %s", eventType, err.Error())
@@ -67,6 +68,9 @@ func parseAny(t ValueType, v any) (Value, error) {
 	switch t {
 	case TypeInteger:
 		n, err := toInt(v)
+		if err != nil {
+			n, err = truncNumber(v)
+		}
 		if err != nil {
 			return Value{}, fmt.Errorf("value must be an integer")
 		}
@@ -233,6 +237,20 @@ func toInt(v any) (int64, error) {
 		return 0, fmt.Errorf("not an integer")
 	}
 	return int64(f), nil
+}
+
+// truncNumber accepts a finite JSON number (not a string) within int64 and
+// drops its fraction, as esmond's int(value) does for an integer event type:
+// pScheduler posts iperf3's throughput-bits, a float, as throughput.
+func truncNumber(v any) (int64, error) {
+	if _, ok := v.(string); ok {
+		return 0, fmt.Errorf("not an integer")
+	}
+	f, err := toFloat(v)
+	if err != nil || math.Abs(f) >= 1<<63 {
+		return 0, fmt.Errorf("not an integer")
+	}
+	return int64(math.Trunc(f)), nil
 }
 
 // toFloat accepts a finite JSON number or a string holding one.

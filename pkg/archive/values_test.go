@@ -18,7 +18,12 @@ func TestParseValue(t *testing.T) {
 		{"throughput", `1000000000`, `1000000000.0`},
 		{"throughput", `"8446270000"`, `8446270000.0`},
 		{"throughput", `10.0`, `10.0`},
-		{"throughput", `10.5`, ""},
+		// A JSON number with a fraction is truncated, as esmond's int() does:
+		// pScheduler posts iperf3's throughput-bits (a float) as throughput.
+		{"throughput", `9412345678.75`, `9412345678.0`},
+		{"throughput", `-2.5`, `-2.0`},
+		{"throughput", `1e300`, ""},
+		{"throughput", `"10.5"`, ""}, // int("10.5") fails in Python too
 		{"throughput", `"abc"`, ""},
 		{"throughput", `null`, ""},
 		{"throughput", `1 2`, ""},
@@ -72,13 +77,16 @@ func TestParseValue(t *testing.T) {
 }
 
 // TestHistogramStatisticsEsmond: the seed's own statistics example (600
-// samples, 106 at 34.3 ms and 494 at 34.4 ms) gives esmond's figures.
+// samples, 106 at 34.3 ms and 494 at 34.4 ms) gives esmond's figures, with
+// minimum, maximum and mode as numbers: esmond's HistogramValidator has
+// written them as floats since 2014 (the seed's example, older, shows
+// strings), and its test suite compares them with floats.
 func TestHistogramStatisticsEsmond(t *testing.T) {
 	var got map[string]any
 	if err := json.Unmarshal(HistogramStatistics(map[string]int64{"34.3": 106, "34.4": 494}), &got); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"maximum": "34.4", "minimum": "34.3", "mode": []any{"34.4"}, "mean": 34.38233333333333,
+	want := map[string]any{"maximum": 34.4, "minimum": 34.3, "mode": []any{34.4}, "mean": 34.38233333333333,
 		"median": 34.4, "percentile-25": 34.4, "percentile-75": 34.4, "percentile-95": 34.4,
 		"standard-deviation": 0.03813863599495395, "variance": 0.001454555555555597}
 	for k, w := range want {

@@ -44,24 +44,8 @@ func (b *builder) archive() Archive {
 			a.Agent = ip.WithZone("")
 		}
 	}
-	a.RetentionRaw = 180 * 24 * time.Hour
-	if v, from := b.str("ARCHIVE_RETENTION_RAW", ""); v != "" {
-		d, err := parseDays(v)
-		if err != nil || d < time.Hour {
-			b.fail("ARCHIVE_RETENTION_RAW", v, from, "must be a duration of at least 1h (180d, 26w, 1y, 4320h)")
-		} else {
-			a.RetentionRaw = d
-		}
-	}
-	a.RetentionSummaries = 5 * 365 * 24 * time.Hour
-	if v, from := b.str("ARCHIVE_RETENTION_SUMMARIES", ""); v != "" {
-		d, err := parseDays(v)
-		if err != nil || d < time.Hour {
-			b.fail("ARCHIVE_RETENTION_SUMMARIES", v, from, "must be a duration of at least 1h (5y, 730d, 8760h)")
-		} else {
-			a.RetentionSummaries = d
-		}
-	}
+	a.RetentionRaw = b.retention("ARCHIVE_RETENTION_RAW", 180*24*time.Hour, "180d, 26w, 1y, 4320h")
+	a.RetentionSummaries = b.retention("ARCHIVE_RETENTION_SUMMARIES", 5*365*24*time.Hour, "5y, 730d, 8760h")
 	if v, from := b.str("ARCHIVE_RETENTION", ""); v != "" {
 		a.RetentionEventTypes = map[string]time.Duration{}
 		for _, item := range splitList(v) {
@@ -76,6 +60,20 @@ func (b *builder) archive() Archive {
 	}
 	a.QueueSize = b.integer("ARCHIVE_QUEUE_SIZE", 100000, 1, 100_000_000)
 	return a
+}
+
+// retention reads a retention of at least an hour (parseDays syntax).
+func (b *builder) retention(name string, def time.Duration, examples string) time.Duration {
+	v, from := b.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := parseDays(v)
+	if err != nil || d < time.Hour {
+		b.fail(name, v, from, "must be a duration of at least 1h ("+examples+")")
+		return def
+	}
+	return d
 }
 
 // parseDays parses a Go duration or a whole number of days (d), weeks (w)

@@ -38,6 +38,19 @@ func (m *Monitor) checkResolvable(ctx context.Context, name string) error {
 	return deniedName(name, m.policy.Check(a))
 }
 
+// lookupAllBounded is lookupAll within the server-wide bound on lookups in
+// flight (MaxLookupsInFlight) that Add and Update share: /match resolves
+// the names a client sends, up to 256 a request.
+func (m *Monitor) lookupAllBounded(ctx context.Context, name string) ([]netip.Addr, error) {
+	select {
+	case m.lookups <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-m.lookups }()
+	return m.lookupAll(ctx, name)
+}
+
 // deniedName prefixes a denial of a hostname's address with the name, as
 // target.Resolver.ResolveAllowed does: "h.example: 10.1.2.3 is a private
 // address".
@@ -97,8 +110,8 @@ const (
 	// MaxLookupsPerRequest bounds the hostnames one Update may resolve.
 	// Addresses need no lookup and are not limited.
 	MaxLookupsPerRequest = 1000
-	// MaxLookupsInFlight bounds the lookups of every Add and Update of the
-	// server together.
+	// MaxLookupsInFlight bounds the lookups of every Add, Update and Match
+	// of the server together.
 	MaxLookupsInFlight = 32
 	// lookupWorkers resolve the hostnames of one Update.
 	lookupWorkers = 8

@@ -335,7 +335,7 @@ func (m *Monitor) Match(ctx context.Context, name string) ([]string, error) {
 	}
 	if a, err := netip.ParseAddr(name); err == nil {
 		addrs = []netip.Addr{a}
-	} else if addrs, err = m.lookupAll(ctx, name); err != nil {
+	} else if addrs, err = m.lookupAllBounded(ctx, name); err != nil {
 		addrs, lookupErr = nil, fmt.Errorf("%s: %w", name, target.ErrNotFound)
 	}
 	m.mu.RLock()

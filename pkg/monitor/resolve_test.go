@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/pingapi/pingapi/pkg/target"
 )
@@ -125,4 +126,51 @@ func TestLookupBounds(t *testing.T) {
 	if _, mut := m.IPList(); len(mut) != 8*200 {
 		t.Errorf("%d names added, want %d", len(mut), 8*200)
 	}
+}
+
+// TestMatchLookupBounds: /match resolves the names it is given (up to 256
+// per request, on a read route). Those lookups share the server-wide bound
+// of Update's: 40 concurrent Match calls on hostnames have at most
+// MaxLookupsInFlight lookups in flight, the rest wait.
+func TestMatchLookupBounds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var inFlight, peak atomic.Int64
+		gate := make(chan struct{})
+		lookup := func(ctx context.Context, name string) ([]netip.Addr, error) {
+			cur := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for p := peak.Load(); cur > p && !peak.CompareAndSwap(p, cur); p = peak.Load() {
+			}
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return []netip.Addr{netip.AddrFrom4([4]byte{10, 0, 0, 1})}, nil
+		}
+		m, err := New(Options{Settings: testSettings(), Pinger: &fakePinger{}, Policy: testPolicy,
+			Resolve: fakeResolve, LookupAll: lookup, Immutable: []string{"10.0.0.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const calls = MaxLookupsInFlight + 8
+		var wg sync.WaitGroup
+		for i := range calls {
+			wg.Go(func() {
+				got, err := m.Match(t.Context(), fmt.Sprintf("m%d.test", i))
+				if err != nil || len(got) != 1 || got[0] != "10.0.0.1" {
+					t.Errorf("Match(m%d.test) = %v, %v; want [10.0.0.1]", i, got, err)
+				}
+			})
+		}
+		synctest.Wait() // every call is in a lookup or waiting for a slot
+		if n := inFlight.Load(); n != MaxLookupsInFlight {
+			t.Errorf("%d Match lookups in flight at once from %d calls, want %d (MaxLookupsInFlight)", n, calls, MaxLookupsInFlight)
+		}
+		close(gate)
+		wg.Wait()
+		if p := peak.Load(); p > MaxLookupsInFlight {
+			t.Errorf("peak %d Match lookups in flight, want at most %d", p, MaxLookupsInFlight)
+		}
+	})
 }

@@ -56,6 +56,10 @@ type Store struct {
 	minCompact int
 	// written counts the bytes written to both files (tests).
 	written int64
+	// broken is set when a new list was renamed into place but could not
+	// be made durable: which generation a crash would leave is unknown, so
+	// no change is acknowledged any more (until a restart reloads).
+	broken error
 }
 
 // NewStore returns the store of the mutable ip-list in dir. The directory
@@ -216,6 +220,9 @@ func (s *Store) NeedsCompaction(n int) bool {
 }
 
 func (s *Store) appendJournal(p []byte, entries int) error {
+	if s.broken != nil {
+		return s.broken
+	}
 	for _, line := range bytes.SplitAfter(p, []byte{'\n'}) {
 		if len(line) > 0 && bytes.ContainsAny(line[:len(line)-1], "\r\n") {
 			return fmt.Errorf("invalid name %q", line)
@@ -263,6 +270,9 @@ func (s *Store) dropJournal(err error) error {
 // Save replaces the saved list with names, atomically and durably, and
 // empties the journal: a replace of the list, and the journal's compaction.
 func (s *Store) Save(names []string) (err error) {
+	if s.broken != nil {
+		return s.broken
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return err
 	}
@@ -310,8 +320,9 @@ func (s *Store) Save(names []string) (err error) {
 	if err = os.Rename(tmp, s.Path()); err != nil {
 		return err
 	}
-	if err = syncDir(s.dir); err != nil {
-		return err
+	if err := syncDir(s.dir); err != nil {
+		s.broken = fmt.Errorf("the mutable ip-list could not be made durable (%w); changes are refused until a restart", err)
+		return s.broken
 	}
 	s.written += cw.n
 	// The new list holds (or overrides) every change of the journal: start

@@ -15,9 +15,12 @@ import (
 
 // Agent defaults.
 const (
-	DefaultAgentMinBackoff  = time.Second
-	DefaultAgentMaxBackoff  = time.Minute
-	DefaultAgentIdleTimeout = time.Minute // no probe for this long: the server is gone
+	DefaultAgentMinBackoff = time.Second
+	DefaultAgentMaxBackoff = time.Minute
+	// DefaultAgentIdleTimeout: no probe for this long and the server is taken
+	// for gone. Above any sensible TCPECHO_INTERVAL; TCP keepalive finds a
+	// dead peer sooner.
+	DefaultAgentIdleTimeout = 10 * time.Minute
 )
 
 // Agent is the client side: it connects to a server, echoes every byte it

@@ -68,6 +68,20 @@ type Client struct {
 	Kernel *KernelView `json:"kernel"`
 }
 
+// ArchiveClient is the name of c's series in the archive
+// (input-destination of its metadata, see ArchiveSink): the announced name,
+// or the IP address of a plain client. The dashboard uses it to find a
+// client's history.
+func (c Client) ArchiveClient() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	if ap, err := netip.ParseAddrPort(c.Address); err == nil {
+		return ap.Addr().String()
+	}
+	return c.Address
+}
+
 // KernelView is Kernel in the units of the API.
 type KernelView struct {
 	RTT          float64 `json:"rtt" example:"24.1"`     // tcpi_rtt, ms (smoothed)

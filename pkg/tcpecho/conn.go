@@ -39,9 +39,8 @@ type conn struct {
 	timeout int64
 
 	// next is the time of the client's next scheduler event; owned by
-	// the scheduler (under its lock). index is its heap position.
-	next  int64
-	index int
+	// the scheduler (under its lock).
+	next int64
 
 	mu         sync.Mutex
 	closed     bool
@@ -199,6 +198,27 @@ func (c *conn) onEcho(p []byte, rxWall, epochWall, mono int64, now time.Time, k 
 		}
 	}
 	return matched, c.stray > maxStray
+}
+
+// record enters the next probe, sent at mono, in the ring and the current
+// window, and returns its byte. c.mu held.
+func (c *conn) record(mono int64) byte {
+	seq := c.seq
+	c.seq++
+	sl := &c.ring[seq%ringSize]
+	if sl.state == slotPending { // only with a timeout above ringSize intervals
+		c.lost++
+		if sl.win != nil {
+			sl.win.pending--
+		}
+	}
+	*sl = slot{seq: seq, state: slotPending, sentMono: mono, win: c.cur}
+	c.sent++
+	if c.cur != nil {
+		c.cur.sent++
+		c.cur.pending++
+	}
+	return byte(seq)
 }
 
 // expire marks the pending probes sent at or before cutoff lost.

@@ -7,17 +7,7 @@ import (
 )
 
 // sendAt records a probe sent at mono ns, as Server.send does.
-func sendAt(c *conn, mono int64) byte {
-	seq := c.seq
-	c.seq++
-	c.ring[seq%ringSize] = slot{seq: seq, state: slotPending, sentMono: mono, win: c.cur}
-	c.sent++
-	if c.cur != nil {
-		c.cur.sent++
-		c.cur.pending++
-	}
-	return byte(seq)
-}
+func sendAt(c *conn, mono int64) byte { return c.record(mono) }
 
 // TestMatching: an echo is matched to its own probe by its byte, across the
 // 255→0 wrap; a second copy is a duplicate; an echo after the deadline is
@@ -131,4 +121,42 @@ func TestLateEchoes(t *testing.T) {
 	if v.State != "connected" || v.Received != 0 || v.Lost < v.Late || v.PacketLoss != 100 {
 		t.Errorf("late client: %+v", v)
 	}
+}
+
+// FuzzOnEcho: whatever bytes a client sends, matching never panics, never
+// counts more outcomes than probes, and keeps each window's pending count
+// in step with its probes.
+func FuzzOnEcho(f *testing.F) {
+	f.Add(uint32(0), []byte{0, 1, 2, 3})
+	f.Add(uint32(250), []byte{250, 250, 251, 9, 255, 0, 1})
+	f.Add(uint32(1<<32-3), []byte{253, 254, 255, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, start uint32, data []byte) {
+		const ms = int64(time.Millisecond)
+		c := &conn{cur: &window{}, timeout: 30 * ms, seq: start}
+		now := time.Unix(0, 0)
+		mono := int64(0)
+		for i, b := range data {
+			mono += ms
+			switch {
+			case b%7 == 0:
+				sendAt(c, mono)
+			case b%11 == 0:
+				c.expire(mono - c.timeout)
+			default:
+				c.onEcho(data[i:i+1], 0, 0, mono, now, Kernel{}, 1<<30)
+			}
+		}
+		if c.received+c.lost > c.sent {
+			t.Fatalf("received %d + lost %d > sent %d", c.received, c.lost, c.sent)
+		}
+		pending := 0
+		for _, sl := range c.ring {
+			if sl.state == slotPending {
+				pending++
+			}
+		}
+		if w := c.cur; w.pending != pending || w.received+w.pending > w.sent {
+			t.Fatalf("window %+v, %d pending in the ring", *w, pending)
+		}
+	})
 }

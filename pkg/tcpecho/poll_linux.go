@@ -24,7 +24,7 @@ type poller struct {
 	events [256]unix.EpollEvent
 
 	mu    sync.Mutex
-	conns map[int32]*conn // polled clients by descriptor
+	conns []*conn // polled clients, indexed by descriptor
 }
 
 func newPoller() (*poller, error) {
@@ -32,7 +32,7 @@ func newPoller() (*poller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
-	return &poller{ep: ep, conns: map[int32]*conn{}}, nil
+	return &poller{ep: ep}, nil
 }
 
 // harvest calls ready for each polled client with data or a hang-up,
@@ -47,8 +47,11 @@ func (p *poller) harvest(ready func(*conn)) {
 			return
 		}
 		for _, e := range p.events[:n] {
+			var c *conn
 			p.mu.Lock()
-			c := p.conns[e.Fd]
+			if int(e.Fd) < len(p.conns) {
+				c = p.conns[e.Fd]
+			}
 			p.mu.Unlock()
 			if c != nil {
 				ready(c)
@@ -63,7 +66,10 @@ func (p *poller) harvest(ready func(*conn)) {
 // add polls c (level-triggered: data left after a read is reported again).
 func (p *poller) add(c *conn, fd int) error {
 	p.mu.Lock()
-	p.conns[int32(fd)] = c
+	if fd >= len(p.conns) {
+		p.conns = append(p.conns, make([]*conn, fd+1-len(p.conns)+len(p.conns)/2)...)
+	}
+	p.conns[fd] = c
 	p.mu.Unlock()
 	err := unix.EpollCtl(p.ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)})
 	if err != nil {
@@ -74,7 +80,9 @@ func (p *poller) add(c *conn, fd int) error {
 
 func (p *poller) remove(fd int) {
 	p.mu.Lock()
-	delete(p.conns, int32(fd))
+	if fd < len(p.conns) {
+		p.conns[fd] = nil
+	}
 	p.mu.Unlock()
 	_ = unix.EpollCtl(p.ep, unix.EPOLL_CTL_DEL, fd, nil)
 }

@@ -1,7 +1,7 @@
 package tcpecho
 
 import (
-	"container/heap"
+	"math/bits"
 	"sync"
 	"time"
 )
@@ -18,15 +18,30 @@ import (
 const maxSlack = 10 * time.Millisecond
 
 // slackFor is the scheduler's slack for a probe interval: maxSlack, or a
-// 32nd of a short interval.
-func slackFor(interval time.Duration) time.Duration { return min(maxSlack, interval/32) }
+// 32nd of a short interval, and at least a millisecond.
+func slackFor(interval time.Duration) time.Duration {
+	return max(min(maxSlack, interval/32), time.Millisecond)
+}
+
+// maxSlots bounds the timing wheel; an event further ahead than the wheel
+// is long goes round it more than once.
+const maxSlots = 1 << 16
 
 // scheduler runs every client's events (send a probe, expire deadlines,
-// close silent clients, deliver windows) from one goroutine, in order of
-// their due time, held in a min-heap.
+// close silent clients, deliver windows) from one goroutine, on a hashed
+// timing wheel (Varghese and Lauck, "Hashed and hierarchical timing
+// wheels", SOSP 1987): slot k holds the clients whose next event falls in
+// [k·width, (k+1)·width), width being the slack, so scheduling a client
+// costs an append, not the cache misses of a heap of 10,000.
 type scheduler struct {
-	mu   sync.Mutex
-	h    connHeap
+	mu    sync.Mutex
+	slots [][]*conn
+	mask  int64
+	width int64 // ns per slot: the slack
+	cur   int64 // absolute index of the next slot to run
+	n     int   // clients scheduled
+	spare []*conn
+
 	wake chan struct{} // capacity 1: "the earliest event may have changed"
 	done chan struct{}
 	// tick runs one client's events due at due (≥ now, by at most the
@@ -34,16 +49,21 @@ type scheduler struct {
 	// runs without the scheduler's lock.
 	tick  func(c *conn, now, due int64) (next int64, keep bool)
 	clock func() int64 // monotonic ns
-	slack int64
 	// poll, when not nil, is read at every wake-up: the loop hands each
 	// polled client with data to ready.
 	poll  *poller
 	ready func(*conn)
 }
 
-func newScheduler(clock func() int64, tick func(c *conn, now, due int64) (int64, bool), slack time.Duration, poll *poller, ready func(*conn)) *scheduler {
-	return &scheduler{wake: make(chan struct{}, 1), done: make(chan struct{}), tick: tick, clock: clock,
-		slack: int64(slack), poll: poll, ready: ready}
+// newScheduler makes a wheel of slack-wide slots long enough for horizon
+// (the longest time between two events of a client).
+func newScheduler(clock func() int64, tick func(c *conn, now, due int64) (int64, bool), slack, horizon time.Duration, poll *poller, ready func(*conn)) *scheduler {
+	n := int64(horizon/slack) + 2
+	n = min(int64(1)<<bits.Len64(uint64(n)), maxSlots)
+	s := &scheduler{slots: make([][]*conn, n), mask: n - 1, width: int64(slack),
+		wake: make(chan struct{}, 1), done: make(chan struct{}), tick: tick, clock: clock, poll: poll, ready: ready}
+	s.cur = clock() / s.width
+	return s
 }
 
 // wakeup interrupts the loop's wait.
@@ -54,31 +74,31 @@ func (s *scheduler) wakeup() {
 	}
 }
 
+// insert files c under c.next; s.mu held.
+func (s *scheduler) insert(c *conn) {
+	k := max(c.next/s.width, s.cur)
+	s.slots[k&s.mask] = append(s.slots[k&s.mask], c)
+}
+
 // add schedules c's first event at c.next.
 func (s *scheduler) add(c *conn) {
 	s.mu.Lock()
-	heap.Push(&s.h, c)
-	top := s.h[0] == c
-	s.mu.Unlock()
-	if top {
-		s.wakeup()
+	if s.n == 0 { // the wheel stood still: restart it now
+		s.cur = max(s.cur, s.clock()/s.width)
 	}
-}
-
-// len returns the number of scheduled clients.
-func (s *scheduler) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.h)
+	s.n++
+	s.insert(c)
+	s.mu.Unlock()
+	s.wakeup()
 }
 
 // run loops until stop is closed. With a poller it never blocks in a
 // system call: it sleeps on a runtime timer (no thread is parked in the
 // kernel, so no other thread is woken to take over), and at each wake-up
-// reads every polled client that has data, then runs the due events.
-// While clients are scheduled it wakes at least every slack, so an echo is
-// read at most a slack after it arrived; its RTT comes from the kernel's
-// receive timestamp, so the delay does not show in it.
+// reads every polled client that has data, then runs the slots that have
+// begun. While clients are scheduled it wakes at least every slot, so an
+// echo is read at most a slot after it arrived; its RTT comes from the
+// kernel's receive timestamp, so the delay does not show in it.
 func (s *scheduler) run(stop <-chan struct{}) {
 	defer close(s.done)
 	timer := time.NewTimer(time.Hour)
@@ -88,59 +108,60 @@ func (s *scheduler) run(stop <-chan struct{}) {
 			s.poll.harvest(s.ready)
 		}
 		now := s.clock()
-		s.mu.Lock()
-		if len(s.h) == 0 || s.h[0].next > now+s.slack {
-			wait := time.Hour
-			if len(s.h) > 0 {
-				wait = time.Duration(s.h[0].next - now)
-				if s.poll != nil {
-					wait = min(wait, time.Duration(max(s.slack, int64(time.Millisecond))))
-				}
-			}
-			s.mu.Unlock()
-			timer.Reset(wait)
-			select {
-			case <-stop:
-				return
-			case <-s.wake:
-			case <-timer.C:
-			}
-			continue
+		for s.runSlot(now) {
 		}
-		c := heap.Pop(&s.h).(*conn)
+		s.mu.Lock()
+		idle, cur := s.n == 0, s.cur
 		s.mu.Unlock()
-		// due, not now, decides what the client's event does (a send up to
-		// the slack early); now decides what has expired.
-		next, keep := s.tick(c, now, max(now, c.next))
-		if keep {
-			s.mu.Lock()
-			c.next = next
-			heap.Push(&s.h, c)
-			s.mu.Unlock()
+		if idle { // no client: sleep until one comes
+			timer.Reset(time.Hour)
+		} else {
+			timer.Reset(time.Duration(cur*s.width - now))
+		}
+		select {
+		case <-stop:
+			return
+		case <-s.wake:
+		case <-timer.C:
 		}
 	}
 }
 
-// connHeap orders clients by their next event.
-type connHeap []*conn
-
-func (h connHeap) Len() int           { return len(h) }
-func (h connHeap) Less(i, j int) bool { return h[i].next < h[j].next }
-func (h connHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *connHeap) Push(x any) {
-	c := x.(*conn)
-	c.index = len(*h)
-	*h = append(*h, c)
-}
-func (h *connHeap) Pop() any {
-	old := *h
-	n := len(old)
-	c := old[n-1]
-	old[n-1] = nil
-	*h = old[:n-1]
-	c.index = -1
-	return c
+// runSlot runs the clients of slot s.cur and moves on, if that slot has
+// begun by now; it reports whether it did.
+func (s *scheduler) runSlot(now int64) bool {
+	s.mu.Lock()
+	k := s.cur
+	if k > now/s.width {
+		s.mu.Unlock()
+		return false
+	}
+	batch := s.slots[k&s.mask]
+	s.slots[k&s.mask] = s.spare[:0]
+	s.cur++
+	s.mu.Unlock()
+	for _, c := range batch {
+		if c.next/s.width > k { // a lap or more ahead: not yet
+			s.mu.Lock()
+			s.insert(c)
+			s.mu.Unlock()
+			continue
+		}
+		// due, not now, decides what the client's event does (a send up to
+		// a slot early); now decides what has expired.
+		next, keep := s.tick(c, now, max(now, c.next))
+		s.mu.Lock()
+		if keep {
+			c.next = next
+			s.insert(c)
+		} else {
+			s.n--
+		}
+		s.mu.Unlock()
+	}
+	clear(batch)
+	s.mu.Lock()
+	s.spare = batch[:0]
+	s.mu.Unlock()
+	return true
 }

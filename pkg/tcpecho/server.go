@@ -91,7 +91,8 @@ func New(opts Options) (*Server, error) {
 	} else {
 		s.log.Info("tcpecho: no epoll, one reader goroutine per client", "err", err)
 	}
-	s.sched = newScheduler(s.mono, s.tick, slackFor(o.Interval), s.poll, s.readPolled)
+	horizon := time.Duration(float64(o.Interval) * (1 + JitterFraction))
+	s.sched = newScheduler(s.mono, s.tick, slackFor(o.Interval), horizon, s.poll, s.readPolled)
 	go s.sched.run(s.stop)
 	if o.Sink != nil {
 		s.sinkCh = make(chan Window, 4096)
@@ -237,22 +238,8 @@ func (s *Server) tick(c *conn, mono, due int64) (int64, bool) {
 // send writes c's next probe. Called with c.mu held; the write never
 // blocks.
 func (s *Server) send(c *conn) error {
-	seq := c.seq
-	c.seq++
-	sl := &c.ring[seq%ringSize]
-	if sl.state == slotPending { // cannot happen with Timeout ≤ 8 intervals
-		c.lost++
-		if sl.win != nil {
-			sl.win.pending--
-		}
-	}
-	c.probe[0] = byte(seq)
-	now := s.opts.Now()
-	*sl = slot{seq: seq, state: slotPending, sentMono: int64(now.Sub(s.epoch)), win: c.cur}
-	c.sent++
+	c.probe[0] = c.record(int64(s.opts.Now().Sub(s.epoch)))
 	s.counts.probes.Add(1)
-	c.cur.sent++
-	c.cur.pending++
 	_, err := c.rw.Write(c.probe[:])
 	return err
 }

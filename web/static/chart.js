@@ -7,9 +7,12 @@ const RTTChart = (() => {
   // Column indexes of the data uPlot gets.
   const T = 0, P5 = 1, P25 = 2, P50 = 3, P75 = 4, P95 = 5, LOSS = 6, JIT = 7;
 
-  // toData turns the series document into uPlot's columns (and keeps fail).
+  // toData turns the series document into uPlot's columns (and keeps fail);
+  // a TCP echo client's document adds the kernel's RTT as a ninth column.
   function toData(d) {
-    return { cols: [d.t, d.p5, d.p25, d.p50, d.p75, d.p95, d.loss, d.jitter], fail: d.fail };
+    const cols = [d.t, d.p5, d.p25, d.p50, d.p75, d.p95, d.loss, d.jitter];
+    if (d.kernel) cols.push(d.kernel);
+    return { cols, fail: d.fail };
   }
 
   function axisStyle() {
@@ -66,6 +69,7 @@ const RTTChart = (() => {
     const data = toData(d);
     const ax = axisStyle();
     const none = 'rgba(0,0,0,0)';
+    const extra = d.kernel ? [{ label: 'kernel RTT', scale: 'ms', stroke: PA.css('--kernel'), width: 1.5, points: { show: false } }] : [];
     const u = new uPlot({
       width: opts.width,
       height: opts.height,
@@ -82,6 +86,7 @@ const RTTChart = (() => {
         { label: 'loss', scale: 'pct', fill: PA.css('--loss-bar'), stroke: none, width: 0, points: { show: false },
           paths: uPlot.paths.bars({ size: [0.9, 12] }) },
         { label: 'jitter', scale: 'ms', stroke: PA.css('--jitter'), width: 1.25, dash: [4, 3], points: { show: false } },
+        ...extra,
       ],
       bands: [
         { series: [P95, P5], fill: PA.css('--band-outer') },
@@ -117,12 +122,14 @@ const RTTChart = (() => {
   }
 
   // legend fills el with the chart's keys.
-  function legend(el) {
+  function legend(el, kernel) {
     const { el: mk } = PA;
     const item = (cls, text) => { const s = mk('span'); s.appendChild(mk('span', { class: 'sw ' + cls })); s.appendChild(document.createTextNode(text)); return s; };
     const parts = [item('band-outer', 'p5–p95'), item('band-inner', 'p25–p75'), mk('span', null, 'median by loss:')];
     PA.lossLabels.forEach((l, i) => parts.push(item('l' + i, l)));
-    parts.push(item('loss', 'loss (right axis)'), item('jitter', 'jitter'), item('fail', '▼ failed or all lost'));
+    parts.push(item('loss', 'loss (right axis)'));
+    if (kernel) parts.push(item('kernel', 'kernel RTT (TCP_INFO)')); else parts.push(item('jitter', 'jitter'));
+    parts.push(item('fail', '▼ failed or all lost'));
     el.replaceChildren(...parts);
   }
 

@@ -75,8 +75,12 @@ const PA = (() => {
     return r.json();
   }
 
+  // config says whether the data need a token: from the page itself (the
+  // server writes it into a meta element), else from api/config.
   let cfg = null;
   async function config() {
+    const meta = document.querySelector('meta[name="pingapi-auth"]');
+    if (!cfg && meta && meta.content) cfg = { auth: meta.content };
     if (!cfg) cfg = await (await fetch(root + 'api/config', { cache: 'no-store' })).json();
     return cfg;
   }

@@ -6,7 +6,11 @@
 (() => {
   const { $, el } = PA;
   const PRESETS = { '1h': 3600, '6h': 6 * 3600, '24h': 86400, '7d': 7 * 86400, '30d': 30 * 86400, '1y': 365 * 86400 };
-  const name = decodeURIComponent(location.pathname.slice(location.pathname.lastIndexOf('/host/') + 6));
+  // The same page draws a TCP echo client (/dashboard/client/{name}) from
+  // its archived windows: no live events, no on-demand measurement.
+  const client = !location.pathname.includes('/host/');
+  const kind = client ? 'client' : 'host';
+  const name = decodeURIComponent(location.pathname.slice(location.pathname.lastIndexOf('/' + kind + '/') + kind.length + 2));
   let view = null;   // {live, range, from, to}
   let doc = null;    // the series document drawn
   let chart = null;
@@ -50,7 +54,7 @@
     const seq = ++loadSeq;
     markRanges();
     const sz = size();
-    const d = await PA.getJSON('host/' + encodeURIComponent(name) + '/series?from=' + view.from + '&to=' + view.to + '&width=' + sz.width);
+    const d = await PA.getJSON(kind + '/' + encodeURIComponent(name) + '/series?from=' + view.from + '&to=' + view.to + '&width=' + sz.width);
     if (seq !== loadSeq) return; // a newer view was asked for meanwhile
     doc = d;
     if (!chart) {
@@ -60,8 +64,8 @@
     }
     chart.setScale('x', { min: view.from, max: view.to });
     const pts = d.t.filter((_, i) => d.p50[i] != null || d.loss[i] != null).length;
-    $('chartinfo').textContent = pts ? pts + ' points, ' + ({ raw: 'from each measurement', hour: 'hourly statistics', day: 'daily statistics' }[d.resolution]) +
-      (d.resolution === 'raw' && d.step > 1 ? ' (bucketed by ' + d.step + ' s)' : '') : 'No data in this range.';
+    $('chartinfo').textContent = pts ? pts + ' points, ' + ({ raw: 'from each measurement', hour: 'hourly statistics', day: 'daily statistics', window: 'from the archived windows' }[d.resolution]) +
+      (d.resolution !== 'hour' && d.resolution !== 'day' && d.step > 1 ? ' (bucketed by ' + d.step + ' s)' : '') : 'No data in this range.';
     document.body.dataset.points = String(pts);
     if (!document.body.dataset.chart) {
       performance.mark('pingapi:chart-drawn');
@@ -199,13 +203,20 @@
   });
 
   async function main() {
-    RTTChart.legend($('legend'));
+    RTTChart.legend($('legend'), client);
+    if (client) {
+      document.body.dataset.page = 'client';
+      $('status').textContent = 'TCP echo';
+      $('summary').textContent = 'A TCP echo client: RTT and loss of its echoes, and the kernel\'s RTT estimate, per archived window.';
+      $('m-h').closest('section').hidden = true;
+      document.title = name + ' (TCP echo) – pingapi';
+    }
     view = readURL();
     writeURL(view, false);
     try {
       await PA.config();
       await load();
-      live();
+      if (!client) live();
     } catch (e) {
       PA.showError(e);
     }

@@ -21,7 +21,7 @@
     const lo = a[5], hi = a[6];
     const med = (a[7] || []).map((c) => (c < 0 || lo == null ? null : lo + (hi - lo) * c / 99));
     return { name: a[0], status: a[1], rtt: a[2], loss: a[3], jitter: a[4], med, lossh: Array.isArray(a[8]) ? a[8] : [],
-      kind: a[9] || 'icmp', address: a[10] || '', mode: a[11] || '' };
+      kind: a[9] || 'icmp', address: a[10] || '', mode: a[11] || '', archive: a[12] || '' };
   }
 
   function cmp(a, b) {
@@ -75,10 +75,10 @@
       const tr = el('tr', { 'aria-rowindex': String(i + 2) });
       const tdn = el('td', { class: 'name', title: hst.name });
       if (hst.kind === 'tcp') {
-        // A TCP echo client: current figures only, no history page.
+        // A TCP echo client: its history page is named by its archive name.
         tdn.title = 'TCP echo client (' + hst.mode + ') from ' + hst.address;
         tdn.appendChild(el('span', { class: 'tag' }, 'TCP'));
-        tdn.appendChild(el('span', { tabindex: '0', 'data-name': hst.name, 'data-i': String(i) }, hst.name));
+        tdn.appendChild(el('a', { class: 'tcp', href: 'client/' + encodeURIComponent(hst.archive || hst.name), 'data-name': hst.name, 'data-i': String(i) }, hst.name));
       } else {
         tdn.appendChild(el('a', { href: 'host/' + encodeURIComponent(hst.name), 'data-name': hst.name, 'data-i': String(i) }, hst.name));
       }
