@@ -113,8 +113,10 @@ const (
 	// MaxLookupsInFlight bounds the lookups of every Add, Update and Match
 	// of the server together.
 	MaxLookupsInFlight = 32
-	// lookupWorkers resolve the hostnames of one Update.
+	// lookupWorkers resolve the hostnames of one Update, at most
+	// lookupWindow positions ahead of the first unresolved one.
 	lookupWorkers = 8
+	lookupWindow  = 2 * lookupWorkers
 )
 
 // checkAll checks names in order, resolving hostnames a few at a time, and
@@ -139,33 +141,51 @@ func (m *Monitor) checkAll(ctx context.Context, names []string) error {
 		return fmt.Errorf("%w: %d host names to resolve, at most %d per request (addresses are not limited); send the rest in further requests",
 			ErrTooManyLookups, len(hosts), MaxLookupsPerRequest)
 	}
+	// Workers take hostnames in order, but never more than lookupWindow
+	// ahead of the first one not yet resolved: a failure is then known
+	// before the lookups after it run on, however the workers are
+	// scheduled (the bound TestUpdateStopsAtFirstFailure checks).
 	var (
 		mu   sync.Mutex
-		next int // index in hosts of the next hostname to resolve
+		more = sync.NewCond(&mu)
+		next int // position in hosts of the next hostname to resolve
+		low  int // position in hosts of the first one not resolved yet
+		done = make([]bool, len(hosts))
 		wg   sync.WaitGroup
 	)
 	take := func() (int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
+		for next-low >= lookupWindow && ctx.Err() == nil {
+			more.Wait()
+		}
 		if next >= len(hosts) || hosts[next] > stop || ctx.Err() != nil {
 			return 0, false
 		}
 		next++
-		return hosts[next-1], true
+		return next - 1, true
+	}
+	finish := func(pos int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs[hosts[pos]] = err
+			stop = min(stop, hosts[pos])
+		}
+		done[pos] = true
+		for low < len(hosts) && done[low] {
+			low++
+		}
+		more.Broadcast()
 	}
 	for range min(lookupWorkers, len(hosts)) {
 		wg.Go(func() {
 			for {
-				i, ok := take()
+				pos, ok := take()
 				if !ok {
 					return
 				}
-				if err := m.checkResolvable(ctx, names[i]); err != nil {
-					mu.Lock()
-					errs[i] = err
-					stop = min(stop, i)
-					mu.Unlock()
-				}
+				finish(pos, m.checkResolvable(ctx, names[hosts[pos]]))
 			}
 		})
 	}

@@ -58,13 +58,10 @@ func (e *Engine) start(ctx context.Context, req *Request, eachPacket bool, onPac
 	// pay for the bigger stack.
 	m := new(meas)
 	m.req = *req
-	m.fam = fam
+	m.fam = uint8(fam)
 	m.conn = c
 	m.dst.ip = req.Target.As16()
 	m.token = rand.Uint64()
-	m.timeout = int64(req.Timeout)
-	m.interval = int64(req.Interval)
-	m.lateWin = int64(min(req.Timeout, 5*time.Second))
 	if done == nil {
 		m.notify = make(chan struct{}, 1) // Ping's goroutine waits on it
 	}

@@ -114,12 +114,12 @@ type Engine struct {
 	base  time.Time     // origin of the monotonic clock mono()
 
 	mu      sync.Mutex
-	table   map[flightKey]flight // in-flight requests, guarded by mu
-	inTable [2]int               // entries of table per family, guarded by mu
-	sched   scheduler            // guarded by mu
-	seqNext [2]uint16            // next wire sequence per family, guarded by mu
-	closed  bool                 // guarded by mu
-	cnt     counters             // guarded by mu
+	table   flightTable // in-flight requests, guarded by mu
+	inTable [2]int      // entries of table per family, guarded by mu
+	sched   scheduler   // guarded by mu
+	seqNext [2]uint16   // next wire sequence per family, guarded by mu
+	closed  bool        // guarded by mu
+	cnt     counters    // guarded by mu
 
 	// sleepUntil is the mono time the loop sleeps until (0 while it is
 	// awake and will look at the scheduler before sleeping), guarded by mu:
@@ -182,7 +182,7 @@ func newEngine(opts Options, log *slog.Logger, c4, c6 packetConn) *Engine {
 		opts:  opts,
 		log:   log,
 		base:  time.Now(),
-		table: make(map[flightKey]flight),
+		table: newFlightTable(),
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 	}

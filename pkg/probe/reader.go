@@ -47,7 +47,7 @@ func (e *Engine) Stats() Stats {
 		Late:        e.cnt.late,
 		SendErrors:  e.cnt.sendErrors,
 		Wakeups:     e.cnt.wakeups,
-		InFlight:    len(e.table),
+		InFlight:    e.table.len(),
 		Active:      len(e.sched.h),
 	}
 }
@@ -113,7 +113,7 @@ func (e *Engine) match(fam int, c packetConn, msg *rxMsg) {
 		e.cnt.unmatched++
 		return
 	}
-	f, ok := e.table[flightKey{ip: msg.src, seq: r.Seq}]
+	f, ok := e.table.get(msg.src, r.Seq)
 	if !ok || f.m.token != r.Token {
 		e.cnt.unmatched++
 		return
@@ -150,7 +150,7 @@ func (e *Engine) matchTx(fam int, msg *rxMsg) {
 	if !ok || msg.txWall == 0 {
 		return
 	}
-	f, ok := e.table[flightKey{ip: s.Dst, seq: s.Seq}]
+	f, ok := e.table.get(s.Dst, s.Seq)
 	if !ok || f.m.token != s.Token {
 		return
 	}

@@ -157,9 +157,9 @@ func (e *Engine) collect(now int64) (limited bool) {
 			}
 			i := m.nsent
 			m.nsent++
-			next := m.nextSend + m.interval
+			next := m.nextSend + m.interval()
 			if next <= now {
-				next = now + m.interval // fell behind: keep the interval, not the phase
+				next = now + m.interval() // fell behind: keep the interval, not the phase
 			}
 			m.nextSend = next
 			if !e.allocSeq(m, i) {
@@ -189,7 +189,7 @@ func (e *Engine) expire(m *meas, now int64) {
 	}
 	for m.nfree < m.nexp {
 		p := &m.pk[m.nfree]
-		if p.flags&fSendErr == 0 && m.expiry(m.nfree)+m.lateWin > now {
+		if p.flags&fSendErr == 0 && m.expiry(m.nfree)+m.lateWin() > now {
 			break
 		}
 		e.release(m, m.nfree)
@@ -204,11 +204,10 @@ func (e *Engine) allocSeq(m *meas, i int) bool {
 	for range 1 << 16 {
 		seq := e.seqNext[m.fam]
 		e.seqNext[m.fam]++
-		k := flightKey{ip: m.dst.ip, seq: seq}
-		if _, busy := e.table[k]; busy {
+		if _, busy := e.table.get(m.dst.ip, seq); busy {
 			continue
 		}
-		e.table[k] = flight{m: m, idx: int32(i)}
+		e.table.put(m.dst.ip, seq, flight{m: m, idx: int32(i)})
 		e.inTable[m.fam]++
 		m.pk[i].wire = seq
 		m.pk[i].flags |= fSending
@@ -220,9 +219,9 @@ func (e *Engine) allocSeq(m *meas, i int) bool {
 // release removes request i of m from the in-flight table, unless its
 // sequence number was given to another request since. Caller holds e.mu.
 func (e *Engine) release(m *meas, i int) {
-	k := flightKey{ip: m.dst.ip, seq: m.pk[i].wire}
-	if f, ok := e.table[k]; ok && f.m == m {
-		delete(e.table, k)
+	seq := m.pk[i].wire
+	if f, ok := e.table.get(m.dst.ip, seq); ok && f.m == m {
+		e.table.del(m.dst.ip, seq)
 		e.inTable[m.fam]--
 	}
 }
