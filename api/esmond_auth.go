@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/auth"
 )
 
@@ -100,22 +99,19 @@ func (s *Server) esmondAuthenticate(c *gin.Context, access esmondAccess) (string
 func (s *Server) esmondKey(ctx context.Context, key string) (string, error) {
 	invalid := &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
 		Message: "invalid token: not a live archive key", Cause: errReason(auth.ReasonInvalid)}
-	key, err := auth.ParseArchiveKey(key)
-	if err != nil || s.deps.Archive == nil {
+	if s.deps.Archive == nil {
 		return "", invalid
 	}
-	k, err := s.deps.Archive.APIKeyByHash(ctx, auth.HashArchiveKey(key))
+	name, err := auth.CheckArchiveKey(ctx, s.deps.Archive, key)
 	switch {
-	case errors.Is(err, archive.ErrNotFound):
-		return "", invalid
-	case err != nil:
+	case errors.Is(err, auth.ErrArchiveKeyStore):
 		e := newError(http.StatusServiceUnavailable, CodeNotReady, "the archive cannot check keys now; retry shortly", err)
 		e.RetryAfter = 5
 		return "", e
-	case !k.Revoked.IsZero():
+	case err != nil:
 		return "", invalid
 	}
-	return esmondSubKey + k.Name, nil
+	return esmondSubKey + name, nil
 }
 
 // esmondClientAllowed reports whether the client address of c is in

@@ -1,11 +1,15 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/pingapi/pingapi/pkg/archive"
 )
 
 // Scopes of the archive's esmond API, in bearer JWTs.
@@ -56,4 +60,39 @@ func ParseArchiveKey(s string) (string, error) {
 		}
 	}
 	return strings.ToLower(s), nil
+}
+
+// Errors of CheckArchiveKey.
+var (
+	// ErrArchiveKeyNotLive: the credential is not a live archive key (not
+	// the form of one, no stored key has its hash, or the key is revoked).
+	ErrArchiveKeyNotLive = errors.New("not a live archive key")
+	// ErrArchiveKeyStore: the key store could not be asked now; the
+	// store's error is wrapped too.
+	ErrArchiveKeyStore = errors.New("archive key store unavailable")
+)
+
+// ArchiveKeyStore finds archive keys by hash; *archive.Store implements it.
+type ArchiveKeyStore interface {
+	APIKeyByHash(ctx context.Context, hash string) (archive.APIKey, error)
+}
+
+// CheckArchiveKey returns the name of the live archive key key, looked up
+// in st by its hash. Errors wrap ErrArchiveKeyNotLive or
+// ErrArchiveKeyStore.
+func CheckArchiveKey(ctx context.Context, st ArchiveKeyStore, key string) (string, error) {
+	key, err := ParseArchiveKey(key)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrArchiveKeyNotLive, err)
+	}
+	k, err := st.APIKeyByHash(ctx, HashArchiveKey(key))
+	switch {
+	case errors.Is(err, archive.ErrNotFound):
+		return "", fmt.Errorf("%w: unknown archive key", ErrArchiveKeyNotLive)
+	case err != nil:
+		return "", fmt.Errorf("%w: %w", ErrArchiveKeyStore, err)
+	case !k.Revoked.IsZero():
+		return "", fmt.Errorf("%w: revoked archive key", ErrArchiveKeyNotLive)
+	}
+	return k.Name, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/auth"
 )
 
@@ -59,30 +58,19 @@ func (a CredentialAuth) Authenticate(ctx context.Context, scheme, credential str
 	return "", fmt.Errorf("credential scheme %s is not accepted here", scheme)
 }
 
-// KeyStore finds archive keys by hash; *archive.Store implements it.
-type KeyStore interface {
-	APIKeyByHash(ctx context.Context, hash string) (archive.APIKey, error)
-}
-
 // ArchiveKeys is the KeyChecker of live archive keys: an agent may present
 // "Key <archive key>" instead of a token. The subject is "key:" and the
 // key's name.
-type ArchiveKeys struct{ Store KeyStore }
+type ArchiveKeys struct{ Store auth.ArchiveKeyStore }
 
 // CheckKey implements KeyChecker.
 func (k ArchiveKeys) CheckKey(ctx context.Context, key string) (string, error) {
-	key, err := auth.ParseArchiveKey(key)
+	name, err := auth.CheckArchiveKey(ctx, k.Store, key)
+	if errors.Is(err, auth.ErrArchiveKeyStore) {
+		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	if err != nil {
 		return "", err
 	}
-	ak, err := k.Store.APIKeyByHash(ctx, auth.HashArchiveKey(key))
-	switch {
-	case errors.Is(err, archive.ErrNotFound):
-		return "", errors.New("unknown archive key")
-	case err != nil:
-		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
-	case !ak.Revoked.IsZero():
-		return "", errors.New("revoked archive key")
-	}
-	return "key:" + ak.Name, nil
+	return "key:" + name, nil
 }
