@@ -1,7 +1,6 @@
 package tcpecho
 
 import (
-	"context"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -17,22 +16,7 @@ func serveOn(t *testing.T, ln net.Listener) (*Server, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		s.Close()
-	}
-	t.Cleanup(stop)
+	stop := serveUntil(t, s, ln, s.Serve)
 	return s, stop
 }
 

@@ -52,17 +52,27 @@ func startServer(t *testing.T, opts Options) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveUntil(t, s, ln, s.Serve)
+	return s, ln.Addr().String()
+}
+
+// serveUntil runs serve (s.Serve, or a closure over s.ServeTLS) on ln
+// until the returned stop, which cleanup calls too: stop cancels serve,
+// reports its error and closes s.
+func serveUntil(t *testing.T, s *Server, ln net.Listener, serve func(context.Context, net.Listener) error) func() {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	go func() { done <- serve(ctx, ln) }()
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 		s.Close()
 	})
-	return s, ln.Addr().String()
+	t.Cleanup(stop)
+	return stop
 }
 
 // requireSocat skips (fails under CI=true) without socat.

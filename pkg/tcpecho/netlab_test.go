@@ -1,11 +1,9 @@
 package tcpecho
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,16 +32,7 @@ func TestDelayedClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	stop := sync.OnceFunc(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		s.Close()
-	})
+	stop := serveUntil(t, s, ln, s.Serve)
 	defer stop()
 
 	relay := h.TCPRelay(netip.MustParseAddrPort(ln.Addr().String()), delay)

@@ -44,17 +44,8 @@ func tlsServer(t *testing.T, opts Options) (*Server, string, *auth.Dev, *tls.Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- s.ServeTLS(ctx, ln, &tls.Config{Certificates: []tls.Certificate{cert.TLS}, MinVersion: tls.VersionTLS12})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("ServeTLS: %v", err)
-		}
-		s.Close()
+	serveUntil(t, s, ln, func(ctx context.Context, ln net.Listener) error {
+		return s.ServeTLS(ctx, ln, &tls.Config{Certificates: []tls.Certificate{cert.TLS}, MinVersion: tls.VersionTLS12})
 	})
 	return s, ln.Addr().String(), dev, &tls.Config{RootCAs: cert.Pool, MinVersion: tls.VersionTLS12}
 }
