@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -71,17 +70,7 @@ func newEsmondEnvOn(t testing.TB, backend string, mod func(*Deps)) *esmondEnv {
 
 // do serves one request; hdr are name, value pairs.
 func (e *esmondEnv) do(method, target, body string, hdr ...string) *httptest.ResponseRecorder {
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, target, r)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	w := httptest.NewRecorder()
-	e.srv.Handler().ServeHTTP(w, req)
-	return w
+	return serveOne(e.srv, method, target, body, hdr...)
 }
 
 // write sends a write with the archive key, as esmond's client does.

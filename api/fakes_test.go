@@ -214,6 +214,11 @@ func newEnv(t testing.TB, mod func(*Deps)) *env {
 
 // do serves one request in-process.
 func (e *env) do(method, target, body string, hdr ...string) *httptest.ResponseRecorder {
+	return serveOne(e.srv, method, target, body, hdr...)
+}
+
+// serveOne serves one request in-process by srv; hdr are name, value pairs.
+func serveOne(srv *Server, method, target, body string, hdr ...string) *httptest.ResponseRecorder {
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -223,7 +228,7 @@ func (e *env) do(method, target, body string, hdr ...string) *httptest.ResponseR
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	w := httptest.NewRecorder()
-	e.srv.Handler().ServeHTTP(w, req)
+	srv.Handler().ServeHTTP(w, req)
 	return w
 }
 
