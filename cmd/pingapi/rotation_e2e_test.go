@@ -69,16 +69,7 @@ func TestKeyRotationUnderForgedKIDs(t *testing.T) {
 		}
 		return s
 	}
-	status := func(token string) int {
-		req, _ := http.NewRequest(http.MethodGet, base+"/config", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	status := func(token string) int { return getJSON(t, base+"/config", token, nil) }
 	for deadline := time.Now().Add(30 * time.Second); status(mint("k1", k1)) != 200; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the server never accepted a token of the first key")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/pingapi/pingapi/pkg/archive"
 	"github.com/pingapi/pingapi/pkg/auth"
-	"github.com/pingapi/pingapi/pkg/config"
 )
 
 // TestServeArchivesMeasurements: with nothing configured, serve keeps the
@@ -21,30 +19,12 @@ import (
 // drain.
 func TestServeArchivesMeasurements(t *testing.T) {
 	serveNeedsRoot(t)
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "monitor.conf")
+	conf := filepath.Join(t.TempDir(), "monitor.conf")
 	if err := os.WriteFile(conf, []byte("probe-interval 0.5\nping-count 2\nping-interval 0.05\ntolerance 1\nip-list <<EOT\n127.0.0.1\nEOT\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	empty := filepath.Join(dir, "empty.env")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load([]string{"--env-file", empty, "--listen", "127.0.0.1:0", "--data-dir", dir, "--config", conf}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan int, 1)
-	go func() { done <- serve(ctx, nil, cfg, io.Discard, func(a net.Addr) { addrc <- a }) }()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a.String()
-	case code := <-done:
-		t.Fatalf("serve exited with %d", code)
-	}
+	cfg, base, stop := serveInProcess(t, nil, "--config", conf)
+	dir := cfg.DataDir
 	dev, err := auth.LoadOrCreateDev(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +65,7 @@ func TestServeArchivesMeasurements(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	cancel()
-	if code := <-done; code != 0 {
+	if code := stop(); code != 0 {
 		t.Fatalf("serve exit %d", code)
 	}
 	for _, target := range []string{"127.0.0.1", "localhost"} {

@@ -69,18 +69,7 @@ func TestServeProduction(t *testing.T) {
 		}
 		return s
 	}
-	status := func(path, token string) int {
-		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	status := func(path, token string) int { return getJSON(t, base+path, token, nil) }
 	good := mint("https://pingapi.test/")
 
 	// Keys down: the server runs but is not ready, and says 503.
