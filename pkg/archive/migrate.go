@@ -17,14 +17,11 @@ type dialect struct {
 	rebind     func(string) string
 }
 
-var sqliteDialect = &dialect{
-	name:   BackendSQLite,
-	rebind: func(q string) string { return q },
-	migrations: []string{
-		// 1: metadata, pingapi measurements, client points.
-		`CREATE TABLE metadata (
-			id INTEGER PRIMARY KEY,
-			mkey TEXT NOT NULL UNIQUE,
+// The parts of migration 1 that both dialects spell alike: the metadata
+// columns between id and created, and the metadata indexes. Migration 1 is
+// released: its executed text must stay as it is, byte for byte.
+const (
+	ddlMetadataColumns = `mkey TEXT NOT NULL UNIQUE,
 			subject_type TEXT NOT NULL,
 			source TEXT NOT NULL,
 			destination TEXT NOT NULL,
@@ -34,12 +31,23 @@ var sqliteDialect = &dialect{
 			tool_name TEXT NOT NULL,
 			params TEXT NOT NULL,
 			event_types TEXT NOT NULL,
-			derived INTEGER NOT NULL,
-			created INTEGER NOT NULL);
-		CREATE INDEX metadata_destination ON metadata(destination);
+			derived INTEGER NOT NULL,`
+	ddlMetadataIndexes = `CREATE INDEX metadata_destination ON metadata(destination);
 		CREATE INDEX metadata_source ON metadata(source);
 		CREATE INDEX metadata_agent ON metadata(agent);
-		CREATE INDEX metadata_input_destination ON metadata(input_destination);
+		CREATE INDEX metadata_input_destination ON metadata(input_destination);`
+)
+
+var sqliteDialect = &dialect{
+	name:   BackendSQLite,
+	rebind: func(q string) string { return q },
+	migrations: []string{
+		// 1: metadata, pingapi measurements, client points.
+		`CREATE TABLE metadata (
+			id INTEGER PRIMARY KEY,
+			` + ddlMetadataColumns + `
+			created INTEGER NOT NULL);
+		` + ddlMetadataIndexes + `
 		CREATE TABLE metadata_summary (
 			event_type TEXT NOT NULL, summary_type TEXT NOT NULL, summary_window INTEGER NOT NULL,
 			metadata_id INTEGER NOT NULL,
@@ -74,22 +82,9 @@ var postgresDialect = &dialect{
 	migrations: []string{
 		`CREATE TABLE metadata (
 			id BIGSERIAL PRIMARY KEY,
-			mkey TEXT NOT NULL UNIQUE,
-			subject_type TEXT NOT NULL,
-			source TEXT NOT NULL,
-			destination TEXT NOT NULL,
-			agent TEXT NOT NULL,
-			input_source TEXT NOT NULL,
-			input_destination TEXT NOT NULL,
-			tool_name TEXT NOT NULL,
-			params TEXT NOT NULL,
-			event_types TEXT NOT NULL,
-			derived INTEGER NOT NULL,
+			` + ddlMetadataColumns + `
 			created BIGINT NOT NULL);
-		CREATE INDEX metadata_destination ON metadata(destination);
-		CREATE INDEX metadata_source ON metadata(source);
-		CREATE INDEX metadata_agent ON metadata(agent);
-		CREATE INDEX metadata_input_destination ON metadata(input_destination);
+		` + ddlMetadataIndexes + `
 		CREATE TABLE metadata_summary (
 			event_type TEXT NOT NULL, summary_type TEXT NOT NULL, summary_window BIGINT NOT NULL,
 			metadata_id BIGINT NOT NULL,
