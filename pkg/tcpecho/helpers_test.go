@@ -44,6 +44,14 @@ func startServer(t *testing.T, opts Options) (*Server, string) {
 	if opts.Policy == nil {
 		opts.Policy = target.DevPolicy()
 	}
+	s, ln := newOnLoopback(t, opts)
+	serveUntil(t, s, ln, s.Serve)
+	return s, ln.Addr().String()
+}
+
+// newOnLoopback returns a Server of opts and a loopback listener for it.
+func newOnLoopback(t *testing.T, opts Options) (*Server, net.Listener) {
+	t.Helper()
 	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +60,7 @@ func startServer(t *testing.T, opts Options) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveUntil(t, s, ln, s.Serve)
-	return s, ln.Addr().String()
+	return s, ln
 }
 
 // serveUntil runs serve (s.Serve, or a closure over s.ServeTLS) on ln

@@ -36,14 +36,7 @@ func tlsServer(t *testing.T, opts Options) (*Server, string, *auth.Dev, *tls.Con
 	}
 	opts.Policy = target.DevPolicy()
 	opts.HelloTimeout = 2 * time.Second
-	s, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ln := newOnLoopback(t, opts)
 	serveUntil(t, s, ln, func(ctx context.Context, ln net.Listener) error {
 		return s.ServeTLS(ctx, ln, &tls.Config{Certificates: []tls.Certificate{cert.TLS}, MinVersion: tls.VersionTLS12})
 	})
