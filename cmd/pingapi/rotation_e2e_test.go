@@ -28,21 +28,9 @@ import (
 // fetches.
 func TestKeyRotationUnderForgedKIDs(t *testing.T) {
 	serveNeedsRoot(t)
-	b64 := base64.RawURLEncoding.EncodeToString
-	newKey := func() *rsa.PrivateKey {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	jwk := func(kid string, k *rsa.PrivateKey) string {
-		return fmt.Sprintf(`{"kty":"RSA","use":"sig","alg":"RS256","kid":%q,"n":%q,"e":%q}`,
-			kid, b64(k.N.Bytes()), b64(big.NewInt(int64(k.E)).Bytes()))
-	}
-	k1, k2 := newKey(), newKey()
+	k1, k2 := newRSAKey(t), newRSAKey(t)
 	var set atomic.Pointer[string]
-	one := `{"keys":[` + jwk("k1", k1) + `]}`
+	one := `{"keys":[` + rsaJWK("k1", k1) + `]}`
 	set.Store(&one)
 	var fetches atomic.Int64
 	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,19 +44,7 @@ func TestKeyRotationUnderForgedKIDs(t *testing.T) {
 	_, base, stopServe := serveInProcess(t, env)
 	defer stopServe()
 
-	mint := func(kid string, k *rsa.PrivateKey) string {
-		now := time.Now()
-		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-			"iss": "https://issuer.test/", "aud": "https://pingapi.test/", "sub": "alice",
-			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-		})
-		tok.Header["kid"] = kid
-		s, err := tok.SignedString(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	mint := func(kid string, k *rsa.PrivateKey) string { return mintRS256(t, kid, k, "https://pingapi.test/") }
 	status := func(token string) int { return getJSON(t, base+"/config", token, nil) }
 	for deadline := time.Now().Add(30 * time.Second); status(mint("k1", k1)) != 200; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -78,7 +54,7 @@ func TestKeyRotationUnderForgedKIDs(t *testing.T) {
 
 	// The attack: forged kids (no key needed: the kid is looked up before
 	// any signature is checked), 20 a second, from now to the end.
-	attacker := newKey()
+	attacker := newRSAKey(t)
 	stop := make(chan struct{})
 	forgerDone := make(chan struct{})
 	var forged atomic.Int64
@@ -100,7 +76,7 @@ func TestKeyRotationUnderForgedKIDs(t *testing.T) {
 	}()
 	time.Sleep(2 * time.Second) // the attacker has triggered a refresh just before the rotation
 	start, before := time.Now(), fetches.Load()
-	both := `{"keys":[` + jwk("k1", k1) + `,` + jwk("k2", k2) + `]}`
+	both := `{"keys":[` + rsaJWK("k1", k1) + `,` + rsaJWK("k2", k2) + `]}`
 	set.Store(&both) // the rotation: k2 published, and its tokens in use at once
 	var accepted time.Duration
 	for {
@@ -154,4 +130,38 @@ func serveInProcess(t *testing.T, env map[string]string, args ...string) (cfg co
 		t.Fatalf("serve exited with %d", code)
 	}
 	return cfg, base, func() int { cancel(); return <-done }
+}
+
+// newRSAKey returns a new 2048-bit RSA key.
+func newRSAKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// rsaJWK is the JWK of k's public key under kid, for RS256.
+func rsaJWK(kid string, k *rsa.PrivateKey) string {
+	b64 := base64.RawURLEncoding.EncodeToString
+	return fmt.Sprintf(`{"kty":"RSA","use":"sig","alg":"RS256","kid":%q,"n":%q,"e":%q}`,
+		kid, b64(k.N.Bytes()), b64(big.NewInt(int64(k.E)).Bytes()))
+}
+
+// mintRS256 signs with k, under kid, a token of subject alice from
+// https://issuer.test/ for audience aud, valid for an hour.
+func mintRS256(t *testing.T, kid string, k *rsa.PrivateKey, aud string) string {
+	t.Helper()
+	now := time.Now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"iss": "https://issuer.test/", "aud": aud, "sub": "alice",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+	tok.Header["kid"] = kid
+	s, err := tok.SignedString(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -1,19 +1,12 @@
 package main
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
-	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // TestServeProduction: production wiring passes AUTH_JWKS_URL, the issuer,
@@ -23,13 +16,8 @@ import (
 // one for another audience.
 func TestServeProduction(t *testing.T) {
 	serveNeedsRoot(t)
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b64 := base64.RawURLEncoding.EncodeToString
-	jwks := fmt.Sprintf(`{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":"k1","n":%q,"e":%q}]}`,
-		b64(key.N.Bytes()), b64(big.NewInt(int64(key.E)).Bytes()))
+	key := newRSAKey(t)
+	jwks := `{"keys":[` + rsaJWK("k1", key) + `]}`
 	var up atomic.Bool
 	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !up.Load() {
@@ -56,19 +44,7 @@ func TestServeProduction(t *testing.T) {
 		}
 	}()
 
-	mint := func(aud string) string {
-		now := time.Now()
-		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-			"iss": "https://issuer.test/", "aud": aud, "sub": "alice",
-			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-		})
-		tok.Header["kid"] = "k1"
-		s, err := tok.SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	mint := func(aud string) string { return mintRS256(t, "k1", key, aud) }
 	status := func(path, token string) int { return getJSON(t, base+path, token, nil) }
 	good := mint("https://pingapi.test/")
 
