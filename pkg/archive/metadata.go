@@ -9,8 +9,13 @@ import (
 	"strings"
 )
 
-// SubjectPointToPoint is the only subject type esmond defines.
-const SubjectPointToPoint = "point-to-point"
+// esmond's subject types (esmond/api/perfsonar/types.py SUBJECT_TYPE_MAP):
+// a network-element subject (pScheduler's tests without a destination)
+// has no destination and no input-destination.
+const (
+	SubjectPointToPoint   = "point-to-point"
+	SubjectNetworkElement = "network-element"
+)
 
 // Tool names of pingapi's own measurements.
 const (
@@ -22,9 +27,9 @@ const (
 // store (KeyOf); the rest is what the client registered.
 type Metadata struct {
 	Key              string // 32 lowercase hex digits
-	SubjectType      string // "point-to-point"
+	SubjectType      string // SubjectPointToPoint or SubjectNetworkElement
 	Source           string // IP address (canonical form)
-	Destination      string // IP address
+	Destination      string // IP address; "" for a network-element
 	MeasurementAgent string // IP address
 	InputSource      string // as given to the tool
 	InputDestination string
@@ -86,13 +91,21 @@ func (m *Metadata) Normalize() error {
 	if m.SubjectType == "" {
 		return inputErrorf("missing required field subject-type")
 	}
-	if m.SubjectType != SubjectPointToPoint {
-		return inputErrorf("unsupported subject-type %q (only %s)", m.SubjectType, SubjectPointToPoint)
-	}
-	for _, f := range []struct {
+	addrs := []struct {
 		name string
 		v    *string
-	}{{"source", &m.Source}, {"destination", &m.Destination}, {"measurement-agent", &m.MeasurementAgent}} {
+	}{{"source", &m.Source}, {"destination", &m.Destination}, {"measurement-agent", &m.MeasurementAgent}}
+	switch m.SubjectType {
+	case SubjectPointToPoint:
+	case SubjectNetworkElement:
+		if m.Destination != "" || m.InputDestination != "" {
+			return inputErrorf("a %s subject has no destination or input-destination", SubjectNetworkElement)
+		}
+		addrs = slices.Delete(addrs, 1, 2)
+	default:
+		return inputErrorf("unsupported subject-type %q (%s or %s)", m.SubjectType, SubjectPointToPoint, SubjectNetworkElement)
+	}
+	for _, f := range addrs {
 		if *f.v == "" {
 			return inputErrorf("missing required field %s", f.name)
 		}
@@ -108,7 +121,7 @@ func (m *Metadata) Normalize() error {
 	if m.InputSource == "" {
 		m.InputSource = m.Source
 	}
-	if m.InputDestination == "" {
+	if m.InputDestination == "" { // stays "" for a network-element
 		m.InputDestination = m.Destination
 	}
 	for k := range m.Parameters {
