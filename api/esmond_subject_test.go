@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +49,36 @@ func TestEsmondNetworkElement(t *testing.T) {
 			`{"subject-type":"Network-Element","source":"198.51.100.30","measurement-agent":"198.51.100.30","tool-name":"t","event-types":[]}`,
 		} {
 			wantStatus(t, e.write(http.MethodPost, "/esmond/perfsonar/archive/", bad), http.StatusBadRequest)
+		}
+	})
+}
+
+// TestEsmondRegisterFoldsCase: esmond's metadata checksum lower-cases
+// every field name and value, so the same metadata posted with other
+// letter case answers the existing record (as first registered); a real
+// difference is still another record.
+func TestEsmondRegisterFoldsCase(t *testing.T) {
+	onBackends(t, func(t *testing.T, backend string) {
+		e := newEsmondEnvOn(t, backend, nil)
+		key := e.register(t, pingMetadata("198.51.100.30", "10.1.1.2", "bwctl/ping"))
+		upper := strings.NewReplacer(`"bwctl/ping"`, `"BWCTL/Ping"`, `"ip-transport-protocol":"icmp"`, `"IP-Transport-Protocol":"ICMP"`,
+			`"input-destination":"10.1.1.2"`, `"input-destination":"10.1.1.2","input-source":"198.51.100.30"`).Replace(pingMetadata("198.51.100.30", "10.1.1.2", "bwctl/ping"))
+		if !strings.Contains(upper, "BWCTL") || !strings.Contains(upper, "ICMP") {
+			t.Fatalf("replacement failed: %s", upper)
+		}
+		if got := e.register(t, upper); got != key {
+			t.Errorf("case variant: key %s, want the existing %s", got, key)
+		}
+		md := decodeJSON[map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/"+key+"/", ""), http.StatusOK))
+		if md["tool-name"] != "bwctl/ping" || md["ip-transport-protocol"] != "icmp" {
+			t.Errorf("the existing record changed: %v", md)
+		}
+		if other := e.register(t, pingMetadata("198.51.100.30", "10.1.1.2", "bwctl/pingx")); other == key {
+			t.Error("another tool-name answered the same record")
+		}
+		got := decodeJSON[[]map[string]any](t, wantStatus(t, e.do(http.MethodGet, "/esmond/perfsonar/archive/?source=198.51.100.30", ""), http.StatusOK))
+		if len(got) != 2 {
+			t.Errorf("%d records, want 2", len(got))
 		}
 	})
 }

@@ -215,6 +215,26 @@ func KeyOf(m *Metadata) string {
 	return hex.EncodeToString(h[:16])
 }
 
+// foldedKey is esmond's metadata checksum rule (ArchiveSerializer.
+// calculate_checksum): every field name and value lower-cased, so two
+// registrations that differ only in letter case are the same metadata.
+// Only the comparison of PutMetadata uses it: stored keys stay KeyOf.
+func foldedKey(m *Metadata) string {
+	f := *m
+	for _, v := range []*string{&f.SubjectType, &f.Source, &f.Destination, &f.MeasurementAgent, &f.InputSource, &f.InputDestination, &f.ToolName} {
+		*v = strings.ToLower(*v)
+	}
+	// Parameters as sorted lower-case "name::value" lines: two names that
+	// differ only in case both count, as in esmond's checksum.
+	lines := make([]string, 0, len(m.Parameters))
+	for k, v := range m.Parameters {
+		lines = append(lines, strings.ToLower(k)+"::"+strings.ToLower(v))
+	}
+	slices.Sort(lines)
+	f.Parameters = map[string]string{"": strings.Join(lines, "\n")}
+	return KeyOf(&f)
+}
+
 // ValidKey reports whether s has the form of a metadata-key (32 lowercase
 // hex digits).
 func ValidKey(s string) bool {
