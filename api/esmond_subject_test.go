@@ -60,10 +60,11 @@ func TestEsmondNetworkElement(t *testing.T) {
 func TestEsmondRegisterFoldsCase(t *testing.T) {
 	onBackends(t, func(t *testing.T, backend string) {
 		e := newEsmondEnvOn(t, backend, nil)
-		key := e.register(t, pingMetadata("198.51.100.30", "10.1.1.2", "bwctl/ping"))
+		named := strings.Replace(pingMetadata("198.51.100.30", "10.1.1.2", "bwctl/ping"), `"input-destination":"10.1.1.2"`, `"input-destination":"host2.example.net"`, 1)
+		key := e.register(t, named)
 		upper := strings.NewReplacer(`"bwctl/ping"`, `"BWCTL/Ping"`, `"ip-transport-protocol":"icmp"`, `"IP-Transport-Protocol":"ICMP"`,
-			`"input-destination":"10.1.1.2"`, `"input-destination":"10.1.1.2","input-source":"198.51.100.30"`).Replace(pingMetadata("198.51.100.30", "10.1.1.2", "bwctl/ping"))
-		if !strings.Contains(upper, "BWCTL") || !strings.Contains(upper, "ICMP") {
+			`"input-destination":"host2.example.net"`, `"input-destination":"HOST2.Example.net","input-source":"198.51.100.30"`).Replace(named)
+		if !strings.Contains(upper, "BWCTL") || !strings.Contains(upper, "ICMP") || !strings.Contains(upper, "HOST2") {
 			t.Fatalf("replacement failed: %s", upper)
 		}
 		if got := e.register(t, upper); got != key {

@@ -41,11 +41,16 @@ func (s *Store) PutMetadata(ctx context.Context, m Metadata) (Metadata, bool, er
 
 // sameFolded returns the key of a stored record that is m but for letter
 // case (foldedKey), "" if there is none. Addresses are canonical and the
-// subject type exact, so the candidates are those with m's addresses.
+// subject type exact, so the candidates are those with m's addresses and
+// tool-name and input-destination equal under SQL's LOWER (ASCII only in
+// SQLite: names that differ in the case of other letters stay apart
+// there), not every series of an agent and destination (TCP echo has one
+// per client).
 func (s *Store) sameFolded(ctx context.Context, m *Metadata) (string, error) {
 	mds, _, err := s.queryMetadata(ctx, `SELECT `+metadataColumns+` FROM metadata
-		WHERE subject_type = ? AND source = ? AND destination = ? AND agent = ? ORDER BY id`,
-		[]any{m.SubjectType, m.Source, m.Destination, m.MeasurementAgent})
+		WHERE subject_type = ? AND source = ? AND destination = ? AND agent = ?
+		AND LOWER(tool_name) = LOWER(?) AND LOWER(input_destination) = LOWER(?) ORDER BY id`,
+		[]any{m.SubjectType, m.Source, m.Destination, m.MeasurementAgent, m.ToolName, m.InputDestination})
 	if err != nil {
 		return "", err
 	}
