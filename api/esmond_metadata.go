@@ -24,7 +24,7 @@ import (
 //	@Param			input-source		query		string	false	"source exactly as given to the tool"
 //	@Param			input-destination	query		string	false	"destination exactly as given to the tool"
 //	@Param			tool-name			query		string	false	"e.g. pingapi/ping, pingapi/monitor, bwctl/ping"
-//	@Param			subject-type		query		string	false	"point-to-point"
+//	@Param			subject-type		query		string	false	"point-to-point or network-element"
 //	@Param			metadata-key		query		string	false	"one record"
 //	@Param			event-type			query		string	false	"records that have this event type, e.g. histogram-rtt"
 //	@Param			summary-type		query		string	false	"records with a summary of this type"	Enums(base, aggregation, average, statistics)

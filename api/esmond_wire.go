@@ -44,12 +44,12 @@ type esmondSummaryJSON struct {
 // search answer also has the paging fields.
 type esmondMetadataDoc struct {
 	MetadataKey      string                `json:"metadata-key" example:"2ba58a26aee64a1e94cd2b5bacbb2cc6"`
-	SubjectType      string                `json:"subject-type" example:"point-to-point"`
+	SubjectType      string                `json:"subject-type" example:"point-to-point" enums:"point-to-point,network-element"`
 	Source           string                `json:"source" example:"10.1.1.1"`
-	Destination      string                `json:"destination" example:"10.1.1.2"`
+	Destination      string                `json:"destination,omitempty" example:"10.1.1.2"` // point-to-point only
 	MeasurementAgent string                `json:"measurement-agent" example:"10.1.1.1"`
 	InputSource      string                `json:"input-source" example:"host1.example.net"`
-	InputDestination string                `json:"input-destination" example:"host2.example.net"`
+	InputDestination string                `json:"input-destination,omitempty" example:"host2.example.net"` // point-to-point only
 	ToolName         string                `json:"tool-name" example:"pingapi/ping"`
 	EventTypes       []esmondEventTypeJSON `json:"event-types"`
 	URI              string                `json:"uri" example:"/esmond/perfsonar/archive/2ba58a26aee64a1e94cd2b5bacbb2cc6/"`
@@ -63,12 +63,12 @@ type esmondMetadataDoc struct {
 // the fields of esmondMetadataDoc without the server's (metadata-key,
 // URIs, time-updated), and any free-form parameter as a further field.
 type esmondMetadataPostDoc struct {
-	SubjectType      string                   `json:"subject-type" example:"point-to-point" binding:"required"`
+	SubjectType      string                   `json:"subject-type" example:"point-to-point" enums:"point-to-point,network-element" binding:"required"`
 	Source           string                   `json:"source" example:"10.1.1.1" binding:"required"`
-	Destination      string                   `json:"destination" example:"10.1.1.2" binding:"required"`
+	Destination      string                   `json:"destination" example:"10.1.1.2"` // required for point-to-point; refused for network-element
 	MeasurementAgent string                   `json:"measurement-agent" example:"10.1.1.1" binding:"required"`
 	InputSource      string                   `json:"input-source" example:"host1.example.net"`
-	InputDestination string                   `json:"input-destination" example:"host2.example.net"`
+	InputDestination string                   `json:"input-destination" example:"host2.example.net"` // point-to-point only
 	ToolName         string                   `json:"tool-name" example:"bwctl/ping" binding:"required"`
 	EventTypes       []esmondEventTypePostDoc `json:"event-types" binding:"required"`
 }
@@ -144,6 +144,10 @@ func encodeMetadata(c *gin.Context, m archive.Metadata) map[string]any {
 		"event-types": ets, "uri": uri, "url": absoluteURL(c, uri, nil),
 	} {
 		out[k] = v
+	}
+	if m.SubjectType == archive.SubjectNetworkElement { // esmond's network-element subject has neither
+		delete(out, "destination")
+		delete(out, "input-destination")
 	}
 	return out
 }

@@ -52,7 +52,6 @@ func TestFeedWritesAndDrains(t *testing.T) {
 	}
 	// Cancelled measurements are not archived; failed ones are.
 	req := reqOf(probeResult(t0))
-	req.Count = 5 // another count, the same series
 	rec.Record("localhost", req, probe.Result{Target: netip.MustParseAddr("127.0.0.1")}, context.Canceled)
 	rec.Record("localhost", req, probe.Result{Target: netip.MustParseAddr("127.0.0.1"), Started: t0.Add(-time.Minute)}, probe.ErrNoSocket)
 	ctx, cancel := context.WithCancel(context.Background())

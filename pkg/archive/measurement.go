@@ -76,13 +76,15 @@ func (m *Measurement) Summary() stats.Summary {
 
 // FromResult turns a probe result into a Measurement. target is the target
 // as the caller gave it; tool ToolPing or ToolMonitor; agent the
-// measurement-agent; req the request (for the series parameters; zero
-// fields are left out).
+// measurement-agent; req the request (for the series parameters: a zero
+// field is the value the probe used, probe's default).
 func FromResult(res probe.Result, target, tool string, agent netip.Addr, req probe.Request) Measurement {
 	m := Measurement{
 		Time: res.Started, Agent: agent, Target: target, Addr: res.Target, Tool: tool,
-		PacketSize: req.Size, Interval: req.Interval, SampleSize: req.Count,
 		Sent: res.Sent, Duplicates: res.Duplicates, Late: res.Late,
+		PacketSize: cmp.Or(req.Size, probe.DefaultSize),
+		Interval:   cmp.Or(req.Interval, probe.DefaultInterval),
+		SampleSize: cmp.Or(req.Count, probe.DefaultCount),
 	}
 	if !m.Addr.IsValid() {
 		m.Addr = req.Target

@@ -9,8 +9,13 @@ import (
 	"strings"
 )
 
-// SubjectPointToPoint is the only subject type esmond defines.
-const SubjectPointToPoint = "point-to-point"
+// esmond's subject types (esmond/api/perfsonar/types.py SUBJECT_TYPE_MAP):
+// a network-element subject (pScheduler's tests without a destination)
+// has no destination and no input-destination.
+const (
+	SubjectPointToPoint   = "point-to-point"
+	SubjectNetworkElement = "network-element"
+)
 
 // Tool names of pingapi's own measurements.
 const (
@@ -22,9 +27,9 @@ const (
 // store (KeyOf); the rest is what the client registered.
 type Metadata struct {
 	Key              string // 32 lowercase hex digits
-	SubjectType      string // "point-to-point"
+	SubjectType      string // SubjectPointToPoint or SubjectNetworkElement
 	Source           string // IP address (canonical form)
-	Destination      string // IP address
+	Destination      string // IP address; "" for a network-element
 	MeasurementAgent string // IP address
 	InputSource      string // as given to the tool
 	InputDestination string
@@ -86,13 +91,21 @@ func (m *Metadata) Normalize() error {
 	if m.SubjectType == "" {
 		return inputErrorf("missing required field subject-type")
 	}
-	if m.SubjectType != SubjectPointToPoint {
-		return inputErrorf("unsupported subject-type %q (only %s)", m.SubjectType, SubjectPointToPoint)
-	}
-	for _, f := range []struct {
+	addrs := []struct {
 		name string
 		v    *string
-	}{{"source", &m.Source}, {"destination", &m.Destination}, {"measurement-agent", &m.MeasurementAgent}} {
+	}{{"source", &m.Source}, {"destination", &m.Destination}, {"measurement-agent", &m.MeasurementAgent}}
+	switch m.SubjectType {
+	case SubjectPointToPoint:
+	case SubjectNetworkElement:
+		if m.Destination != "" || m.InputDestination != "" {
+			return inputErrorf("a %s subject has no destination or input-destination", SubjectNetworkElement)
+		}
+		addrs = slices.Delete(addrs, 1, 2)
+	default:
+		return inputErrorf("unsupported subject-type %q (%s or %s)", m.SubjectType, SubjectPointToPoint, SubjectNetworkElement)
+	}
+	for _, f := range addrs {
 		if *f.v == "" {
 			return inputErrorf("missing required field %s", f.name)
 		}
@@ -108,7 +121,7 @@ func (m *Metadata) Normalize() error {
 	if m.InputSource == "" {
 		m.InputSource = m.Source
 	}
-	if m.InputDestination == "" {
+	if m.InputDestination == "" { // stays "" for a network-element
 		m.InputDestination = m.Destination
 	}
 	for k := range m.Parameters {
@@ -200,6 +213,26 @@ func KeyOf(m *Metadata) string {
 	b, _ := json.Marshal(c)
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:16])
+}
+
+// foldedKey is esmond's metadata checksum rule (ArchiveSerializer.
+// calculate_checksum): every field name and value lower-cased, so two
+// registrations that differ only in letter case are the same metadata.
+// Only the comparison of PutMetadata uses it: stored keys stay KeyOf.
+func foldedKey(m *Metadata) string {
+	f := *m
+	for _, v := range []*string{&f.SubjectType, &f.Source, &f.Destination, &f.MeasurementAgent, &f.InputSource, &f.InputDestination, &f.ToolName} {
+		*v = strings.ToLower(*v)
+	}
+	// Parameters as sorted lower-case "name::value" lines: two names that
+	// differ only in case both count, as in esmond's checksum.
+	lines := make([]string, 0, len(m.Parameters))
+	for k, v := range m.Parameters {
+		lines = append(lines, strings.ToLower(k)+"::"+strings.ToLower(v))
+	}
+	slices.Sort(lines)
+	f.Parameters = map[string]string{"": strings.Join(lines, "\n")}
+	return KeyOf(&f)
 }
 
 // ValidKey reports whether s has the form of a metadata-key (32 lowercase

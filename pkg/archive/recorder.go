@@ -32,11 +32,6 @@ func (r *Recorder) Record(target string, req probe.Request, res probe.Result, er
 		return
 	}
 	m := FromResult(res, target, r.Tool, r.Agent, req)
-	if r.Tool == ToolPing {
-		// Each on-demand request picks its count: one series per (agent,
-		// target, tool) whatever the count, so no sample-size.
-		m.SampleSize = 0
-	}
 	if err != nil {
 		m.Error = err.Error()
 	}

@@ -162,6 +162,9 @@ func checkSubintervals(v any) error {
 	if !ok {
 		return fmt.Errorf("value must be a list of subintervals")
 	}
+	if len(list) == 0 { // esmond's SubintervalValidator refuses it too
+		return fmt.Errorf("empty subinterval list")
+	}
 	for i, e := range list {
 		m, ok := e.(map[string]any)
 		if !ok {

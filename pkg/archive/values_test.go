@@ -44,6 +44,9 @@ func TestParseValue(t *testing.T) {
 		{"throughput-subintervals", `[{"val":"47619700","duration":"1.034930","start":"0.000000"}]`, `[{"duration":"1.034930","start":"0.000000","val":"47619700"}]`},
 		{"throughput-subintervals", `[{"val":"x","duration":"1","start":"0"}]`, ""},
 		{"throughput-subintervals", `{"a":1}`, ""},
+		{"throughput-subintervals", `[]`, ""}, // esmond's SubintervalValidator: "Empty subinterval provided"
+		{"packet-retransmits-subintervals", `[]`, ""},
+		{"streams-throughput-subintervals", `[]`, `[]`}, // a json type in esmond: any JSON
 		{"packet-trace", `[{"success":1,"error_message":null,"ip":"10.1.1.1","query":"1","ttl":"1","rtt":"0.278","mtu":"9000"}]`,
 			`[{"error_message":null,"ip":"10.1.1.1","mtu":"9000","query":"1","rtt":"0.278","success":1,"ttl":"1"}]`},
 		{"packet-trace", `[{"ip":"10.1.1.1"}]`, ""},

@@ -9,14 +9,22 @@ import (
 )
 
 // PutMetadata registers m (after Normalize) and returns the stored record:
-// the existing one, with created false, when identical metadata (same
-// KeyOf) is already there. Errors: *InputError for invalid metadata.
+// the existing one, with created false, when the same metadata is already
+// there — the same but for letter case too, as esmond's checksum compares
+// (foldedKey; the existing record and its key are kept). Errors:
+// *InputError for invalid metadata.
 func (s *Store) PutMetadata(ctx context.Context, m Metadata) (Metadata, bool, error) {
 	if err := m.Normalize(); err != nil {
 		return Metadata{}, false, err
 	}
 	m.Derived = false
 	m.Key = KeyOf(&m)
+	if key, err := s.sameFolded(ctx, &m); err != nil {
+		return Metadata{}, false, err
+	} else if key != "" {
+		out, err := s.Metadata(ctx, key)
+		return out, false, err
+	}
 	var created bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		id, c, err := s.insertMetadata(ctx, tx, &m)
@@ -29,6 +37,30 @@ func (s *Store) PutMetadata(ctx context.Context, m Metadata) (Metadata, bool, er
 	}
 	out, err := s.Metadata(ctx, m.Key)
 	return out, created, err
+}
+
+// sameFolded returns the key of a stored record that is m but for letter
+// case (foldedKey), "" if there is none. Addresses are canonical and the
+// subject type exact, so the candidates are those with m's addresses and
+// tool-name and input-destination equal under SQL's LOWER (ASCII only in
+// SQLite: names that differ in the case of other letters stay apart
+// there), not every series of an agent and destination (TCP echo has one
+// per client).
+func (s *Store) sameFolded(ctx context.Context, m *Metadata) (string, error) {
+	mds, _, err := s.queryMetadata(ctx, `SELECT `+metadataColumns+` FROM metadata
+		WHERE subject_type = ? AND source = ? AND destination = ? AND agent = ?
+		AND LOWER(tool_name) = LOWER(?) AND LOWER(input_destination) = LOWER(?) ORDER BY id`,
+		[]any{m.SubjectType, m.Source, m.Destination, m.MeasurementAgent, m.ToolName, m.InputDestination})
+	if err != nil {
+		return "", err
+	}
+	want := foldedKey(m)
+	for i := range mds {
+		if mds[i].Key == m.Key || foldedKey(&mds[i]) == want {
+			return mds[i].Key, nil
+		}
+	}
+	return "", nil
 }
 
 // insertMetadata inserts m (normalised, keyed) unless its key exists, and
